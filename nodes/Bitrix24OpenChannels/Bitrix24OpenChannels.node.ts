@@ -1,0 +1,60 @@
+import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+
+import { crmChatDescription } from './resources/crmChat';
+
+export class Bitrix24OpenChannels implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Bitrix24 Open Channels',
+		name: 'bitrix24OpenChannels',
+		icon: { light: 'file:../../icons/bitrix24.svg', dark: 'file:../../icons/bitrix24.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] === "sendMessage" ? "Send to " + $parameter["crmEntityType"] + " chat" : $parameter["operation"] }}',
+		description: 'Send messages into Bitrix24 open channel chats linked to CRM leads, deals, contacts and companies',
+		defaults: { name: 'Bitrix24 Open Channels' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'bitrix24WebhookApi',
+				required: true,
+				displayOptions: { show: { authentication: ['webhook'] } },
+			},
+			{
+				name: 'bitrix24OAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+		],
+		requestDefaults: {
+			// OAuth calls go to <portal>/rest; the webhook credential replaces the base with its own URL.
+			baseURL: '={{ String($credentials.portalUrl || "").replace(/\\/+$/, "") + "/rest" }}',
+			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+			json: true,
+			// Bitrix24 errors reach the node's postReceive; 401 stays an error so n8n can refresh OAuth tokens.
+			ignoreHttpStatusErrors: { ignore: true, except: [401] },
+		},
+		properties: [
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{ name: 'Inbound Webhook', value: 'webhook' },
+					{ name: 'OAuth2', value: 'oAuth2' },
+				],
+				default: 'webhook',
+			},
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'CRM Chat', value: 'crmChat' }],
+				default: 'crmChat',
+			},
+			...crmChatDescription,
+		],
+	};
+}

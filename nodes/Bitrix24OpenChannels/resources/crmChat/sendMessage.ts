@@ -1,0 +1,95 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+const showOnlyForSendMessage = {
+	resource: ['crmChat'],
+	operation: ['sendMessage'],
+};
+
+/** A resource locator of a Bitrix24 numeric ID; a later version adds a "From list" mode. */
+function idLocator(
+	displayName: string,
+	name: string,
+	bitrixParameter: string,
+	description: string,
+	placeholder: string,
+): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'resourceLocator',
+		default: { mode: 'id', value: '' },
+		required: true,
+		description,
+		modes: [
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder,
+				validation: [
+					{
+						type: 'regex',
+						properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'Enter a positive whole number' },
+					},
+				],
+			},
+		],
+		displayOptions: { show: showOnlyForSendMessage },
+		routing: { send: { type: 'body', property: bitrixParameter } },
+	};
+}
+
+export const sendMessageDescription: INodeProperties[] = [
+	{
+		displayName: 'CRM Entity Type',
+		name: 'crmEntityType',
+		type: 'options',
+		default: 'lead',
+		description: 'Kind of CRM record the open channel chat is linked to',
+		options: [
+			{ name: 'Lead', value: 'lead' },
+			{ name: 'Deal', value: 'deal' },
+			{ name: 'Company', value: 'company' },
+			{ name: 'Contact', value: 'contact' },
+		],
+		displayOptions: { show: showOnlyForSendMessage },
+		routing: { send: { type: 'body', property: 'CRM_ENTITY_TYPE' } },
+	},
+	{
+		displayName: 'CRM Entity ID',
+		name: 'crmEntityId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: '1195',
+		description: 'ID of the lead, deal, company or contact, e.g. from the trigger: {{ $JSON.ID }}',
+		displayOptions: { show: showOnlyForSendMessage },
+		routing: { send: { type: 'body', property: 'CRM_ENTITY' } },
+	},
+	idLocator(
+		'Sender',
+		'userId',
+		'USER_ID',
+		'User or bot who sends the message; they must be a member of the chat',
+		'27',
+	),
+	idLocator(
+		'Chat',
+		'chatId',
+		'CHAT_ID',
+		"Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)",
+		'1341',
+	),
+	{
+		displayName: 'Message',
+		name: 'message',
+		type: 'string',
+		default: '',
+		required: true,
+		typeOptions: { rows: 4 },
+		placeholder: 'Your order has shipped.',
+		description: 'Text to send, up to 20,000 characters. BB codes such as [b]bold[/b] and [URL=https://...]link[/URL] work; Markdown does not.',
+		displayOptions: { show: showOnlyForSendMessage },
+		routing: { send: { type: 'body', property: 'MESSAGE' } },
+	},
+];

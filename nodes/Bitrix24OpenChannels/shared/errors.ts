@@ -1,0 +1,187 @@
+import type { IDataObject } from 'n8n-workflow';
+
+/** What the node knows about one message request, used to phrase errors about it. */
+export interface MessageContext {
+	crmEntityType?: string;
+	crmEntityId?: number;
+	userId?: number;
+	chatId?: number;
+}
+
+/** A failed delivery of one item, in the shape the item's error output carries. */
+export class Bitrix24Failure extends Error {
+	constructor(
+		readonly code: string,
+		/** Bitrix24's `error_description`, or the node's own reason when Bitrix24 said nothing. */
+		readonly description: string,
+		/** HTTP status of Bitrix24's answer; null when no answer came (nothing sent, or the connection failed). */
+		readonly httpStatus: number | null,
+		/** The Bitrix24 parameter at fault, for ERROR_ARGUMENT. */
+		readonly argument?: string,
+	) {
+		super(`${code}: ${description}`);
+		this.name = 'Bitrix24Failure';
+	}
+
+	get details(): IDataObject {
+		const details: IDataObject = {
+			code: this.code,
+			description: this.description,
+			httpStatus: this.httpStatus,
+		};
+		if (this.argument !== undefined) details.argument = this.argument;
+		return details;
+	}
+}
+
+interface ErrorExplanation {
+	/** What happened, phrased for a person; the node appends the code. */
+	reason: (context: MessageContext, failure: Bitrix24Failure) => string;
+	/** How to fix it. */
+	hint: string;
+}
+
+const entity = (context: MessageContext) =>
+	`${context.crmEntityType ?? 'the CRM entity'}${context.crmEntityId !== undefined ? ` ${context.crmEntityId}` : ''}`;
+const chat = (context: MessageContext) =>
+	context.chatId !== undefined ? `the chat ${context.chatId}` : 'the chat';
+const sender = (context: MessageContext) =>
+	context.userId !== undefined ? `the sender ${context.userId}` : 'the sender';
+
+const ON_PORTAL_SIDE =
+	'This is on the Bitrix24 side: retry later, and contact Bitrix24 support if it persists.';
+
+/**
+ * Every Bitrix24 error code the node can meet, with a sentence and a hint.
+ * Sources: the method's documentation, Bitrix24's list of system errors, and the node's own codes
+ * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, CONNECTION_FAILED) for failures Bitrix24 gives no code to.
+ */
+const ERRORS: Record<string, ErrorExplanation> = {
+	CHAT_NOT_IN_CRM: {
+		reason: (c) =>
+			`Bitrix24 refused the message: ${chat(c)} is not linked to ${entity(c)} or its dialog is not in progress`,
+		hint: 'Use a chat of this CRM entity whose dialog an operator has taken (imopenlines.crm.chat.get lists them); new, unanswered and finished dialogs do not accept messages.',
+	},
+	CANCELED: {
+		reason: (c) => `Bitrix24 refused the message: ${sender(c)} cannot send messages to ${chat(c)}`,
+		hint: 'The sender must be a member of the chat: pick an operator or bot of this dialog, or add the sender to the chat first.',
+	},
+	ACCESS_DENIED: {
+		reason: (c) => `Bitrix24 denied access to ${entity(c)}`,
+		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity. On free plans the REST API itself is not available.",
+	},
+	ERROR_ARGUMENT: {
+		// Caught by the node before sending (no HTTP status) or by Bitrix24.
+		reason: (_c, f) =>
+			f.httpStatus === null
+				? f.description
+				: `Bitrix24 rejected the parameter ${f.argument ?? 'of the request'}: ${f.description}`,
+		hint: 'Check the field named in the error: IDs must be positive whole numbers, the entity type one of lead, deal, company, contact, and the message not empty.',
+	},
+	MESSAGE_ADD_ERROR: {
+		reason: (c) => `Bitrix24 could not post the message to ${chat(c)}`,
+		hint: 'The chat accepted the request but the messenger failed to add the message. Check the chat in Bitrix24 and retry.',
+	},
+	NO_AUTH_FOUND: {
+		reason: () => 'Bitrix24 did not accept the credentials',
+		hint: 'The webhook code or access token is wrong or was deleted. Copy the webhook URL again from Bitrix24 (Developer resources > Other > Inbound webhook), or reconnect the OAuth credential.',
+	},
+	INVALID_CREDENTIALS: {
+		reason: () => "Bitrix24 says the credential's user lacks permission for this call",
+		hint: 'Use a webhook or OAuth connection created by a user who may work with open channels and this CRM entity.',
+	},
+	invalid_token: {
+		reason: () => 'Bitrix24 did not accept the access token',
+		hint: 'Reconnect the Bitrix24 OAuth2 credential.',
+	},
+	expired_token: {
+		reason: () => 'The Bitrix24 access token has expired and could not be refreshed',
+		hint: 'n8n refreshes the token by itself; if this persists, reconnect the Bitrix24 OAuth2 credential (the refresh token lives 180 days).',
+	},
+	insufficient_scope: {
+		reason: () => 'The Bitrix24 webhook or application lacks the imopenlines permission',
+		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the "Open Channels (imopenlines)" scope, then save.',
+	},
+	user_access_error: {
+		reason: () => 'The Bitrix24 application is not available to this user',
+		hint: "In Bitrix24's application settings, give the credential's user access to the application.",
+	},
+	INVALID_REQUEST: {
+		reason: () => 'Bitrix24 requires HTTPS for REST calls',
+		hint: 'Use the https:// address of the portal in the credential.',
+	},
+	QUERY_LIMIT_EXCEEDED: {
+		reason: () => "Bitrix24 rejected the request: the portal's request rate limit was exceeded",
+		hint: 'The portal allows a burst of 50 requests, then 2 per second (Enterprise: 250, then 5). Send fewer items at once or space them out; the message was not posted.',
+	},
+	OPERATION_TIME_LIMIT: {
+		reason: () => 'Bitrix24 paused this method: its time budget for the last 10 minutes is used up',
+		hint: 'Wait until the reset time the portal reports (a few minutes) and run again.',
+	},
+	OVERLOAD_LIMIT: {
+		reason: () => "Bitrix24 has blocked the portal's REST API because of overload",
+		hint: 'This is a manual block: contact Bitrix24 support to lift it.',
+	},
+	ERROR_METHOD_NOT_FOUND: {
+		reason: () => 'Bitrix24 does not know the method imopenlines.crm.message.add',
+		hint: 'The Open Channels module may be missing or disabled on this portal, or the URL does not point at a Bitrix24 REST endpoint.',
+	},
+	INTERNAL_SERVER_ERROR: {
+		reason: () => 'Bitrix24 had an internal error',
+		hint: ON_PORTAL_SIDE,
+	},
+	ERROR_UNEXPECTED_ANSWER: {
+		reason: () => 'Bitrix24 returned an unexpected answer',
+		hint: ON_PORTAL_SIDE,
+	},
+	PORTAL_DELETED: {
+		reason: () => 'The Bitrix24 portal is deleted or its public part is closed',
+		hint: 'On an on-premise install, turn off "Temporary closure of the public part of the site" in the Main module settings.',
+	},
+	ERROR_BATCH_METHOD_NOT_ALLOWED: {
+		reason: () => 'Bitrix24 does not allow this method inside a batch',
+		hint: 'Turn off sending in batches.',
+	},
+	ERROR_BATCH_LENGTH_EXCEEDED: {
+		reason: () => 'The batch sent to Bitrix24 was too long',
+		hint: 'Lower the batch size.',
+	},
+	ERROR_MANIFEST_IS_NOT_AVAILABLE: {
+		reason: () => 'Bitrix24 says the requested manifest is not available',
+		hint: 'The URL in the credential does not point at the REST API of a Bitrix24 portal.',
+	},
+	INVALID_WEBHOOK_URL: {
+		reason: (_c, f) => f.description,
+		hint: 'Copy the inbound webhook URL exactly as Bitrix24 shows it, e.g. https://yourcompany.bitrix24.com/rest/1/abc123xyz/',
+	},
+	UNEXPECTED_RESPONSE: {
+		reason: (_c, f) =>
+			`Bitrix24 answered with something that is not a REST response${f.httpStatus !== null ? ` (HTTP ${f.httpStatus})` : ''}`,
+		hint: 'A proxy or the portal returned an error page. Check that the portal is up and the credential URL is right, then retry.',
+	},
+	CONNECTION_FAILED: {
+		reason: (_c, f) => `Could not reach Bitrix24: ${f.description}`,
+		hint: 'Check the portal address and that n8n can reach it over the network.',
+	},
+};
+
+const UNKNOWN: ErrorExplanation = {
+	reason: (_c, f) => `Bitrix24 returned an error: ${f.description || 'no description'}`,
+	hint: 'See the code in Bitrix24 REST documentation.',
+};
+
+function explanationOf(failure: Bitrix24Failure): ErrorExplanation {
+	return Object.prototype.hasOwnProperty.call(ERRORS, failure.code) ? ERRORS[failure.code] : UNKNOWN;
+}
+
+/** One sentence a person understands, ending with the Bitrix24 code. */
+export function describeFailure(failure: Bitrix24Failure, context: MessageContext): string {
+	return `${explanationOf(failure).reason(context, failure)} (${failure.code})`;
+}
+
+export function hintFor(failure: Bitrix24Failure): string {
+	return explanationOf(failure).hint;
+}
+
+/** Codes the node explains; exported so tests can prove every one has its own wording. */
+export const EXPLAINED_CODES = Object.keys(ERRORS);

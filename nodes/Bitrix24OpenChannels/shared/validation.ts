@@ -1,0 +1,98 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { Bitrix24Failure } from './errors';
+
+export const CRM_ENTITY_TYPES = ['lead', 'deal', 'company', 'contact'] as const;
+export type CrmEntityType = (typeof CRM_ENTITY_TYPES)[number];
+
+/** Bitrix24 silently truncates longer messages, so the node refuses them instead. */
+export const MAX_MESSAGE_LENGTH = 20000;
+
+/** The body of imopenlines.crm.message.add, exactly as Bitrix24 reads it. */
+export interface MessageRequest {
+	CRM_ENTITY_TYPE: CrmEntityType;
+	CRM_ENTITY: number;
+	USER_ID: number;
+	CHAT_ID: number;
+	MESSAGE: string;
+}
+
+/** The node's field behind each Bitrix24 parameter, to name it in errors. */
+const FIELD_NAMES: Record<keyof MessageRequest, string> = {
+	CRM_ENTITY_TYPE: 'CRM Entity Type',
+	CRM_ENTITY: 'CRM Entity ID',
+	USER_ID: 'Sender',
+	CHAT_ID: 'Chat',
+	MESSAGE: 'Message',
+};
+
+function invalid(argument: keyof MessageRequest, problem: string): Bitrix24Failure {
+	return new Bitrix24Failure(
+		'ERROR_ARGUMENT',
+		`The field "${FIELD_NAMES[argument]}" (${argument}) ${problem}`,
+		null,
+		argument,
+	);
+}
+
+/** Shows a received value in an error without flooding it. */
+function shown(value: unknown): string {
+	const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+	return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID'): number {
+	const value = body[argument];
+	const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
+	const id = /^\d+$/.test(text) ? Number(text) : NaN;
+	if (!Number.isSafeInteger(id) || id <= 0) {
+		const received = value === undefined || value === null || text === '' ? 'is empty' : `got ${shown(value)}`;
+		throw invalid(argument, `must be a positive whole number; it ${received}`);
+	}
+	return id;
+}
+
+function entityType(body: IDataObject): CrmEntityType {
+	const value = body.CRM_ENTITY_TYPE;
+	const type = typeof value === 'string' ? value.trim().toLowerCase() : '';
+	if (!(CRM_ENTITY_TYPES as readonly string[]).includes(type)) {
+		throw invalid(
+			'CRM_ENTITY_TYPE',
+			`must be one of ${CRM_ENTITY_TYPES.join(', ')}; got ${type === '' ? 'nothing' : shown(value)}`,
+		);
+	}
+	return type as CrmEntityType;
+}
+
+function messageText(body: IDataObject): string {
+	const value = body.MESSAGE;
+	const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+	if (text.trim() === '') {
+		throw invalid('MESSAGE', 'is empty; write the text to send');
+	}
+	// Bitrix24 counts characters (code points), not UTF-16 units.
+	const length = Array.from(text).length;
+	if (length > MAX_MESSAGE_LENGTH) {
+		throw invalid(
+			'MESSAGE',
+			`is ${length} characters long; Bitrix24 accepts at most ${MAX_MESSAGE_LENGTH} and would cut the rest`,
+		);
+	}
+	return text;
+}
+
+/**
+ * Checks the request body the node's parameters produced and returns it normalised
+ * (numbers for IDs, lower-case entity type, exactly the five keys), or throws a Bitrix24Failure
+ * with code ERROR_ARGUMENT naming the first field at fault.
+ */
+export function validateMessageRequest(body: IDataObject): MessageRequest {
+	return {
+		CRM_ENTITY_TYPE: entityType(body),
+		CRM_ENTITY: positiveId(body, 'CRM_ENTITY'),
+		USER_ID: positiveId(body, 'USER_ID'),
+		CHAT_ID: positiveId(body, 'CHAT_ID'),
+		MESSAGE: messageText(body),
+	};
+}
