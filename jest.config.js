@@ -9,6 +9,6 @@ module.exports = {
 	testMatch: ['**/*.test.ts'],
 	transform: { '^.+\\.c?ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
 	moduleFileExtensions: ['ts', 'cts', 'js', 'cjs', 'json'],
-	moduleNameMapper: { '^(\\.{1,2}/.*)\\.cjs$': '$1.cts' },
+	resolver: '<rootDir>/jest.resolver.js',
 	testTimeout: 30000,
 };

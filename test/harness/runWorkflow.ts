@@ -1,0 +1,149 @@
+import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import {
+	createRunExecutionData,
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type INode,
+	type INodeExecutionData,
+	type INodeParameters,
+	type IRun,
+	type IWorkflowBase,
+	type IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+
+import { TestCredentialsHelper } from './credentialsHelper';
+import { createNodeTypes, INPUT_NODE_TYPE, NODE_TYPE } from './nodeTypes';
+
+export type OnError = 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
+
+export interface NodeRun {
+	/** Items of the node's outputs: [0] success (or everything, under Continue regular output), [1] error output. */
+	outputs: INodeExecutionData[][];
+	/** The execution's error, when the run failed (Stop Workflow). */
+	error?: IRun['data']['resultData']['error'];
+	credentials: TestCredentialsHelper;
+	run: IRun;
+}
+
+export interface RunOptions {
+	parameters: INodeParameters;
+	items: IDataObject[];
+	onError?: OnError;
+	credential: { type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api'; data: ICredentialDataDecryptedObject };
+	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
+	credentials?: TestCredentialsHelper;
+}
+
+const CREDENTIAL_ID = 'cred-1';
+export const NODE_NAME = 'Bitrix24 Open Channels';
+
+function additionalDataFor(
+	credentialsHelper: TestCredentialsHelper,
+	hooks: ExecutionLifecycleHooks,
+): IWorkflowExecuteAdditionalData {
+	// Explicit undefineds: the engine probes these, and anything else there changes its behaviour.
+	return {
+		credentialsHelper,
+		hooks,
+		executeWorkflow: async () => {
+			throw new Error('Sub-workflows are not part of these tests');
+		},
+		getRunExecutionData: async () => undefined,
+		getRuntimeCredential: async () => undefined,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://127.0.0.1:5678/rest',
+		instanceBaseUrl: 'http://127.0.0.1:5678/',
+		formBaseUrl: 'http://127.0.0.1:5678/form',
+		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
+		formTestBaseUrl: 'http://127.0.0.1:5678/form-test',
+		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+		mcpBaseUrl: 'http://127.0.0.1:5678/mcp',
+		mcpTestBaseUrl: 'http://127.0.0.1:5678/mcp-test',
+		currentNodeParameters: undefined,
+		executionTimeoutTimestamp: undefined,
+		variables: {},
+		logAiEvent: () => undefined,
+		startRunnerTask: async () => {
+			throw new Error('Task runners are not part of these tests');
+		},
+		encryptedRunnerIdentity: undefined,
+		executionContext: undefined,
+		ssrfBridge: undefined,
+		otel: undefined,
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/**
+ * Runs `Input -> Bitrix24 Open Channels` through n8n's real engine (WorkflowExecute, which runs the
+ * declarative node with RoutingNode), the way a manual execution in the editor does.
+ */
+export async function runNode(options: RunOptions): Promise<NodeRun> {
+	const credentials = options.credentials ?? new TestCredentialsHelper();
+	if (!options.credentials || !credentials.stored.has(CREDENTIAL_ID)) {
+		credentials.stored.set(CREDENTIAL_ID, structuredClone(options.credential.data));
+	}
+	const authentication = options.credential.type === 'bitrix24OAuth2Api' ? 'oAuth2' : 'webhook';
+	const input: INode = {
+		id: 'input',
+		name: 'Input',
+		type: INPUT_NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: { items: JSON.stringify(options.items) },
+	};
+	const node: INode = {
+		id: 'bitrix24',
+		name: NODE_NAME,
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [200, 0],
+		parameters: { authentication, resource: 'crmChat', operation: 'sendMessage', ...options.parameters },
+		credentials: { [options.credential.type]: { id: CREDENTIAL_ID, name: 'Bitrix24 test credential' } },
+		onError: options.onError ?? 'stopWorkflow',
+	};
+	const workflowData: IWorkflowBase = {
+		id: 'wf-test',
+		name: 'Bitrix24 test',
+		active: false,
+		isArchived: false,
+		createdAt: new Date(),
+		updatedAt: new Date(),
+		nodes: [input, node],
+		connections: { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+		activeVersionId: null,
+	};
+	const workflow = new Workflow({
+		id: workflowData.id,
+		name: workflowData.name,
+		nodes: workflowData.nodes,
+		connections: workflowData.connections,
+		active: false,
+		nodeTypes: createNodeTypes(),
+		settings: workflowData.settings,
+	});
+
+	const hooks = new ExecutionLifecycleHooks('manual', 'exec-1', workflowData);
+	const finished = new Promise<IRun>((resolve) => {
+		hooks.addHandler('workflowExecuteAfter', (fullRunData) => resolve(fullRunData));
+	});
+	const runExecutionData = createRunExecutionData({
+		executionData: {
+			nodeExecutionStack: [{ node: input, data: { main: [[{ json: {} }]] }, source: null }],
+		},
+	});
+	const workflowExecute = new WorkflowExecute(additionalDataFor(credentials, hooks), 'manual', runExecutionData);
+	await workflowExecute.processRunExecutionData(workflow);
+	const run = await finished;
+
+	const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
+	return {
+		outputs: (taskData?.data?.main ?? []).map((items) => items ?? []),
+		error: run.data.resultData.error,
+		credentials,
+		run,
+	};
+}
