@@ -54,7 +54,7 @@ const ON_PORTAL_SIDE =
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
  * Sources: the method's documentation, Bitrix24's list of system errors, and the node's own codes
- * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, CONNECTION_FAILED) for failures Bitrix24 gives no code to.
+ * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, CREDENTIAL_ERROR, CONNECTION_FAILED) for failures Bitrix24 gives no code to.
  */
 const ERRORS: Record<string, ErrorExplanation> = {
 	CHAT_NOT_IN_CRM: {
@@ -158,6 +158,10 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		reason: (_c, f) =>
 			`Bitrix24 answered with something that is not a REST response${f.httpStatus !== null ? ` (HTTP ${f.httpStatus})` : ''}`,
 		hint: 'A proxy or the portal returned an error page. Check that the portal is up and the credential URL is right, then retry.',
+	},
+	CREDENTIAL_ERROR: {
+		reason: (_c, f) => `n8n could not use the Bitrix24 credential: ${f.description}`,
+		hint: 'Open the credential in n8n and reconnect it (OAuth2) or paste the webhook URL again.',
 	},
 	CONNECTION_FAILED: {
 		reason: (_c, f) => `Could not reach Bitrix24: ${f.description}`,

@@ -1,3 +1,4 @@
+import { NodeOperationError } from 'n8n-workflow';
 import type {
 	DeclarativeRestApiSettings,
 	IDataObject,
@@ -71,6 +72,10 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	if (response && typeof response.status === 'number') {
 		const result = envelopeResult(response.data, response.status);
 		if (result instanceof Bitrix24Failure) return result;
+	}
+	// n8n's own readable verdicts on the credential, e.g. an OAuth grant that must be reconnected.
+	if (cause instanceof NodeOperationError) {
+		return new Bitrix24Failure('CREDENTIAL_ERROR', cause.message, null);
 	}
 	const code = [cause.code, thrown.code].find((value) => typeof value === 'string') as string | undefined;
 	const reason = (code && NETWORK_FAILURES[code]) ?? 'the request failed before Bitrix24 answered';

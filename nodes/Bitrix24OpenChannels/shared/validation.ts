@@ -47,8 +47,8 @@ function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHA
 	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
 	const id = /^\d+$/.test(text) ? Number(text) : NaN;
 	if (!Number.isSafeInteger(id) || id <= 0) {
-		const received = value === undefined || value === null || text === '' ? 'is empty' : `got ${shown(value)}`;
-		throw invalid(argument, `must be a positive whole number; it ${received}`);
+		const empty = value === undefined || value === null || String(value).trim() === '';
+		throw invalid(argument, `must be a positive whole number${empty ? ', but it is empty' : `, not ${shown(value)}`}`);
 	}
 	return id;
 }
@@ -59,7 +59,7 @@ function entityType(body: IDataObject): CrmEntityType {
 	if (!(CRM_ENTITY_TYPES as readonly string[]).includes(type)) {
 		throw invalid(
 			'CRM_ENTITY_TYPE',
-			`must be one of ${CRM_ENTITY_TYPES.join(', ')}; got ${type === '' ? 'nothing' : shown(value)}`,
+			`must be one of ${CRM_ENTITY_TYPES.join(', ')}${type === '' ? ', but it is empty' : `, not ${shown(value)}`}`,
 		);
 	}
 	return type as CrmEntityType;
@@ -69,7 +69,7 @@ function messageText(body: IDataObject): string {
 	const value = body.MESSAGE;
 	const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 	if (text.trim() === '') {
-		throw invalid('MESSAGE', 'is empty; write the text to send');
+		throw invalid('MESSAGE', 'is empty: write the text to send');
 	}
 	// Bitrix24 counts characters (code points), not UTF-16 units.
 	const length = Array.from(text).length;

@@ -1,0 +1,506 @@
+import { LoggerProxy, type IDataObject, type INodeParameters } from 'n8n-workflow';
+
+import {
+	LIMITED_WEBHOOK_CODE,
+	OAUTH_CLIENT_ID,
+	OAUTH_CLIENT_SECRET,
+	WEBHOOK_CODE,
+	startEmulator,
+	type Emulator,
+} from '../../emulator/index.cjs';
+import { TestCredentialsHelper } from '../../harness/credentialsHelper';
+import { runNode, type OnError, type RunOptions } from '../../harness/runWorkflow';
+
+/** Parameters mapped from the input items, the way a workflow maps a trigger's fields. */
+const MAPPED: INodeParameters = {
+	crmEntityType: '={{ $json.type }}',
+	crmEntityId: '={{ $json.entityId }}',
+	userId: { __rl: true, mode: 'id', value: '={{ $json.sender }}' },
+	chatId: { __rl: true, mode: 'id', value: '={{ $json.chat }}' },
+	message: '={{ $json.text }}',
+};
+
+const lead1195 = (chat: unknown, text = `Hello chat ${String(chat)}`): IDataObject => ({
+	type: 'lead',
+	entityId: 1195,
+	sender: 27,
+	chat: chat as IDataObject[string],
+	text,
+});
+
+/** Every log line n8n writes during a run, to prove secrets never reach them. */
+const logLines: string[] = [];
+const capture = (level: string) => (message: string, meta?: object) =>
+	logLines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
+LoggerProxy.init({
+	error: capture('error'),
+	warn: capture('warn'),
+	info: capture('info'),
+	debug: capture('debug'),
+});
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+	emulator = await startEmulator();
+});
+
+afterAll(async () => {
+	await emulator.close();
+});
+
+beforeEach(() => {
+	emulator.reset();
+	logLines.length = 0;
+});
+
+function viaWebhook(
+	items: IDataObject[],
+	extra: Partial<RunOptions> = {},
+	webhookUrl = emulator.webhookUrl,
+) {
+	return runNode({
+		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl } },
+		items,
+		parameters: MAPPED,
+		...extra,
+	});
+}
+
+const messageAddRequests = () =>
+	emulator.requests.filter((request) => request.restMethod === 'imopenlines.crm.message.add');
+
+describe('sending messages', () => {
+	it('sends one message per item and returns each message ID paired to its item', async () => {
+		const { outputs, error } = await viaWebhook([lead1195(1341, 'First'), lead1195(1341, 'Second'), lead1195(1341, 'Third')]);
+
+		expect(error).toBeUndefined();
+		expect(outputs[0].map((item) => item.json)).toEqual([
+			{ messageId: 19880117, chatId: 1341, crmEntityType: 'lead', crmEntityId: 1195, userId: 27 },
+			{ messageId: 19880118, chatId: 1341, crmEntityType: 'lead', crmEntityId: 1195, userId: 27 },
+			{ messageId: 19880119, chatId: 1341, crmEntityType: 'lead', crmEntityId: 1195, userId: 27 },
+		]);
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['First', 'Second', 'Third']);
+		expect(emulator.messages.map((message) => message.authKind)).toEqual(['webhook', 'webhook', 'webhook']);
+	});
+
+	it('posts a JSON body with exactly the five upper-case keys, IDs as numbers and the entity type in lower case', async () => {
+		await viaWebhook([{ type: 'LEAD', entityId: '1195', sender: ' 27 ', chat: '1341', text: 'Line 1\nLine 2 & [b]bold[/b]' }]);
+
+		const [request] = messageAddRequests();
+		expect(request.httpMethod).toBe('POST');
+		expect(request.path).toBe(`/rest/1/${WEBHOOK_CODE}/imopenlines.crm.message.add.json`);
+		expect(request.headers['content-type']).toContain('application/json');
+		expect(JSON.parse(request.rawBody)).toStrictEqual({
+			CRM_ENTITY_TYPE: 'lead',
+			CRM_ENTITY: 1195,
+			USER_ID: 27,
+			CHAT_ID: 1341,
+			MESSAGE: 'Line 1\nLine 2 & [b]bold[/b]',
+		});
+	});
+
+	it('takes fixed values from the fields as well as expressions', async () => {
+		const { outputs } = await runNode({
+			credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl } },
+			items: [{ anything: true }],
+			parameters: {
+				crmEntityType: 'deal',
+				crmEntityId: '501',
+				userId: { __rl: true, mode: 'id', value: '27' },
+				chatId: { __rl: true, mode: 'id', value: '1500' },
+				message: 'Your order has shipped.',
+			},
+		});
+
+		expect(outputs[0][0].json).toEqual({
+			messageId: 19880117,
+			chatId: 1500,
+			crmEntityType: 'deal',
+			crmEntityId: 501,
+			userId: 27,
+		});
+		expect(emulator.messages[0]).toMatchObject({ chatId: 1500, userId: 27, message: 'Your order has shipped.' });
+	});
+
+	it('sends to every CRM entity type, a bot as sender included', async () => {
+		const { outputs } = await viaWebhook([
+			{ type: 'Contact', entityId: 77, sender: 27, chat: 1600, text: 'to a contact' },
+			{ type: 'company', entityId: 12, sender: 27, chat: 1700, text: 'to a company' },
+			{ type: 'lead', entityId: 1195, sender: 39, chat: 1341, text: 'from the bot' },
+		]);
+
+		expect(outputs[0].map((item) => item.json.crmEntityType)).toEqual(['contact', 'company', 'lead']);
+		expect(outputs[0].map((item) => item.json.userId)).toEqual([27, 27, 39]);
+		expect(emulator.messages).toHaveLength(3);
+	});
+});
+
+describe('failures, under each On Error setting', () => {
+	// One item goes out, one is refused by Bitrix24, one is invalid and never sent.
+	const mixed = [lead1195(1341), lead1195(1400), { ...lead1195(1341), chat: 'abc', note: 'keep me' }];
+
+	const refused =
+		'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)';
+
+	it('Continue (using error output): failures go to the error output with their input fields', async () => {
+		const { outputs, error } = await viaWebhook(mixed, { onError: 'continueErrorOutput' });
+
+		expect(error).toBeUndefined();
+		expect(outputs[0]).toHaveLength(1);
+		expect(outputs[0][0]).toMatchObject({ json: { messageId: 19880117, chatId: 1341 }, pairedItem: { item: 0 } });
+		expect(outputs[1]).toEqual([
+			{
+				json: {
+					...mixed[1],
+					error: refused,
+					details: {
+						code: 'CHAT_NOT_IN_CRM',
+						description: 'Chat does not belong to the CRM entity being checked',
+						httpStatus: 400,
+					},
+				},
+				pairedItem: { item: 1 },
+			},
+			{
+				json: {
+					...mixed[2],
+					error: 'The field "Chat" (CHAT_ID) must be a positive whole number, not "abc" (ERROR_ARGUMENT)',
+					details: {
+						code: 'ERROR_ARGUMENT',
+						description: 'The field "Chat" (CHAT_ID) must be a positive whole number, not "abc"',
+						httpStatus: null,
+						argument: 'CHAT_ID',
+					},
+				},
+				pairedItem: { item: 2 },
+			},
+		]);
+		// The invalid item was never sent.
+		expect(messageAddRequests()).toHaveLength(2);
+		expect(emulator.messages).toHaveLength(1);
+	});
+
+	it('Continue (regular output): every item stays on the main output, in order, failures with their input fields', async () => {
+		const { outputs, error } = await viaWebhook(mixed, { onError: 'continueRegularOutput' });
+
+		expect(error).toBeUndefined();
+		expect(outputs).toHaveLength(1);
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(outputs[0][0].json).toMatchObject({ messageId: 19880117 });
+		expect(outputs[0][1].json).toEqual({
+			...mixed[1],
+			error: refused,
+			details: { code: 'CHAT_NOT_IN_CRM', description: expect.any(String), httpStatus: 400 },
+		});
+		expect(outputs[0][2].json).toMatchObject({
+			...mixed[2],
+			details: { code: 'ERROR_ARGUMENT', argument: 'CHAT_ID', httpStatus: null },
+		});
+		expect(messageAddRequests()).toHaveLength(2);
+	});
+
+	it('Stop Workflow: the run fails with a NodeApiError carrying the sentence, the code, a hint and the item', async () => {
+		const { outputs, error } = await viaWebhook(mixed, { onError: 'stopWorkflow' });
+
+		expect(outputs).toEqual([]);
+		expect(error).toBeDefined();
+		expect(error?.name).toBe('NodeApiError');
+		expect(error?.message).toBe(refused);
+		expect(error?.description).toContain('CHAT_NOT_IN_CRM');
+		expect(error?.description).toContain('item 1');
+		expect(error?.description).toMatch(/dialog an operator has taken/);
+		expect((error as unknown as { context: IDataObject }).context.itemIndex).toBe(1);
+		expect((error as unknown as { httpCode: string }).httpCode).toBe('400');
+	});
+
+	it('Stop Workflow on invalid input fails before anything is sent for that item', async () => {
+		const { error } = await viaWebhook([{ ...lead1195(1341), entityId: -3 }], { onError: 'stopWorkflow' });
+
+		expect(error?.message).toBe(
+			'The field "CRM Entity ID" (CRM_ENTITY) must be a positive whole number, not -3 (ERROR_ARGUMENT)',
+		);
+		expect(error?.description).toContain('ERROR_ARGUMENT');
+		expect(messageAddRequests()).toHaveLength(0);
+	});
+});
+
+describe('invalid input is caught per item, before any request', () => {
+	const cases: Array<[string, IDataObject, string]> = [
+		['an entity ID that is text', { entityId: 'abc' }, 'CRM_ENTITY'],
+		['an entity ID of 0', { entityId: 0 }, 'CRM_ENTITY'],
+		['a negative entity ID', { entityId: -3 }, 'CRM_ENTITY'],
+		['a fractional entity ID', { entityId: 1.5 }, 'CRM_ENTITY'],
+		['an empty entity ID', { entityId: '' }, 'CRM_ENTITY'],
+		['a sender that is text', { sender: 'oleg' }, 'USER_ID'],
+		['an empty sender', { sender: '' }, 'USER_ID'],
+		['a chat of 0', { chat: 0 }, 'CHAT_ID'],
+		['a missing chat', { chat: null }, 'CHAT_ID'],
+		['an unknown entity type', { type: 'invoice' }, 'CRM_ENTITY_TYPE'],
+		['an empty message', { text: '' }, 'MESSAGE'],
+		['a whitespace-only message', { text: ' \n\t ' }, 'MESSAGE'],
+		['a message over 20,000 characters', { text: 'x'.repeat(20001) }, 'MESSAGE'],
+	];
+
+	it.each(cases)('%s fails that item only, with ERROR_ARGUMENT', async (_name, change, argument) => {
+		const items = [lead1195(1341, 'before'), { ...lead1195(1341), ...change }, lead1195(1341, 'after')];
+		const { outputs } = await viaWebhook(items, { onError: 'continueErrorOutput' });
+
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
+		expect(outputs[1]).toHaveLength(1);
+		expect(outputs[1][0].pairedItem).toEqual({ item: 1 });
+		expect(outputs[1][0].json.details).toEqual({
+			code: 'ERROR_ARGUMENT',
+			description: expect.stringContaining(argument),
+			httpStatus: null,
+			argument,
+		});
+		expect(outputs[1][0].json.error).toMatch(/\(ERROR_ARGUMENT\)$/);
+		expect(messageAddRequests()).toHaveLength(2);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['after', 'before']);
+	});
+
+	it('accepts a message of exactly 20,000 characters, emoji counted as one', async () => {
+		const text = '😀'.repeat(20000);
+		const { outputs } = await viaWebhook([lead1195(1341, text)], { onError: 'continueErrorOutput' });
+
+		expect(outputs[1]).toEqual([]);
+		expect(emulator.messages[0].message).toBe(text);
+	});
+});
+
+describe("Bitrix24's answers", () => {
+	it('treats an error key in a 200 answer as a failure', async () => {
+		emulator.injectFaults([{ kind: 'errorIn200', error: 'MESSAGE_ADD_ERROR', errorDescription: 'Message was not added' }]);
+		const { outputs } = await viaWebhook([lead1195(1341)], { onError: 'continueErrorOutput' });
+
+		expect(outputs[0]).toEqual([]);
+		expect(outputs[1][0].json).toMatchObject({
+			error: 'Bitrix24 could not post the message to the chat 1341 (MESSAGE_ADD_ERROR)',
+			details: { code: 'MESSAGE_ADD_ERROR', description: 'Message was not added', httpStatus: 200 },
+		});
+	});
+
+	it('fails an item on a non-JSON 502 from a proxy, with its status, without crashing', async () => {
+		emulator.injectFaults([{ kind: 'html', status: 502 }]);
+		const { outputs } = await viaWebhook([lead1195(1341, 'one'), lead1195(1341, 'two')], {
+			onError: 'continueErrorOutput',
+		});
+
+		expect(outputs[0]).toHaveLength(1);
+		expect(outputs[1]).toHaveLength(1);
+		expect(outputs[1][0].json.error).toBe(
+			'Bitrix24 answered with something that is not a REST response (HTTP 502) (UNEXPECTED_RESPONSE)',
+		);
+		expect(outputs[1][0].json.details).toMatchObject({ code: 'UNEXPECTED_RESPONSE', httpStatus: 502 });
+	});
+
+	it.each([
+		[500, 'INTERNAL_SERVER_ERROR', 'Bitrix24 had an internal error (INTERNAL_SERVER_ERROR)'],
+		[503, 'QUERY_LIMIT_EXCEEDED', "Bitrix24 rejected the request: the portal's request rate limit was exceeded (QUERY_LIMIT_EXCEEDED)"],
+		[503, 'OVERLOAD_LIMIT', "Bitrix24 has blocked the portal's REST API because of overload (OVERLOAD_LIMIT)"],
+		[403, 'ACCESS_DENIED', 'Bitrix24 denied access to lead 1195 (ACCESS_DENIED)'],
+		[404, 'ERROR_METHOD_NOT_FOUND', 'Bitrix24 does not know the method imopenlines.crm.message.add (ERROR_METHOD_NOT_FOUND)'],
+		[500, 'PORTAL_DELETED', 'The Bitrix24 portal is deleted or its public part is closed (PORTAL_DELETED)'],
+		[418, 'SOMETHING_NEW', 'Bitrix24 returned an error: Injected (SOMETHING_NEW)'],
+	])('HTTP %i %s becomes a readable failure', async (status, code, sentence) => {
+		emulator.injectFaults([{ kind: 'status', status, error: code, errorDescription: 'Injected' }]);
+		const { outputs } = await viaWebhook([lead1195(1341)], { onError: 'continueErrorOutput' });
+
+		expect(outputs[1][0].json).toMatchObject({
+			error: sentence,
+			details: { code, description: 'Injected', httpStatus: status },
+		});
+	});
+
+	it('reports a sender who is not a member of the chat (CANCELED)', async () => {
+		const { outputs } = await viaWebhook([{ ...lead1195(1341), sender: 31 }], { onError: 'continueErrorOutput' });
+
+		expect(outputs[1][0].json).toMatchObject({
+			error: 'Bitrix24 refused the message: the sender 31 cannot send messages to the chat 1341 (CANCELED)',
+			details: { code: 'CANCELED', httpStatus: 400 },
+		});
+	});
+
+	it('reports a webhook without the imopenlines scope', async () => {
+		const { outputs } = await viaWebhook([lead1195(1341)], { onError: 'continueErrorOutput' }, emulator.limitedWebhookUrl);
+
+		expect(outputs[1][0].json).toMatchObject({
+			error: 'The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)',
+			details: { code: 'insufficient_scope', httpStatus: 403 },
+		});
+	});
+
+	it('reports a wrong webhook code (401) as a failure of the item, not a crash', async () => {
+		const wrong = emulator.webhookUrl.replace(WEBHOOK_CODE, 'wrongcode123');
+		const { outputs } = await viaWebhook([lead1195(1341)], { onError: 'continueErrorOutput' }, wrong);
+
+		expect(outputs[1][0].json).toMatchObject({
+			...lead1195(1341),
+			error: 'Bitrix24 did not accept the credentials (NO_AUTH_FOUND)',
+			details: { code: 'NO_AUTH_FOUND', httpStatus: 401 },
+		});
+	});
+
+	it('reports a portal that cannot be reached', async () => {
+		const closed = await startEmulator();
+		const unreachable = closed.webhookUrl;
+		await closed.close();
+		const { outputs } = await viaWebhook([lead1195(1341)], { onError: 'continueErrorOutput' }, unreachable);
+
+		expect(outputs[1][0].json).toMatchObject({
+			error: 'Could not reach Bitrix24: the portal refused the connection (CONNECTION_FAILED)',
+			details: { code: 'CONNECTION_FAILED', httpStatus: null },
+		});
+	});
+});
+
+describe('webhook URL shapes', () => {
+	it.each([
+		['with the trailing slash', (url: string) => url],
+		['without the trailing slash', (url: string) => url.replace(/\/$/, '')],
+		['ending in a method name', (url: string) => `${url}profile.json`],
+		['ending in a method name without .json', (url: string) => `${url}user.current`],
+		['with surrounding spaces', (url: string) => `  ${url}  `],
+	])('accepts the URL %s', async (_name, shape) => {
+		const { outputs } = await viaWebhook([lead1195(1341)], {}, shape(emulator.webhookUrl));
+
+		expect(outputs[0][0].json.messageId).toBe(19880117);
+		expect(messageAddRequests()[0].path).toBe(`/rest/1/${WEBHOOK_CODE}/imopenlines.crm.message.add.json`);
+	});
+
+	it.each([
+		['not a URL', () => `rest/1/${WEBHOOK_CODE}`, 'is not a valid URL'],
+		['of the wrong shape', (url: string) => url.replace('/rest/1/', '/api/'), 'does not have the shape'],
+		['using http for a public host', () => `http://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`, 'http:// for the public host'],
+	])('fails every item with a clear reason for a URL %s, without echoing it', async (_name, shape, reason) => {
+		const { outputs } = await viaWebhook([lead1195(1341), lead1195(1341)], { onError: 'continueErrorOutput' }, shape(emulator.webhookUrl));
+
+		expect(outputs[1]).toHaveLength(2);
+		expect(outputs[1][0].json.error).toContain(reason);
+		expect(outputs[1][0].json.details).toMatchObject({ code: 'INVALID_WEBHOOK_URL', httpStatus: null });
+		expect(JSON.stringify(outputs)).not.toContain(WEBHOOK_CODE);
+		expect(emulator.requests).toHaveLength(0);
+	});
+});
+
+describe('OAuth2', () => {
+	function viaOAuth(items: IDataObject[], tokens: IDataObject, credentials?: TestCredentialsHelper, onError?: OnError) {
+		return runNode({
+			credential: {
+				type: 'bitrix24OAuth2Api',
+				data: {
+					portalUrl: `${emulator.baseUrl}/`,
+					accessTokenUrl: emulator.tokenUrl,
+					clientId: OAUTH_CLIENT_ID,
+					clientSecret: OAUTH_CLIENT_SECRET,
+					oauthTokenData: tokens,
+				},
+			},
+			credentials,
+			items,
+			parameters: MAPPED,
+			onError,
+		});
+	}
+
+	it('sends to <portal>/rest with the access token as a Bearer header', async () => {
+		const tokens = emulator.issueOAuthTokens();
+		const { outputs } = await viaOAuth([lead1195(1341)], { ...tokens });
+
+		expect(outputs[0][0].json.messageId).toBe(19880117);
+		const [request] = messageAddRequests();
+		expect(request.path).toBe('/rest/imopenlines.crm.message.add.json');
+		expect(request.headers.authorization).toBe(`Bearer ${tokens.access_token}`);
+		expect(emulator.messages[0].authKind).toBe('oauth');
+	});
+
+	it('refreshes an expired token once, sends each item once, and stores the new token', async () => {
+		const tokens = emulator.issueOAuthTokens({ expired: true });
+		const credentials = new TestCredentialsHelper();
+		const items = [lead1195(1341, 'one'), lead1195(1341, 'two'), lead1195(1341, 'three')];
+		const { outputs, error } = await viaOAuth(items, { ...tokens }, credentials, 'continueErrorOutput');
+
+		expect(error).toBeUndefined();
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['one', 'three', 'two']);
+		const refreshes = emulator.requests.filter((request) => request.path === '/oauth/token/');
+		expect(refreshes).toHaveLength(1);
+		expect(refreshes[0].params).toMatchObject({ grant_type: 'refresh_token', client_id: OAUTH_CLIENT_ID });
+		const stored = credentials.stored.get('cred-1')?.oauthTokenData as IDataObject;
+		expect(stored.access_token).not.toBe(tokens.access_token);
+		expect(stored.refresh_token).not.toBe(tokens.refresh_token);
+
+		// The next run uses the stored token without refreshing again.
+		await viaOAuth([lead1195(1341, 'four')], stored, credentials);
+		expect(emulator.requests.filter((request) => request.path === '/oauth/token/')).toHaveLength(1);
+		expect(emulator.messages).toHaveLength(4);
+	});
+
+	it('fails the item readably when the refresh token is no longer valid', async () => {
+		const tokens = emulator.issueOAuthTokens({ expired: true });
+		const { outputs } = await viaOAuth(
+			[lead1195(1341)],
+			{ ...tokens, refresh_token: 'revoked' },
+			undefined,
+			'continueErrorOutput',
+		);
+
+		expect(outputs[1]).toHaveLength(1);
+		expect(outputs[1][0].json).toMatchObject({
+			error:
+				'n8n could not use the Bitrix24 credential: The credential "Bitrix24 test credential" needs to be reconnected. (CREDENTIAL_ERROR)',
+			details: { code: 'CREDENTIAL_ERROR', httpStatus: null },
+		});
+		expect(emulator.messages).toHaveLength(0);
+	});
+});
+
+describe('secrets', () => {
+	it('never puts the webhook code or tokens in outputs, errors or log lines', async () => {
+		const items = [lead1195(1341), lead1195(1400), { ...lead1195(1341), chat: 'abc' }];
+		const webhookRun = await viaWebhook(items, { onError: 'continueErrorOutput' });
+		const stopRun = await viaWebhook(items, { onError: 'stopWorkflow' });
+		emulator.injectFaults([{ kind: 'html', status: 502 }]);
+		const proxyRun = await viaWebhook(items, { onError: 'continueRegularOutput' });
+		const limitedRun = await viaWebhook(items, { onError: 'stopWorkflow' }, emulator.limitedWebhookUrl);
+		const tokens = emulator.issueOAuthTokens({ expired: true });
+		const oauthRun = await runNode({
+			credential: {
+				type: 'bitrix24OAuth2Api',
+				data: {
+					portalUrl: emulator.baseUrl,
+					accessTokenUrl: emulator.tokenUrl,
+					clientId: OAUTH_CLIENT_ID,
+					clientSecret: OAUTH_CLIENT_SECRET,
+					oauthTokenData: { ...tokens },
+				},
+			},
+			items,
+			parameters: MAPPED,
+			onError: 'stopWorkflow',
+		});
+		const refreshed = oauthRun.credentials.stored.get('cred-1')?.oauthTokenData as IDataObject;
+
+		const everything = JSON.stringify([
+			[webhookRun, stopRun, proxyRun, limitedRun, oauthRun].map(({ run }) => run.data.resultData),
+			[stopRun.error, limitedRun.error, oauthRun.error].map((error) => ({ ...error, stack: error?.stack })),
+			logLines,
+		]);
+		expect(stopRun.error).toBeDefined();
+		expect(limitedRun.error).toBeDefined();
+		for (const secret of [
+			WEBHOOK_CODE,
+			LIMITED_WEBHOOK_CODE,
+			OAUTH_CLIENT_SECRET,
+			tokens.access_token,
+			tokens.refresh_token,
+			String(refreshed.access_token),
+			String(refreshed.refresh_token),
+		]) {
+			expect(everything).not.toContain(secret);
+		}
+	});
+});
