@@ -1,0 +1,107 @@
+/** Injected failures: a queue in which each matching REST call consumes the first fault that applies to it. */
+import { isRecord } from './params.cjs';
+
+export type Fault =
+	| { kind: 'status'; status: number; error?: string; errorDescription?: string }
+	| { kind: 'html'; status: number }
+	| { kind: 'errorIn200'; error: string; errorDescription?: string }
+	| { kind: 'dropBeforeProcessing' }
+	| { kind: 'dropAfterProcessing' }
+	| { kind: 'delay'; ms: number }
+	| { kind: 'operationTimeLimit'; resetAt: number };
+
+export interface FaultFilter {
+	/** REST method name as called over HTTP (`batch` for batch calls); case-insensitive. */
+	method?: string;
+}
+
+interface QueuedFault {
+	fault: Fault;
+	method?: string;
+}
+
+export class FaultQueue {
+	private queue: QueuedFault[] = [];
+
+	add(faults: readonly Fault[], filter: FaultFilter = {}): void {
+		const method = filter.method?.toLowerCase();
+		this.queue.push(
+			...faults.map((fault) => (method === undefined ? { fault } : { fault, method })),
+		);
+	}
+
+	/** Remove and return the first fault queued for this method (or for any method). */
+	take(method: string): Fault | undefined {
+		const index = this.queue.findIndex(
+			(q) => q.method === undefined || q.method === method.toLowerCase(),
+		);
+		if (index === -1) return undefined;
+		return this.queue.splice(index, 1)[0]?.fault;
+	}
+
+	clear(): void {
+		this.queue = [];
+	}
+
+	get pending(): number {
+		return this.queue.length;
+	}
+}
+
+type Obj = Record<string, unknown>;
+const num = (o: Obj, key: string): number | undefined => {
+	const value = o[key];
+	return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+const str = (o: Obj, key: string): string | undefined => {
+	const value = o[key];
+	return typeof value === 'string' ? value : undefined;
+};
+
+/** Per kind: build the typed fault from untrusted JSON, or undefined when a required field is missing. */
+const FAULT_PARSERS: Readonly<Record<Fault['kind'], (o: Obj) => Fault | undefined>> = {
+	status: (o) => {
+		const status = num(o, 'status');
+		if (status === undefined) return undefined;
+		return {
+			kind: 'status',
+			status,
+			error: str(o, 'error'),
+			errorDescription: str(o, 'errorDescription'),
+		};
+	},
+	html: (o) => {
+		const status = num(o, 'status');
+		return status === undefined ? undefined : { kind: 'html', status };
+	},
+	errorIn200: (o) => {
+		const error = str(o, 'error');
+		return error === undefined
+			? undefined
+			: { kind: 'errorIn200', error, errorDescription: str(o, 'errorDescription') };
+	},
+	dropBeforeProcessing: () => ({ kind: 'dropBeforeProcessing' }),
+	dropAfterProcessing: () => ({ kind: 'dropAfterProcessing' }),
+	delay: (o) => {
+		const ms = num(o, 'ms');
+		return ms === undefined ? undefined : { kind: 'delay', ms };
+	},
+	operationTimeLimit: (o) => {
+		const resetAt = num(o, 'resetAt');
+		return resetAt === undefined ? undefined : { kind: 'operationTimeLimit', resetAt };
+	},
+};
+
+const isFaultKind = (kind: unknown): kind is Fault['kind'] =>
+	typeof kind === 'string' && Object.prototype.hasOwnProperty.call(FAULT_PARSERS, kind);
+
+/** Validate a JSON list of faults (control API); throws with a readable message on bad input. */
+export function parseFaults(value: unknown): Fault[] {
+	if (!Array.isArray(value)) throw new Error('faults must be an array');
+	return value.map((item: unknown, i) => {
+		const kind: unknown = isRecord(item) ? item.kind : undefined;
+		const fault = isRecord(item) && isFaultKind(kind) ? FAULT_PARSERS[kind](item) : undefined;
+		if (!fault) throw new Error(`faults[${i}] is not a valid fault`);
+		return fault;
+	});
+}

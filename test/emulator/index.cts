@@ -1,0 +1,32 @@
+/**
+ * Bitrix24 portal emulator for tests: a real HTTP server on 127.0.0.1 speaking the REST dialect the node uses
+ * (webhook and OAuth auth, leaky-bucket rate limit, batch, injected faults, a control API).
+ *
+ * Order of checks for a REST call: injected fault -> rate limit (503, not processed) -> auth (401) ->
+ * method lookup (404) -> scope (403) -> the method's own validation.
+ * Chat lists are ordered oldest first (chat IDs grow with recency, so the most recent chat is last).
+ */
+export { startEmulator } from './server.cjs';
+export type { Emulator, EmulatorOptions, EmulatorState, RecordedRequest } from './types.cjs';
+export type { Fault, FaultFilter } from './faults.cjs';
+export type { OAuthTokens } from './oauth.cjs';
+export type { AuthKind, RecordedMessage } from './context.cjs';
+export type { BudgetSettings, BudgetSnapshot } from './rateLimit.cjs';
+export type { ParamRecord, ParamValue } from './params.cjs';
+export type { TimeInfo, RestErrorBody } from './envelope.cjs';
+export { createSeedWorld } from './world.cjs';
+export type {
+	AccessDenial,
+	CrmEntity,
+	CrmEntityType,
+	DialogStatus,
+	OAuthApp,
+	OpenLineChat,
+	PortalBot,
+	PortalUser,
+	Webhook,
+	World,
+} from './world.cjs';
+export { parseBatchCommand } from './batch.cjs';
+export { parsePhpQuery } from './params.cjs';
+export * from './constants.cjs';

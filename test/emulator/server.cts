@@ -1,0 +1,389 @@
+/**
+ * The HTTP side of the emulated Bitrix24 portal: routing, authentication, rate limit, injected faults,
+ * the success/error envelopes and the control API. `startEmulator()` listens on 127.0.0.1.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AUTH_PARAMS, oauthCaller, webhookCaller, type Caller } from './auth.cjs';
+import {
+	ADMIN_USER_ID,
+	DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+	DEFAULT_BURST_LIMIT,
+	DEFAULT_REQUESTS_PER_SECOND,
+	LIMITED_WEBHOOK_CODE,
+	WEBHOOK_CODE,
+} from './constants.cjs';
+import type { CallContext, RecordedMessage } from './context.cjs';
+import { CONTROL_PREFIX, handleControl } from './control.cjs';
+import { Errors, KNOWN_DESCRIPTIONS, RestError, timeInfo } from './envelope.cjs';
+import { FaultQueue, type Fault, type FaultFilter } from './faults.cjs';
+import { invokeMethod } from './methods.cjs';
+import { OAuthServer, type OAuthTokens } from './oauth.cjs';
+import { mergeParams, parseBody, parsePhpQuery, type ParamRecord } from './params.cjs';
+import { LeakyBucket, type BudgetSettings } from './rateLimit.cjs';
+import { htmlReply, jsonReply, type HttpReply } from './reply.cjs';
+import type { Emulator, EmulatorOptions, EmulatorState, RecordedRequest } from './types.cjs';
+import { createSeedWorld, type World } from './world.cjs';
+
+/** How a REST URL names its credentials and method. */
+type RestRoute =
+	| { kind: 'webhook'; userId: string; code: string; method: string }
+	| { kind: 'oauth'; method: string };
+
+/** `/rest/<user>/<code>/<method>[.json]` or `/rest/<method>[.json]`; method names are case-insensitive. */
+function parseRestPath(path: string): RestRoute | undefined {
+	const segments = path
+		.replace(/^\/rest\//, '')
+		.split('/')
+		.filter((s) => s !== '');
+	const method = (segments.at(-1) ?? '').replace(/\.json$/i, '').toLowerCase();
+	if (segments.length === 3)
+		return { kind: 'webhook', userId: segments[0] ?? '', code: segments[1] ?? '', method };
+	if (segments.length === 1) return { kind: 'oauth', method };
+	// `/rest/1/code/` (no method) and other shapes: Bitrix24 finds no method there.
+	return segments.length === 2
+		? { kind: 'webhook', userId: segments[0] ?? '', code: segments[1] ?? '', method: '' }
+		: undefined;
+}
+
+/** What a fault does before any processing: an answer, a dropped connection, or nothing (process normally). */
+function faultPreempts(fault: Fault): HttpReply | 'drop' | undefined {
+	switch (fault.kind) {
+		case 'status': {
+			const error = fault.error ?? 'INTERNAL_SERVER_ERROR';
+			const description = fault.errorDescription ?? KNOWN_DESCRIPTIONS[error] ?? error;
+			return jsonReply(fault.status, { error, error_description: description });
+		}
+		case 'html':
+			return htmlReply(
+				fault.status,
+				`${fault.status} ${fault.status === 502 ? 'Bad Gateway' : 'Error'}`,
+			);
+		case 'errorIn200':
+			return jsonReply(200, {
+				error: fault.error,
+				error_description: fault.errorDescription ?? fault.error,
+			});
+		case 'operationTimeLimit':
+			return jsonReply(429, Errors.operationTimeLimit().body());
+		case 'dropBeforeProcessing':
+			return 'drop';
+		case 'dropAfterProcessing':
+		case 'delay':
+			return undefined;
+	}
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [name, value] of Object.entries(req.headers)) {
+		if (value !== undefined)
+			out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+	}
+	return out;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (chunk: Buffer) => chunks.push(chunk));
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('error', reject);
+	});
+}
+
+const withoutAuthParams = (params: ParamRecord): ParamRecord =>
+	Object.fromEntries(
+		Object.entries(params).filter(([k]) => !(AUTH_PARAMS as readonly string[]).includes(k)),
+	);
+
+class PortalEmulator implements Emulator {
+	baseUrl = '';
+	readonly messages: RecordedMessage[] = [];
+	readonly requests: RecordedRequest[] = [];
+	private currentWorld = createSeedWorld();
+	private rejected503 = 0;
+	private readonly bucket: LeakyBucket;
+	private readonly faults = new FaultQueue();
+	private readonly oauth: OAuthServer;
+	/** Stamped by operationTimeLimit faults: method -> Unix seconds of operating_reset_at. */
+	private readonly operatingResetAt = new Map<string, number>();
+	private readonly timers = new Set<NodeJS.Timeout>();
+	private readonly defaultBudget: BudgetSettings;
+	private readonly now: () => number;
+	readonly server: Server;
+
+	constructor(options: EmulatorOptions) {
+		this.now = options.now ?? Date.now;
+		this.defaultBudget = {
+			burstLimit: options.burstLimit ?? DEFAULT_BURST_LIMIT,
+			requestsPerSecond: options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
+		};
+		this.bucket = new LeakyBucket(this.defaultBudget, this.now);
+		this.oauth = new OAuthServer({
+			world: () => this.currentWorld,
+			now: this.now,
+			baseUrl: () => this.baseUrl,
+			accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+		});
+		this.server = createServer((req, res) => {
+			this.handle(req, res).catch((error: unknown) => this.crash(res, error));
+		});
+	}
+
+	get world(): World {
+		return this.currentWorld;
+	}
+
+	set world(world: World) {
+		this.currentWorld = world;
+	}
+
+	get webhookUrl(): string {
+		return `${this.baseUrl}/rest/${ADMIN_USER_ID}/${WEBHOOK_CODE}/`;
+	}
+
+	get limitedWebhookUrl(): string {
+		return `${this.baseUrl}/rest/${ADMIN_USER_ID}/${LIMITED_WEBHOOK_CODE}/`;
+	}
+
+	get tokenUrl(): string {
+		return `${this.baseUrl}/oauth/token/`;
+	}
+
+	get authorizeUrl(): string {
+		return `${this.baseUrl}/oauth/authorize/`;
+	}
+
+	state(): EmulatorState {
+		return {
+			messages: this.messages,
+			requestCount: this.requests.length,
+			rejected503: this.rejected503,
+			budget: this.bucket.snapshot(),
+			pendingFaults: this.faults.pending,
+			requests: this.requests,
+		};
+	}
+
+	setBudget(budget: Partial<BudgetSettings>): void {
+		this.bucket.configure(budget);
+	}
+
+	injectFaults(faults: Fault[], filter?: FaultFilter): void {
+		this.faults.add(faults, filter);
+	}
+
+	issueOAuthTokens(opts?: { expired?: boolean }): OAuthTokens {
+		const app = this.currentWorld.oauthApps[0];
+		if (!app) throw new Error('The world has no OAuth app');
+		return this.oauth.issue(app, opts);
+	}
+
+	expireAccessTokens(): void {
+		this.oauth.expireAll();
+	}
+
+	reset(): void {
+		this.currentWorld = createSeedWorld();
+		this.messages.length = 0;
+		this.requests.length = 0;
+		this.rejected503 = 0;
+		this.faults.clear();
+		this.oauth.clear();
+		this.operatingResetAt.clear();
+		this.bucket.configure(this.defaultBudget);
+	}
+
+	async close(): Promise<void> {
+		for (const timer of this.timers) clearTimeout(timer);
+		this.timers.clear();
+		this.server.closeAllConnections();
+		await new Promise<void>((resolve, reject) =>
+			this.server.close((e) => (e ? reject(e) : resolve())),
+		);
+	}
+
+	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const rawBody = await readBody(req);
+		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+		const httpMethod = req.method ?? 'GET';
+		if (url.pathname.startsWith(CONTROL_PREFIX)) {
+			this.send(res, handleControl(this, httpMethod, url.pathname, rawBody));
+			return;
+		}
+		const body = parseBody(rawBody, req.headers['content-type']);
+		const params = mergeParams(parsePhpQuery(url.search.slice(1)), body.params);
+		const record: RecordedRequest = {
+			at: this.now(),
+			httpMethod,
+			path: url.pathname,
+			url: req.url ?? '/',
+			restMethod: null,
+			authKind: 'none',
+			status: null,
+			params,
+			rawBody,
+			headers: flattenHeaders(req),
+		};
+		this.requests.push(record);
+
+		// The OAuth endpoints sit outside /rest/: no rate limit, no faults.
+		const oauthEndpoints: Readonly<Record<string, () => HttpReply>> = {
+			'/oauth/authorize': () => this.oauth.authorize(params),
+			'/oauth/token': () => this.oauth.token(params, req.headers.authorization),
+		};
+		const oauthEndpoint = oauthEndpoints[url.pathname.replace(/\/+$/, '')];
+		if (oauthEndpoint) {
+			this.answer(res, record, oauthEndpoint());
+			return;
+		}
+		const route = url.pathname.startsWith('/rest/') ? parseRestPath(url.pathname) : undefined;
+		if (!route) {
+			this.answer(res, record, htmlReply(404, '404 Not Found'));
+			return;
+		}
+		record.restMethod = route.method;
+		record.authKind = route.kind;
+		this.rest(req, res, record, route, params);
+	}
+
+	/** Order: injected fault, rate limit (503 means not processed), auth, method lookup, scope, handler. */
+	private rest(
+		req: IncomingMessage,
+		res: ServerResponse,
+		record: RecordedRequest,
+		route: RestRoute,
+		params: ParamRecord,
+	): void {
+		const fault = this.faults.take(route.method);
+		if (fault) record.fault = fault.kind;
+		if (fault?.kind === 'operationTimeLimit')
+			this.operatingResetAt.set(route.method, fault.resetAt);
+		const preempted = fault ? faultPreempts(fault) : undefined;
+		if (preempted === 'drop') {
+			req.socket.destroy();
+			return;
+		}
+		if (preempted) {
+			this.answer(res, record, preempted);
+			return;
+		}
+
+		const started = this.now();
+		const reply = this.bucket.tryTake()
+			? this.process(route, params, req.headers.authorization, started)
+			: this.rateLimited();
+
+		if (fault?.kind === 'dropAfterProcessing') {
+			// Processed (a message may have been stored) but the client never hears back.
+			req.socket.destroy();
+		} else if (fault?.kind === 'delay') {
+			const timer = setTimeout(() => {
+				this.timers.delete(timer);
+				this.answer(res, record, reply);
+			}, fault.ms);
+			this.timers.add(timer);
+		} else {
+			this.answer(res, record, reply);
+		}
+	}
+
+	private rateLimited(): HttpReply {
+		this.rejected503 += 1;
+		return this.errorReply(Errors.queryLimit());
+	}
+
+	private process(
+		route: RestRoute,
+		params: ParamRecord,
+		authorization: string | undefined,
+		started: number,
+	): HttpReply {
+		try {
+			const caller: Caller =
+				route.kind === 'webhook'
+					? webhookCaller(this.currentWorld, route.userId, route.code)
+					: oauthCaller(this.oauth, authorization, params);
+			const ctx = this.context(caller);
+			const outcome = invokeMethod(route.method, withoutAuthParams(params), ctx);
+			return jsonReply(200, {
+				result: outcome.result,
+				...(outcome.next !== undefined ? { next: outcome.next } : {}),
+				...(outcome.total !== undefined ? { total: outcome.total } : {}),
+				time: timeInfo(started, this.now(), ctx.operatingResetAt(route.method)),
+			});
+		} catch (error: unknown) {
+			if (error instanceof RestError) return this.errorReply(error);
+			throw error;
+		}
+	}
+
+	private context(caller: Caller): CallContext {
+		const ctx: CallContext = {
+			world: this.currentWorld,
+			callerId: caller.userId,
+			authKind: caller.authKind,
+			scopes: caller.scopes,
+			now: this.now,
+			messages: this.messages,
+			viaBatch: false,
+			operatingResetAt: (method) =>
+				this.operatingResetAt.get(method.toLowerCase()) ?? Math.floor(this.now() / 1000) + 600,
+			invoke: (method, params) => invokeMethod(method, params, { ...ctx, viaBatch: true }),
+		};
+		return ctx;
+	}
+
+	private errorReply(error: RestError): HttpReply {
+		return jsonReply(error.status, error.body());
+	}
+
+	private answer(res: ServerResponse, record: RecordedRequest, reply: HttpReply): void {
+		record.status = reply.status;
+		const error = errorCodeOf(reply);
+		if (error !== undefined) record.error = error;
+		this.send(res, reply);
+	}
+
+	private send(res: ServerResponse, reply: HttpReply): void {
+		if (res.destroyed || res.writableEnded) return;
+		res.writeHead(reply.status, {
+			'content-type': reply.contentType,
+			'content-length': Buffer.byteLength(reply.body),
+			...reply.headers,
+		});
+		res.end(reply.body);
+	}
+
+	/** A bug in the emulator itself: answer 500 like the portal would rather than hang the client. */
+	private crash(res: ServerResponse, error: unknown): void {
+		const description = error instanceof Error ? error.message : String(error);
+		this.send(
+			res,
+			jsonReply(500, { error: Errors.internal().code, error_description: description }),
+		);
+	}
+}
+
+function errorCodeOf(reply: HttpReply): string | undefined {
+	if (!reply.contentType.startsWith('application/json')) return undefined;
+	const parsed: unknown = JSON.parse(reply.body);
+	if (typeof parsed !== 'object' || parsed === null || !('error' in parsed)) return undefined;
+	return typeof parsed.error === 'string' ? parsed.error : undefined;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+	const emulator = new PortalEmulator(options);
+	await new Promise<void>((resolve, reject) => {
+		emulator.server.once('error', reject);
+		emulator.server.listen(options.port ?? 0, '127.0.0.1', () => {
+			emulator.server.off('error', reject);
+			resolve();
+		});
+	});
+	const address = emulator.server.address();
+	if (address === null || typeof address === 'string')
+		throw new Error('Emulator is not listening on a TCP port');
+	emulator.baseUrl = `http://127.0.0.1:${address.port}`;
+	return emulator;
+}
