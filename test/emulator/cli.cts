@@ -1,5 +1,5 @@
 /**
- * Start the emulator from a terminal: `node test/emulator/run-cli.cjs [--port N] [--burst N] [--rate N]`.
+ * Start the emulator from a terminal: `npm run emulator -- [--port N] [--burst N] [--rate N]`.
  * Prints the URLs to configure n8n credentials with and stays up until SIGINT/SIGTERM.
  */
 import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_REDIRECT_URI } from './constants.cjs';

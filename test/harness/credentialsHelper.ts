@@ -11,7 +11,7 @@ import {
 import { Bitrix24OAuth2Api } from '../../credentials/Bitrix24OAuth2Api.credentials';
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
 
-const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
+const SOURCE_CREDENTIAL_TYPES: Record<string, ICredentialType> = {
 	bitrix24WebhookApi: new Bitrix24WebhookApi(),
 	bitrix24OAuth2Api: new Bitrix24OAuth2Api(),
 };
@@ -27,8 +27,13 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	/** How many times n8n wrote refreshed OAuth tokens back. */
 	oauthUpdates = 0;
 
+	/** Credential types by name: the sources by default, or what a package loader loaded from dist. */
+	constructor(private readonly credentialTypes: Record<string, ICredentialType> = SOURCE_CREDENTIAL_TYPES) {
+		super();
+	}
+
 	getParentTypes(name: string): string[] {
-		return CREDENTIAL_TYPES[name]?.extends ?? [];
+		return this.credentialTypes[name]?.extends ?? [];
 	}
 
 	isCredentialUsableByNode(): boolean {
@@ -40,7 +45,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		typeName: string,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
-		const { authenticate } = CREDENTIAL_TYPES[typeName] ?? {};
+		const { authenticate } = this.credentialTypes[typeName] ?? {};
 		// Like n8n's CLI: a function authenticates by itself; our types use no generic form.
 		if (typeof authenticate === 'function') return await authenticate(credentials, requestOptions);
 		return requestOptions;
@@ -87,7 +92,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	}
 
 	getCredentialsProperties(type: string): INodeProperties[] {
-		return CREDENTIAL_TYPES[type]?.properties ?? [];
+		return this.credentialTypes[type]?.properties ?? [];
 	}
 
 	/** The type's plain defaults, as n8n applies them to stored data (expressions are not needed here). */

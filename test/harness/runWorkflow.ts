@@ -7,6 +7,7 @@ import {
 	type INode,
 	type INodeExecutionData,
 	type INodeParameters,
+	type INodeType,
 	type IRun,
 	type IWorkflowBase,
 	type IWorkflowExecuteAdditionalData,
@@ -33,6 +34,8 @@ export interface RunOptions {
 	credential: { type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api'; data: ICredentialDataDecryptedObject };
 	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
 	credentials?: TestCredentialsHelper;
+	/** The node type as a package loader loaded it; the sources by default. */
+	nodeType?: INodeType;
 }
 
 const CREDENTIAL_ID = 'cred-1';
@@ -122,7 +125,7 @@ export async function runNode(options: RunOptions): Promise<NodeRun> {
 		nodes: workflowData.nodes,
 		connections: workflowData.connections,
 		active: false,
-		nodeTypes: createNodeTypes(),
+		nodeTypes: createNodeTypes(options.nodeType),
 		settings: workflowData.settings,
 	});
 

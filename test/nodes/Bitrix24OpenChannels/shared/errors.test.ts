@@ -1,0 +1,198 @@
+import {
+	Bitrix24Failure,
+	describeFailure,
+	EXPLAINED_CODES,
+	hintFor,
+	type MessageContext,
+} from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
+
+/** Every code in the "Possible Errors" and "System Error Codes" tables of imopenlines.crm.message.add. */
+const SEED_DOC_CODES = [
+	'CHAT_NOT_IN_CRM',
+	'CANCELED',
+	'ACCESS_DENIED',
+	'ERROR_ARGUMENT',
+	'INTERNAL_SERVER_ERROR',
+	'ERROR_UNEXPECTED_ANSWER',
+	'QUERY_LIMIT_EXCEEDED',
+	'ERROR_BATCH_METHOD_NOT_ALLOWED',
+	'ERROR_BATCH_LENGTH_EXCEEDED',
+	'NO_AUTH_FOUND',
+	'INVALID_REQUEST',
+	'OVERLOAD_LIMIT',
+	'INVALID_CREDENTIALS',
+	'ERROR_MANIFEST_IS_NOT_AVAILABLE',
+	'insufficient_scope',
+	'expired_token',
+	'user_access_error',
+	'PORTAL_DELETED',
+];
+
+/** Codes Bitrix24 sends that the seed doc does not list. */
+const OTHER_BITRIX24_CODES = ['MESSAGE_ADD_ERROR', 'OPERATION_TIME_LIMIT', 'ERROR_METHOD_NOT_FOUND'];
+
+const CODES = [...SEED_DOC_CODES, ...OTHER_BITRIX24_CODES];
+
+const CONTEXT: MessageContext = { crmEntityType: 'lead', crmEntityId: 1195, chatId: 1400, userId: 27 };
+
+const DESCRIPTION = 'Some description from Bitrix24';
+
+/** The sentence for an unknown code, with `code` in place of the unknown one. */
+function fallbackSentence(code: string, failure: Bitrix24Failure, context: MessageContext): string {
+	const unknown = new Bitrix24Failure('NOT_A_BITRIX24_CODE', failure.description, failure.httpStatus, failure.argument);
+	return describeFailure(unknown, context).replace(/\(NOT_A_BITRIX24_CODE\)$/, `(${code})`);
+}
+
+describe('describeFailure / hintFor', () => {
+	it.each(CODES)('%s is explained', (code) => {
+		expect(EXPLAINED_CODES).toContain(code);
+		const failure = new Bitrix24Failure(code, DESCRIPTION, 400);
+		const sentence = describeFailure(failure, CONTEXT);
+		expect(sentence.endsWith(` (${code})`)).toBe(true);
+		expect(sentence).not.toBe(fallbackSentence(code, failure, CONTEXT));
+		expect(sentence).not.toContain('undefined');
+		expect(hintFor(failure).trim()).not.toBe('');
+		expect(hintFor(failure)).not.toBe(hintFor(new Bitrix24Failure('NOT_A_BITRIX24_CODE', DESCRIPTION, 400)));
+	});
+
+	it.each(EXPLAINED_CODES)('%s reads well without any context', (code) => {
+		const sentence = describeFailure(new Bitrix24Failure(code, DESCRIPTION, 400), {});
+		expect(sentence.endsWith(` (${code})`)).toBe(true);
+		expect(sentence).not.toMatch(/undefined|null|NaN/);
+		expect(sentence.length).toBeGreaterThan(` (${code})`.length);
+	});
+
+	it.each([
+		['the full context', CONTEXT],
+		['no context', {}],
+	])('gives every explained code its own sentence (%s)', (_label, context: MessageContext) => {
+		const sentences = EXPLAINED_CODES.map((code) =>
+			describeFailure(new Bitrix24Failure(code, DESCRIPTION, 400), context).replace(/ \([^()]*\)$/, ''),
+		);
+		expect(new Set(sentences).size).toBe(EXPLAINED_CODES.length);
+	});
+
+	it('phrases CHAT_NOT_IN_CRM with the chat and the entity', () => {
+		const failure = new Bitrix24Failure(
+			'CHAT_NOT_IN_CRM',
+			'Chat does not belong to the CRM entity being checked',
+			400,
+		);
+		expect(describeFailure(failure, CONTEXT)).toBe(
+			'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
+		);
+	});
+
+	it('phrases CANCELED with the sender and the chat', () => {
+		const sentence = describeFailure(
+			new Bitrix24Failure('CANCELED', 'You cannot send messages to the specified chat', 400),
+			CONTEXT,
+		);
+		expect(sentence).toContain('27');
+		expect(sentence).toContain('1400');
+	});
+
+	it('phrases ACCESS_DENIED with the entity', () => {
+		const sentence = describeFailure(new Bitrix24Failure('ACCESS_DENIED', 'Access denied!', 403), {
+			crmEntityType: 'deal',
+			crmEntityId: 501,
+		});
+		expect(sentence).toContain('deal 501');
+	});
+
+	it('shows a validation error of the node (no HTTP status) as its own description', () => {
+		const failure = new Bitrix24Failure(
+			'ERROR_ARGUMENT',
+			'The field "Chat" (CHAT_ID) must be a positive whole number, not "abc"',
+			null,
+			'CHAT_ID',
+		);
+		expect(describeFailure(failure, CONTEXT)).toBe(`${failure.description} (ERROR_ARGUMENT)`);
+	});
+
+	it("names the parameter of Bitrix24's own ERROR_ARGUMENT", () => {
+		const failure = new Bitrix24Failure('ERROR_ARGUMENT', 'Argument MESSAGE is null or empty', 400, 'MESSAGE');
+		const sentence = describeFailure(failure, CONTEXT);
+		expect(sentence).toContain('MESSAGE');
+		expect(sentence).toContain('Argument MESSAGE is null or empty');
+		expect(sentence.endsWith('(ERROR_ARGUMENT)')).toBe(true);
+	});
+
+	it('mentions the HTTP status of an unexpected response', () => {
+		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', 502), {})).toContain('502');
+		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', null), {})).not.toContain(
+			'null',
+		);
+	});
+
+	it("falls back to Bitrix24's description and code for an unknown code", () => {
+		const failure = new Bitrix24Failure('SOMETHING_NEW', 'A brand new failure', 400);
+		const sentence = describeFailure(failure, CONTEXT);
+		expect(sentence).toContain('A brand new failure');
+		expect(sentence.endsWith('(SOMETHING_NEW)')).toBe(true);
+		expect(EXPLAINED_CODES).not.toContain('SOMETHING_NEW');
+		expect(hintFor(failure).trim()).not.toBe('');
+	});
+
+	it('says so when an unknown code comes without a description', () => {
+		const sentence = describeFailure(new Bitrix24Failure('SOMETHING_NEW', '', 500), {});
+		expect(sentence).toMatch(/no description/);
+		expect(sentence.endsWith('(SOMETHING_NEW)')).toBe(true);
+	});
+
+	it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+		'treats the Object member name %j as an unknown code',
+		(code) => {
+			const failure = new Bitrix24Failure(code, 'odd', 400);
+			expect(describeFailure(failure, {})).toBe(fallbackSentence(code, failure, {}));
+			expect(typeof hintFor(failure)).toBe('string');
+			expect(EXPLAINED_CODES).not.toContain(code);
+		},
+	);
+
+	it('explains codes case-sensitively, like Bitrix24 sends them', () => {
+		const lower = new Bitrix24Failure('chat_not_in_crm', DESCRIPTION, 400);
+		expect(describeFailure(lower, CONTEXT)).toBe(fallbackSentence('chat_not_in_crm', lower, CONTEXT));
+	});
+});
+
+describe('Bitrix24Failure', () => {
+	it('is an Error whose message starts with the code', () => {
+		const failure = new Bitrix24Failure('CANCELED', 'You cannot send messages to the specified chat', 400);
+		expect(failure).toBeInstanceOf(Error);
+		expect(failure.name).toBe('Bitrix24Failure');
+		expect(failure.message).toBe('CANCELED: You cannot send messages to the specified chat');
+	});
+
+	it('has code, description and httpStatus in its details', () => {
+		const details = new Bitrix24Failure('NO_AUTH_FOUND', 'Wrong authorization data', 401).details;
+		expect(details).toStrictEqual({
+			code: 'NO_AUTH_FOUND',
+			description: 'Wrong authorization data',
+			httpStatus: 401,
+		});
+		expect(Object.prototype.hasOwnProperty.call(details, 'argument')).toBe(false);
+	});
+
+	it('keeps a null httpStatus in its details', () => {
+		expect(new Bitrix24Failure('CONNECTION_FAILED', 'refused', null).details).toStrictEqual({
+			code: 'CONNECTION_FAILED',
+			description: 'refused',
+			httpStatus: null,
+		});
+	});
+
+	it('adds the argument to its details only when given', () => {
+		expect(new Bitrix24Failure('ERROR_ARGUMENT', 'bad', 400, 'CHAT_ID').details).toStrictEqual({
+			code: 'ERROR_ARGUMENT',
+			description: 'bad',
+			httpStatus: 400,
+			argument: 'CHAT_ID',
+		});
+	});
+
+	it('gives plain JSON details', () => {
+		const details = new Bitrix24Failure('ERROR_ARGUMENT', 'bad', 400, 'CHAT_ID').details;
+		expect(JSON.parse(JSON.stringify(details))).toStrictEqual(details);
+	});
+});

@@ -1,0 +1,252 @@
+import { NodeApiError, type IN8nHttpFullResponse, type INode } from 'n8n-workflow';
+
+import { Bitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
+import { readEnvelope, toBitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/transport';
+
+const SECRET = 'k7x9q2m4w8z1v5r3';
+const SECRET_URL = `https://yourcompany.bitrix24.com/rest/1/${SECRET}/imopenlines.crm.message.add.json`;
+
+const NODE: INode = {
+	id: 'node-1',
+	name: 'Bitrix24 Open Channels',
+	type: 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannels',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
+/** An error as axios throws it for an answered request. */
+function axiosError(status: number, data: unknown): Error {
+	return Object.assign(new Error(`Request failed with status code ${status}`), {
+		isAxiosError: true,
+		code: status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST',
+		config: { url: SECRET_URL, method: 'post' },
+		response: { status, data, headers: {} },
+	});
+}
+
+/** An error as Node's http client throws it when no answer came. */
+function networkError(code: string): Error {
+	return Object.assign(new Error(`connect ${code} 127.0.0.1:443 while requesting ${SECRET_URL}`), {
+		code,
+		config: { url: SECRET_URL },
+	});
+}
+
+function expectNoSecret(failure: Bitrix24Failure): void {
+	for (const text of [failure.message, failure.description, JSON.stringify(failure.details)]) {
+		expect(text).not.toContain(SECRET);
+	}
+}
+
+describe('toBitrix24Failure', () => {
+	it('hands a Bitrix24Failure back as it is', () => {
+		const failure = new Bitrix24Failure('CANCELED', 'You cannot send messages to the specified chat', 400);
+		expect(toBitrix24Failure(failure)).toBe(failure);
+	});
+
+	it('unwraps a Bitrix24Failure thrown as the cause of another error', () => {
+		const failure = new Bitrix24Failure('CHAT_NOT_IN_CRM', 'Chat does not belong', 400);
+		expect(toBitrix24Failure({ message: 'wrapped', cause: failure })).toBe(failure);
+	});
+
+	it("reads Bitrix24's error from an object shaped like NodeApiError wrapping an axios error", () => {
+		const failure = toBitrix24Failure({
+			message: 'Authorization failed - please check your credentials',
+			cause: {
+				response: { status: 401, data: { error: 'NO_AUTH_FOUND', error_description: 'Wrong authorization data' } },
+			},
+		});
+		expect(failure).toBeInstanceOf(Bitrix24Failure);
+		expect(failure.code).toBe('NO_AUTH_FOUND');
+		expect(failure.description).toBe('Wrong authorization data');
+		expect(failure.httpStatus).toBe(401);
+		expect(failure.argument).toBeUndefined();
+	});
+
+	it("reads Bitrix24's error from n8n's real NodeApiError wrapping an axios error", () => {
+		const wrapped = new NodeApiError(
+			NODE,
+			axiosError(401, { error: 'expired_token', error_description: 'The access token provided has expired.' }) as never,
+		);
+		const failure = toBitrix24Failure(wrapped);
+		expect(failure.code).toBe('expired_token');
+		expect(failure.description).toBe('The access token provided has expired.');
+		expect(failure.httpStatus).toBe(401);
+		expectNoSecret(failure);
+	});
+
+	it('reads the error of a bare axios error', () => {
+		const failure = toBitrix24Failure(
+			axiosError(400, {
+				error: 'ERROR_ARGUMENT',
+				error_description: 'Argument CHAT_ID is null or empty',
+				argument: 'CHAT_ID',
+			}),
+		);
+		expect(failure.details).toStrictEqual({
+			code: 'ERROR_ARGUMENT',
+			description: 'Argument CHAT_ID is null or empty',
+			httpStatus: 400,
+			argument: 'CHAT_ID',
+		});
+	});
+
+	it('turns an HTML error page into UNEXPECTED_RESPONSE with its status', () => {
+		const failure = toBitrix24Failure({ response: { status: 502, data: '<html>Bad gateway</html>' } });
+		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
+		expect(failure.httpStatus).toBe(502);
+	});
+
+	it('turns an error answer without a Bitrix24 envelope into UNEXPECTED_RESPONSE', () => {
+		const failure = toBitrix24Failure({ cause: { response: { status: 500, data: { message: 'oops' } } } });
+		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
+		expect(failure.httpStatus).toBe(500);
+	});
+
+	it('turns a refused connection into CONNECTION_FAILED without the raw code', () => {
+		const failure = toBitrix24Failure({ cause: { code: 'ECONNREFUSED' } });
+		expect(failure.code).toBe('CONNECTION_FAILED');
+		expect(failure.httpStatus).toBeNull();
+		expect(failure.description).not.toContain('ECONNREFUSED');
+		expect(failure.description.trim()).not.toBe('');
+	});
+
+	it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED'])(
+		'words the network failure %s and drops the request details',
+		(code) => {
+			for (const error of [networkError(code), { message: 'wrapped', cause: networkError(code) }]) {
+				const failure = toBitrix24Failure(error);
+				expect(failure.code).toBe('CONNECTION_FAILED');
+				expect(failure.httpStatus).toBeNull();
+				expect(typeof failure.description).toBe('string');
+				expect(failure.description).not.toContain(code);
+				expect(failure.description).not.toBe('the request failed before Bitrix24 answered');
+				expectNoSecret(failure);
+			}
+		},
+	);
+
+	it('does not carry the URL of an error message into the failure', () => {
+		const failure = toBitrix24Failure(new Error(`Request to ${SECRET_URL} failed`));
+		expect(failure.code).toBe('CONNECTION_FAILED');
+		expect(failure.httpStatus).toBeNull();
+		expect(failure.description).not.toContain('https://');
+		expectNoSecret(failure);
+	});
+
+	it('gives an unknown network code a generic description', () => {
+		const failure = toBitrix24Failure(networkError('EHOSTUNREACH'));
+		expect(failure.code).toBe('CONNECTION_FAILED');
+		expect(failure.description).not.toContain('EHOSTUNREACH');
+		expect(failure.description.trim()).not.toBe('');
+		expectNoSecret(failure);
+	});
+
+	it.each([
+		['undefined', undefined],
+		['null', null],
+		['a string', `failed: ${SECRET_URL}`],
+		['a number', 42],
+		['an array', [SECRET_URL]],
+	])('copes with %s thrown', (_label, thrown) => {
+		const failure = toBitrix24Failure(thrown);
+		expect(failure).toBeInstanceOf(Bitrix24Failure);
+		expect(failure.code).toBe('CONNECTION_FAILED');
+		expectNoSecret(failure);
+	});
+});
+
+describe('readEnvelope', () => {
+	async function read(statusCode: number, body: unknown) {
+		const response: IN8nHttpFullResponse = { statusCode, headers: {}, body: body as IN8nHttpFullResponse['body'] };
+		return await readEnvelope.call({} as never, [], response);
+	}
+
+	async function failureOf(statusCode: number, body: unknown): Promise<Bitrix24Failure> {
+		const thrown: unknown = await read(statusCode, body).then(
+			() => undefined,
+			(error: unknown) => error,
+		);
+		expect(thrown).toBeInstanceOf(Bitrix24Failure);
+		return thrown as Bitrix24Failure;
+	}
+
+	it('keeps only the result of a success', async () => {
+		expect(await read(200, { result: 5, time: { start: 1, finish: 2 } })).toStrictEqual([{ json: { result: 5 } }]);
+	});
+
+	it.each([
+		['an object', { ID: '1', NAME: 'Anna' }],
+		['a list', [1, 2]],
+		['false', false],
+		['null', null],
+		['an empty string', ''],
+	])('keeps a result that is %s', async (_label, result) => {
+		expect(await read(200, { result })).toStrictEqual([{ json: { result } }]);
+	});
+
+	it('treats an error key in a 200 answer as a failure', async () => {
+		const failure = await failureOf(200, { error: 'X', error_description: 'd' });
+		expect(failure.code).toBe('X');
+		expect(failure.description).toBe('d');
+		expect(failure.httpStatus).toBe(200);
+	});
+
+	it('prefers the error key over a result', async () => {
+		const failure = await failureOf(200, { result: 5, error: 'CANCELED', error_description: 'no' });
+		expect(failure.code).toBe('CANCELED');
+	});
+
+	it('keeps the argument Bitrix24 names', async () => {
+		const failure = await failureOf(400, {
+			error: 'ERROR_ARGUMENT',
+			error_description: 'Argument CRM_ENTITY is null or empty',
+			argument: 'CRM_ENTITY',
+		});
+		expect(failure.details).toStrictEqual({
+			code: 'ERROR_ARGUMENT',
+			description: 'Argument CRM_ENTITY is null or empty',
+			httpStatus: 400,
+			argument: 'CRM_ENTITY',
+		});
+	});
+
+	it('gives an empty description when Bitrix24 sends none', async () => {
+		const failure = await failureOf(400, { error: 'CHAT_NOT_IN_CRM' });
+		expect(failure.code).toBe('CHAT_NOT_IN_CRM');
+		expect(failure.description).toBe('');
+		expect(failure.argument).toBeUndefined();
+	});
+
+	it('turns a string body into UNEXPECTED_RESPONSE', async () => {
+		const failure = await failureOf(502, '<html><body>502 Bad Gateway</body></html>');
+		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
+		expect(failure.httpStatus).toBe(502);
+	});
+
+	it('shortens a long string body', async () => {
+		const failure = await failureOf(502, `<html>${'x'.repeat(5000)}</html>`);
+		expect(failure.description.length).toBeLessThanOrEqual(200);
+	});
+
+	it('turns a 200 answer without result into UNEXPECTED_RESPONSE', async () => {
+		const failure = await failureOf(200, {});
+		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
+		expect(failure.httpStatus).toBe(200);
+	});
+
+	it('does not take a result from an error status', async () => {
+		const failure = await failureOf(500, { result: 5 });
+		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
+		expect(failure.httpStatus).toBe(500);
+	});
+
+	it('ignores an empty error code', async () => {
+		expect(await read(200, { error: '', result: 1 })).toStrictEqual([{ json: { result: 1 } }]);
+	});
+
+	it('does not take a non-string error key for a Bitrix24 code', async () => {
+		expect((await failureOf(200, { error: 42 })).code).toBe('UNEXPECTED_RESPONSE');
+	});
+});
