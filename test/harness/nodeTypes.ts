@@ -23,6 +23,7 @@ class InputItems implements INodeType {
 		group: ['input'],
 		version: 1,
 		description: 'Emits test items',
+		usableAsTool: true,
 		defaults: { name: 'Input' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
