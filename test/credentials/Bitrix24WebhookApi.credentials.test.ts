@@ -98,12 +98,10 @@ describe('Bitrix24WebhookApi credential', () => {
 			['a query string', `https://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/?x=1`],
 			['a wrong path', `https://yourcompany.bitrix24.com/api/1/${WEBHOOK_CODE}/`],
 		])('rejects %s with INVALID_WEBHOOK_URL, keeping the code secret', async (_label, webhookUrl) => {
-			const thrown: unknown = await credential
-				.authenticate({ webhookUrl }, testRequest())
-				.then(
-					() => undefined,
-					(error: unknown) => error,
-				);
+			const thrown: unknown = await credential.authenticate({ webhookUrl }, testRequest()).then(
+				() => undefined,
+				(error: unknown) => error,
+			);
 			expect(thrown).toBeInstanceOf(Bitrix24Failure);
 			const failure = thrown as Bitrix24Failure;
 			expect(failure.code).toBe('INVALID_WEBHOOK_URL');

@@ -171,6 +171,12 @@ class PortalEmulator implements Emulator {
 
 	injectFaults(faults: Fault[], filter?: FaultFilter): void {
 		this.faults.add(faults, filter);
+		// A method's time budget is announced before it runs out: from now on its successes report the reset.
+		for (const fault of faults) {
+			if (fault.kind === 'operationTimeLimit') {
+				this.operatingResetAt.set(filter?.method?.toLowerCase() ?? ANY_METHOD, fault.resetAt);
+			}
+		}
 	}
 
 	issueOAuthTokens(opts?: { expired?: boolean }): OAuthTokens {
@@ -257,8 +263,7 @@ class PortalEmulator implements Emulator {
 	): void {
 		const fault = this.faults.take(route.method);
 		if (fault) record.fault = fault.kind;
-		if (fault?.kind === 'operationTimeLimit')
-			this.operatingResetAt.set(route.method, fault.resetAt);
+		if (fault?.kind === 'operationTimeLimit') this.operatingResetAt.set(route.method, fault.resetAt);
 		const preempted = fault ? faultPreempts(fault) : undefined;
 		if (preempted === 'drop') {
 			req.socket.destroy();
@@ -328,7 +333,9 @@ class PortalEmulator implements Emulator {
 			messages: this.messages,
 			viaBatch: false,
 			operatingResetAt: (method) =>
-				this.operatingResetAt.get(method.toLowerCase()) ?? Math.floor(this.now() / 1000) + 600,
+				this.operatingResetAt.get(method.toLowerCase()) ??
+				this.operatingResetAt.get(ANY_METHOD) ??
+				Math.floor(this.now() / 1000) + 600,
 			invoke: (method, params) => invokeMethod(method, params, { ...ctx, viaBatch: true }),
 		};
 		return ctx;
@@ -372,6 +379,9 @@ function errorCodeOf(reply: HttpReply): string | undefined {
 	return typeof parsed.error === 'string' ? parsed.error : undefined;
 }
 
+
+/** Key of an operating reset announced for every method. */
+const ANY_METHOD = '*';
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
 	const emulator = new PortalEmulator(options);
 	await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,8 @@ import {
 import { Bitrix24OAuth2Api } from '../../credentials/Bitrix24OAuth2Api.credentials';
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
 
+let storeCount = 0;
+
 const SOURCE_CREDENTIAL_TYPES: Record<string, ICredentialType> = {
 	bitrix24WebhookApi: new Bitrix24WebhookApi(),
 	bitrix24OAuth2Api: new Bitrix24OAuth2Api(),
@@ -26,6 +28,12 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 
 	/** How many times n8n wrote refreshed OAuth tokens back. */
 	oauthUpdates = 0;
+
+	/**
+	 * The ID of the credential the test workflow uses; unique per store, because the node keeps one
+	 * request budget per credential for the life of the process, as in n8n.
+	 */
+	readonly credentialId = `cred-${++storeCount}`;
 
 	/** Credential types by name: the sources by default, or what a package loader loaded from dist. */
 	constructor(private readonly credentialTypes: Record<string, ICredentialType> = SOURCE_CREDENTIAL_TYPES) {

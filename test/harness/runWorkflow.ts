@@ -38,7 +38,6 @@ export interface RunOptions {
 	nodeType?: INodeType;
 }
 
-const CREDENTIAL_ID = 'cred-1';
 export const NODE_NAME = 'Bitrix24 Open Channels';
 
 function additionalDataFor(
@@ -85,8 +84,8 @@ function additionalDataFor(
  */
 export async function runNode(options: RunOptions): Promise<NodeRun> {
 	const credentials = options.credentials ?? new TestCredentialsHelper();
-	if (!options.credentials || !credentials.stored.has(CREDENTIAL_ID)) {
-		credentials.stored.set(CREDENTIAL_ID, structuredClone(options.credential.data));
+	if (!credentials.stored.has(credentials.credentialId)) {
+		credentials.stored.set(credentials.credentialId, structuredClone(options.credential.data));
 	}
 	const authentication = options.credential.type === 'bitrix24OAuth2Api' ? 'oAuth2' : 'webhook';
 	const input: INode = {
@@ -104,7 +103,7 @@ export async function runNode(options: RunOptions): Promise<NodeRun> {
 		typeVersion: 1,
 		position: [200, 0],
 		parameters: { authentication, resource: 'crmChat', operation: 'sendMessage', ...options.parameters },
-		credentials: { [options.credential.type]: { id: CREDENTIAL_ID, name: 'Bitrix24 test credential' } },
+		credentials: { [options.credential.type]: { id: credentials.credentialId, name: 'Bitrix24 test credential' } },
 		onError: options.onError ?? 'stopWorkflow',
 	};
 	const workflowData: IWorkflowBase = {

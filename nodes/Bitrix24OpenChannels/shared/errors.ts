@@ -35,6 +35,8 @@ export class Bitrix24Failure extends Error {
 }
 
 interface ErrorExplanation {
+	/** The HTTP status Bitrix24 documents for the code; batch answers carry none per command. */
+	status?: number;
 	/** What happened, phrased for a person; the node appends the code. */
 	reason: (context: MessageContext, failure: Bitrix24Failure) => string;
 	/** How to fix it. */
@@ -54,23 +56,27 @@ const ON_PORTAL_SIDE =
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
  * Sources: the method's documentation, Bitrix24's list of system errors, and the node's own codes
- * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, CREDENTIAL_ERROR, CONNECTION_FAILED) for failures Bitrix24 gives no code to.
+ * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, CREDENTIAL_ERROR, CONNECTION_FAILED, DELIVERY_UNKNOWN) for failures Bitrix24 gives no code to.
  */
 const ERRORS: Record<string, ErrorExplanation> = {
 	CHAT_NOT_IN_CRM: {
+		status: 400,
 		reason: (c) =>
 			`Bitrix24 refused the message: ${chat(c)} is not linked to ${entity(c)} or its dialog is not in progress`,
 		hint: 'Use a chat of this CRM entity whose dialog an operator has taken (imopenlines.crm.chat.get lists them); new, unanswered and finished dialogs do not accept messages.',
 	},
 	CANCELED: {
+		status: 400,
 		reason: (c) => `Bitrix24 refused the message: ${sender(c)} cannot send messages to ${chat(c)}`,
 		hint: 'The sender must be a member of the chat: pick an operator or bot of this dialog, or add the sender to the chat first.',
 	},
 	ACCESS_DENIED: {
+		status: 403,
 		reason: (c) => `Bitrix24 denied access to ${entity(c)}`,
 		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity. On free plans the REST API itself is not available.",
 	},
 	ERROR_ARGUMENT: {
+		status: 400,
 		// Caught by the node before sending (no HTTP status) or by Bitrix24.
 		reason: (_c, f) =>
 			f.httpStatus === null
@@ -79,74 +85,92 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		hint: 'Check the field named in the error: IDs must be positive whole numbers, the entity type one of lead, deal, company, contact, and the message not empty.',
 	},
 	MESSAGE_ADD_ERROR: {
+		status: 400,
 		reason: (c) => `Bitrix24 could not post the message to ${chat(c)}`,
 		hint: 'The chat accepted the request but the messenger failed to add the message. Check the chat in Bitrix24 and retry.',
 	},
 	NO_AUTH_FOUND: {
+		status: 401,
 		reason: () => 'Bitrix24 did not accept the credentials',
 		hint: 'The webhook code or access token is wrong or was deleted. Copy the webhook URL again from Bitrix24 (Developer resources > Other > Inbound webhook), or reconnect the OAuth credential.',
 	},
 	INVALID_CREDENTIALS: {
+		status: 403,
 		reason: () => "Bitrix24 says the credential's user lacks permission for this call",
 		hint: 'Use a webhook or OAuth connection created by a user who may work with open channels and this CRM entity.',
 	},
 	invalid_token: {
+		status: 401,
 		reason: () => 'Bitrix24 did not accept the access token',
 		hint: 'Reconnect the Bitrix24 OAuth2 credential.',
 	},
 	expired_token: {
+		status: 401,
 		reason: () => 'The Bitrix24 access token has expired and could not be refreshed',
 		hint: 'n8n refreshes the token by itself; if this persists, reconnect the Bitrix24 OAuth2 credential (the refresh token lives 180 days).',
 	},
 	insufficient_scope: {
+		status: 403,
 		reason: () => 'The Bitrix24 webhook or application lacks the imopenlines permission',
 		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the "Open Channels (imopenlines)" scope, then save.',
 	},
 	user_access_error: {
+		status: 403,
 		reason: () => 'The Bitrix24 application is not available to this user',
 		hint: "In Bitrix24's application settings, give the credential's user access to the application.",
 	},
 	INVALID_REQUEST: {
+		status: 400,
 		reason: () => 'Bitrix24 requires HTTPS for REST calls',
 		hint: 'Use the https:// address of the portal in the credential.',
 	},
 	QUERY_LIMIT_EXCEEDED: {
+		status: 503,
 		reason: () => "Bitrix24 rejected the request: the portal's request rate limit was exceeded",
-		hint: 'The portal allows a burst of 50 requests, then 2 per second (Enterprise: 250, then 5). Send fewer items at once or space them out; the message was not posted.',
+		hint: 'The node paces its requests by the credential\'s budget and retried several times. If other integrations share the portal, lower Requests per Second in the credential. The message was not posted.',
 	},
 	OPERATION_TIME_LIMIT: {
+		status: 429,
 		reason: () => 'Bitrix24 paused this method: its time budget for the last 10 minutes is used up',
 		hint: 'Wait until the reset time the portal reports (a few minutes) and run again.',
 	},
 	OVERLOAD_LIMIT: {
+		status: 503,
 		reason: () => "Bitrix24 has blocked the portal's REST API because of overload",
 		hint: 'This is a manual block: contact Bitrix24 support to lift it.',
 	},
 	ERROR_METHOD_NOT_FOUND: {
+		status: 404,
 		reason: () => 'Bitrix24 does not know the method imopenlines.crm.message.add',
 		hint: 'The Open Channels module may be missing or disabled on this portal, or the URL does not point at a Bitrix24 REST endpoint.',
 	},
 	INTERNAL_SERVER_ERROR: {
+		status: 500,
 		reason: () => 'Bitrix24 had an internal error',
 		hint: ON_PORTAL_SIDE,
 	},
 	ERROR_UNEXPECTED_ANSWER: {
+		status: 500,
 		reason: () => 'Bitrix24 returned an unexpected answer',
 		hint: ON_PORTAL_SIDE,
 	},
 	PORTAL_DELETED: {
+		status: 500,
 		reason: () => 'The Bitrix24 portal is deleted or its public part is closed',
 		hint: 'On an on-premise install, turn off "Temporary closure of the public part of the site" in the Main module settings.',
 	},
 	ERROR_BATCH_METHOD_NOT_ALLOWED: {
+		status: 405,
 		reason: () => 'Bitrix24 does not allow this method inside a batch',
 		hint: 'Turn off sending in batches.',
 	},
 	ERROR_BATCH_LENGTH_EXCEEDED: {
+		status: 400,
 		reason: () => 'The batch sent to Bitrix24 was too long',
 		hint: 'Lower the batch size.',
 	},
 	ERROR_MANIFEST_IS_NOT_AVAILABLE: {
+		status: 404,
 		reason: () => 'Bitrix24 says the requested manifest is not available',
 		hint: 'The URL in the credential does not point at the REST API of a Bitrix24 portal.',
 	},
@@ -165,7 +189,11 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	CONNECTION_FAILED: {
 		reason: (_c, f) => `Could not reach Bitrix24: ${f.description}`,
-		hint: 'Check the portal address and that n8n can reach it over the network.',
+		hint: 'Nothing was sent. Check the portal address and that n8n can reach it over the network.',
+	},
+	DELIVERY_UNKNOWN: {
+		reason: (c, f) => `It is unknown whether the message reached ${chat(c)}: ${f.description}`,
+		hint: 'Bitrix24 may have posted it. Check the chat before sending again; the node does not resend by itself so that no customer gets a message twice.',
 	},
 };
 
@@ -185,6 +213,12 @@ export function describeFailure(failure: Bitrix24Failure, context: MessageContex
 
 export function hintFor(failure: Bitrix24Failure): string {
 	return explanationOf(failure).hint;
+}
+
+/** A failure of one command inside a batch, given the HTTP status Bitrix24 answers the code with alone. */
+export function batchCommandFailure(code: string, description: string, argument?: string): Bitrix24Failure {
+	const status = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code].status : undefined;
+	return new Bitrix24Failure(code, description, status ?? 200, argument);
 }
 
 /** Codes the node explains; exported so tests can prove every one has its own wording. */

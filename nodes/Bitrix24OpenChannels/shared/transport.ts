@@ -1,33 +1,66 @@
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 import type {
 	DeclarativeRestApiSettings,
 	IDataObject,
-	IExecutePaginationFunctions,
 	IExecuteSingleFunctions,
+	IExecutePaginationFunctions,
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
 
 import { Bitrix24Failure } from './errors';
+import { budgetSettings, portalBudget, type PortalBudget } from './pacing';
 
-/** Network failures by Node's error code, in words (n8n rewrites messages that contain the raw codes). */
-const NETWORK_FAILURES: Record<string, string> = {
-	ECONNREFUSED: 'the portal refused the connection',
-	ECONNRESET: 'the connection was closed before Bitrix24 answered',
-	EPIPE: 'the connection was closed before Bitrix24 answered',
-	ETIMEDOUT: 'Bitrix24 did not answer in time',
-	ECONNABORTED: 'Bitrix24 did not answer in time',
-	ENOTFOUND: 'the portal host name was not found',
-	EAI_AGAIN: 'the portal host name could not be resolved',
-	CERT_HAS_EXPIRED: "the portal's TLS certificate has expired",
+/**
+ * Network failures by Node's error code: whether the request can have reached Bitrix24, and what
+ * happened in words (n8n rewrites messages that contain the raw codes). A refused or unresolved
+ * connection sent nothing; a reset or timeout may have come after Bitrix24 posted the message.
+ */
+const NETWORK_FAILURES: Record<string, { code: string; reason: string }> = {
+	ECONNREFUSED: { code: 'CONNECTION_FAILED', reason: 'the portal refused the connection' },
+	ENOTFOUND: { code: 'CONNECTION_FAILED', reason: 'the portal host name was not found' },
+	EAI_AGAIN: { code: 'CONNECTION_FAILED', reason: 'the portal host name could not be resolved' },
+	CERT_HAS_EXPIRED: { code: 'CONNECTION_FAILED', reason: "the portal's TLS certificate has expired" },
+	ECONNRESET: { code: 'DELIVERY_UNKNOWN', reason: 'the connection was closed before Bitrix24 answered' },
+	EPIPE: { code: 'DELIVERY_UNKNOWN', reason: 'the connection was closed before Bitrix24 answered' },
+	ETIMEDOUT: { code: 'DELIVERY_UNKNOWN', reason: 'Bitrix24 did not answer in time' },
+	ECONNABORTED: { code: 'DELIVERY_UNKNOWN', reason: 'Bitrix24 did not answer in time' },
+};
+
+const MAX_ATTEMPTS = 5;
+
+/** The longest the node waits for a method's time budget to reset before failing the item instead. */
+const MAX_OPERATION_LIMIT_WAIT_MS = 60_000;
+
+/** Exponential backoff: 0.5 s, 0.75 s, 1.1 s... as Bitrix24's own SDK does (x1.5 per attempt). */
+const backoff = (attempt: number) => Math.round(500 * 1.5 ** (attempt - 1));
+
+/**
+ * Failures after which the request may be sent again because Bitrix24 did not process it, with the
+ * extra wait before the next attempt (the budget adds the drain wait itself). Anything else, 5xx and
+ * lost connections included, is never retried: the message may have been posted.
+ */
+const RETRIES: Partial<Record<string, (budget: PortalBudget, attempt: number) => number | undefined>> = {
+	// Rejected by the rate limit: the portal's bucket is full, so ours must be too.
+	QUERY_LIMIT_EXCEEDED: (budget, attempt) => {
+		budget.markFull();
+		return backoff(attempt);
+	},
+	// The method's time budget is used up until the reset the portal last reported.
+	OPERATION_TIME_LIMIT: (budget) => {
+		const wait = budget.operatingResetAt !== undefined ? budget.operatingResetAt + 1000 - Date.now() : 10_000;
+		return wait <= MAX_OPERATION_LIMIT_WAIT_MS ? Math.max(wait, 1000) : undefined;
+	},
+	// Nothing was sent.
+	CONNECTION_FAILED: (_budget, attempt) => backoff(attempt),
 };
 
 function isObject(value: unknown): value is IDataObject {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reads Bitrix24's answer: the `result` of a success, or a Bitrix24Failure for anything else. */
-function envelopeResult(body: unknown, httpStatus: number): unknown {
+/** Bitrix24's answer: the `result` and `time` of a success, or a Bitrix24Failure for anything else. */
+function envelopeOf(body: unknown, httpStatus: number): IDataObject | Bitrix24Failure {
 	if (isObject(body) && typeof body.error === 'string' && body.error !== '') {
 		// An `error` key is a failure whatever the status, 200 included.
 		return new Bitrix24Failure(
@@ -38,27 +71,28 @@ function envelopeResult(body: unknown, httpStatus: number): unknown {
 		);
 	}
 	if (httpStatus >= 200 && httpStatus < 300 && isObject(body) && 'result' in body) {
-		return body.result;
+		return { result: body.result, time: isObject(body.time) ? body.time : {} };
 	}
+	// The body itself is left out: error pages often repeat the requested URL, webhook code included.
 	return new Bitrix24Failure(
 		'UNEXPECTED_RESPONSE',
-		typeof body === 'string' ? body.slice(0, 200) : 'The answer had no result.',
+		typeof body === 'string' ? 'The answer was not JSON.' : 'The answer had no result.',
 		httpStatus,
 	);
 }
 
 /**
  * postReceive of every REST call: n8n hands over the full response (status errors are let through
- * by `ignoreHttpStatusErrors`), and this keeps only Bitrix24's `result` or throws its error.
+ * by `ignoreHttpStatusErrors`), and this keeps Bitrix24's `result` and `time` or throws its error.
  */
 export async function readEnvelope(
 	this: IExecuteSingleFunctions,
 	_items: INodeExecutionData[],
 	response: IN8nHttpFullResponse,
 ): Promise<INodeExecutionData[]> {
-	const result = envelopeResult(response.body, response.statusCode);
-	if (result instanceof Bitrix24Failure) throw result;
-	return [{ json: { result } as IDataObject }];
+	const envelope = envelopeOf(response.body, response.statusCode);
+	if (envelope instanceof Bitrix24Failure) throw envelope;
+	return [{ json: envelope }];
 }
 
 /** Turns whatever a request threw into a Bitrix24Failure, without keeping request details (URLs hold secrets). */
@@ -70,30 +104,69 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	// 401 is not let through to postReceive, so OAuth can refresh: its answer arrives here.
 	const response = isObject(thrown.response) ? thrown.response : isObject(cause.response) ? cause.response : undefined;
 	if (response && typeof response.status === 'number') {
-		const result = envelopeResult(response.data, response.status);
-		if (result instanceof Bitrix24Failure) return result;
+		const envelope = envelopeOf(response.data, response.status);
+		if (envelope instanceof Bitrix24Failure) return envelope;
 	}
 	// n8n's own readable verdicts on the credential, e.g. an OAuth grant that must be reconnected.
-	if (cause instanceof NodeOperationError) {
-		return new Bitrix24Failure('CREDENTIAL_ERROR', cause.message, null);
+	if (cause instanceof NodeOperationError || thrown instanceof NodeOperationError) {
+		return new Bitrix24Failure('CREDENTIAL_ERROR', String(cause.message ?? thrown.message), null);
 	}
-	const code = [cause.code, thrown.code].find((value) => typeof value === 'string') as string | undefined;
-	const reason = (code && NETWORK_FAILURES[code]) ?? 'the request failed before Bitrix24 answered';
-	return new Bitrix24Failure('CONNECTION_FAILED', reason, null);
+	const networkCode = [cause.code, thrown.code].find((value) => typeof value === 'string') as string | undefined;
+	const network =
+		networkCode !== undefined && Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, networkCode)
+			? NETWORK_FAILURES[networkCode]
+			: undefined;
+	// Without a known cause the request may have gone out: say so rather than guess.
+	const { code, reason } = network ?? { code: 'DELIVERY_UNKNOWN', reason: 'the request failed without an answer' };
+	return new Bitrix24Failure(code, reason, null);
+}
+
+/** The host a credential talks to, for keying its budget; never the URL itself (it may hold the secret). */
+function portalHost(credentials: IDataObject): string {
+	try {
+		return new URL(String(credentials.webhookUrl ?? credentials.portalUrl ?? '').trim()).host;
+	} catch {
+		return 'unknown';
+	}
+}
+
+/** The request budget of the portal and credential this item uses, shared across the n8n process. */
+export async function budgetOf(context: IExecuteSingleFunctions): Promise<PortalBudget> {
+	// The credential type behind the node's Authentication parameter.
+	const type =
+		context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
+	let credentials: IDataObject;
+	try {
+		credentials = await context.getCredentials(type);
+	} catch (error) {
+		throw toBitrix24Failure(error);
+	}
+	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
+	return portalBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
 }
 
 /**
- * Sends the request n8n built from the node's parameters (credentials, OAuth refresh and all) and
- * returns Bitrix24's `result`; throws a Bitrix24Failure when the call fails for any reason.
+ * Sends the request n8n built from the node's parameters (credentials, OAuth refresh and all) within the
+ * portal's budget, re-sending it only when Bitrix24 did not process it. Returns Bitrix24's `result`;
+ * throws a Bitrix24Failure when the call fails for good.
  */
 export async function callRestMethod(
 	context: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
+	budget: PortalBudget,
 ): Promise<unknown> {
-	try {
-		const [item] = await context.makeRoutingRequest(requestData);
-		return item?.json.result;
-	} catch (error) {
-		throw toBitrix24Failure(error);
+	for (let attempt = 1; ; attempt++) {
+		await sleep(budget.reserve());
+		try {
+			const [item] = await context.makeRoutingRequest(requestData);
+			budget.noteOperatingReset(item?.json.time);
+			return item?.json.result;
+		} catch (error) {
+			const failure = toBitrix24Failure(error);
+			const retry = RETRIES[failure.code];
+			const extraWait = retry && attempt < MAX_ATTEMPTS ? retry(budget, attempt) : undefined;
+			if (extraWait === undefined || context.getExecutionCancelSignal()?.aborted) throw failure;
+			await sleep(extraWait);
+		}
 	}
 }

@@ -41,14 +41,19 @@ function shown(value: unknown): string {
 	return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
+const isEmpty = (value: unknown) =>
+	value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/** How an error names what it got instead of a valid value. */
+const received = (value: unknown) => (isEmpty(value) ? ', but it is empty' : `, not ${shown(value)}`);
+
 function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID'): number {
 	const value = body[argument];
 	const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
 	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
 	const id = /^\d+$/.test(text) ? Number(text) : NaN;
 	if (!Number.isSafeInteger(id) || id <= 0) {
-		const empty = value === undefined || value === null || String(value).trim() === '';
-		throw invalid(argument, `must be a positive whole number${empty ? ', but it is empty' : `, not ${shown(value)}`}`);
+		throw invalid(argument, `must be a positive whole number${received(value)}`);
 	}
 	return id;
 }
@@ -57,17 +62,17 @@ function entityType(body: IDataObject): CrmEntityType {
 	const value = body.CRM_ENTITY_TYPE;
 	const type = typeof value === 'string' ? value.trim().toLowerCase() : '';
 	if (!(CRM_ENTITY_TYPES as readonly string[]).includes(type)) {
-		throw invalid(
-			'CRM_ENTITY_TYPE',
-			`must be one of ${CRM_ENTITY_TYPES.join(', ')}${type === '' ? ', but it is empty' : `, not ${shown(value)}`}`,
-		);
+		throw invalid('CRM_ENTITY_TYPE', `must be one of ${CRM_ENTITY_TYPES.join(', ')}${received(value)}`);
 	}
 	return type as CrmEntityType;
 }
 
 function messageText(body: IDataObject): string {
 	const value = body.MESSAGE;
-	const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+	if (typeof value !== 'string' && typeof value !== 'number' && !isEmpty(value)) {
+		throw invalid('MESSAGE', `must be text${received(value)}`);
+	}
+	const text = isEmpty(value) ? '' : String(value);
 	if (text.trim() === '') {
 		throw invalid('MESSAGE', 'is empty: write the text to send');
 	}

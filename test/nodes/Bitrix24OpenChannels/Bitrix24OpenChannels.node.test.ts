@@ -1,6 +1,7 @@
 import { LoggerProxy, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
 import {
+	parseBatchCommand,
 	LIMITED_WEBHOOK_CODE,
 	OAUTH_CLIENT_ID,
 	OAUTH_CLIENT_SECRET,
@@ -54,6 +55,10 @@ beforeEach(() => {
 	logLines.length = 0;
 });
 
+function viaWebhookIn(options: INodeParameters, items: IDataObject[], extra: Partial<RunOptions> = {}) {
+	return viaWebhook(items, { parameters: { ...MAPPED, options }, ...extra });
+}
+
 function viaWebhook(
 	items: IDataObject[],
 	extra: Partial<RunOptions> = {},
@@ -69,6 +74,20 @@ function viaWebhook(
 
 const messageAddRequests = () =>
 	emulator.requests.filter((request) => request.restMethod === 'imopenlines.crm.message.add');
+
+/** Every message the portal was asked to post, alone or inside a batch call. */
+const messagesAsked = () =>
+	emulator.requests.flatMap((request) => {
+		if (request.restMethod === 'imopenlines.crm.message.add') return [request.params];
+		if (request.restMethod !== 'batch') return [];
+		return Object.values(request.params.cmd as Record<string, string>).map((command) => parseBatchCommand(command).params);
+	});
+
+/** Both ways the node can send: the run's results must not depend on it. */
+const MODES: Array<[string, INodeParameters]> = [
+	['one request per message', { sendInBatches: false }],
+	['in batches', {}],
+];
 
 describe('sending messages', () => {
 	it('sends one message per item and returns each message ID paired to its item', async () => {
@@ -137,7 +156,10 @@ describe('sending messages', () => {
 	});
 });
 
-describe('failures, under each On Error setting', () => {
+describe.each(MODES)('failures, under each On Error setting, sending %s', (_mode, options) => {
+	const viaWebhook = (items: IDataObject[], extra: Partial<RunOptions>) =>
+		viaWebhookIn(options, items, extra);
+
 	// One item goes out, one is refused by Bitrix24, one is invalid and never sent.
 	const mixed = [lead1195(1341), lead1195(1400), { ...lead1195(1341), chat: 'abc', note: 'keep me' }];
 
@@ -178,7 +200,7 @@ describe('failures, under each On Error setting', () => {
 			},
 		]);
 		// The invalid item was never sent.
-		expect(messageAddRequests()).toHaveLength(2);
+		expect(messagesAsked().map((params) => String(params.CHAT_ID)).sort()).toEqual(['1341', '1400']);
 		expect(emulator.messages).toHaveLength(1);
 	});
 
@@ -198,7 +220,7 @@ describe('failures, under each On Error setting', () => {
 			...mixed[2],
 			details: { code: 'ERROR_ARGUMENT', argument: 'CHAT_ID', httpStatus: null },
 		});
-		expect(messageAddRequests()).toHaveLength(2);
+		expect(messagesAsked()).toHaveLength(2);
 	});
 
 	it('Stop Workflow: the run fails with a NodeApiError carrying the sentence, the code, a hint and the item', async () => {
@@ -222,11 +244,14 @@ describe('failures, under each On Error setting', () => {
 			'The field "CRM Entity ID" (CRM_ENTITY) must be a positive whole number, not -3 (ERROR_ARGUMENT)',
 		);
 		expect(error?.description).toContain('ERROR_ARGUMENT');
-		expect(messageAddRequests()).toHaveLength(0);
+		expect(messagesAsked()).toHaveLength(0);
 	});
 });
 
-describe('invalid input is caught per item, before any request', () => {
+describe.each(MODES)('invalid input is caught per item, before any request, sending %s', (_mode, options) => {
+	const viaWebhook = (items: IDataObject[], extra: Partial<RunOptions>) =>
+		viaWebhookIn(options, items, extra);
+
 	const cases: Array<[string, IDataObject, string]> = [
 		['an entity ID that is text', { entityId: 'abc' }, 'CRM_ENTITY'],
 		['an entity ID of 0', { entityId: 0 }, 'CRM_ENTITY'],
@@ -257,7 +282,7 @@ describe('invalid input is caught per item, before any request', () => {
 			argument,
 		});
 		expect(outputs[1][0].json.error).toMatch(/\(ERROR_ARGUMENT\)$/);
-		expect(messageAddRequests()).toHaveLength(2);
+		expect(messagesAsked().map((params) => String(params.MESSAGE)).sort()).toEqual(['after', 'before']);
 		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['after', 'before']);
 	});
 
@@ -284,7 +309,7 @@ describe("Bitrix24's answers", () => {
 
 	it('fails an item on a non-JSON 502 from a proxy, with its status, without crashing', async () => {
 		emulator.injectFaults([{ kind: 'html', status: 502 }]);
-		const { outputs } = await viaWebhook([lead1195(1341, 'one'), lead1195(1341, 'two')], {
+		const { outputs } = await viaWebhookIn({ sendInBatches: false }, [lead1195(1341, 'one'), lead1195(1341, 'two')], {
 			onError: 'continueErrorOutput',
 		});
 
@@ -298,7 +323,6 @@ describe("Bitrix24's answers", () => {
 
 	it.each([
 		[500, 'INTERNAL_SERVER_ERROR', 'Bitrix24 had an internal error (INTERNAL_SERVER_ERROR)'],
-		[503, 'QUERY_LIMIT_EXCEEDED', "Bitrix24 rejected the request: the portal's request rate limit was exceeded (QUERY_LIMIT_EXCEEDED)"],
 		[503, 'OVERLOAD_LIMIT', "Bitrix24 has blocked the portal's REST API because of overload (OVERLOAD_LIMIT)"],
 		[403, 'ACCESS_DENIED', 'Bitrix24 denied access to lead 1195 (ACCESS_DENIED)'],
 		[404, 'ERROR_METHOD_NOT_FOUND', 'Bitrix24 does not know the method imopenlines.crm.message.add (ERROR_METHOD_NOT_FOUND)'],
@@ -353,6 +377,223 @@ describe("Bitrix24's answers", () => {
 			error: 'Could not reach Bitrix24: the portal refused the connection (CONNECTION_FAILED)',
 			details: { code: 'CONNECTION_FAILED', httpStatus: null },
 		});
+	});
+});
+
+describe('batches', () => {
+	it('sends 120 items in three batch calls and maps every result back to its own item', async () => {
+		const items = Array.from({ length: 120 }, (_, index) => lead1195(1341, `Message ${index}`));
+		const { outputs } = await viaWebhook(items, { onError: 'continueErrorOutput' });
+
+		expect(emulator.requests.map((request) => request.restMethod)).toEqual(['batch', 'batch', 'batch']);
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual(items.map((_, index) => ({ item: index })));
+		const textById = new Map(emulator.messages.map((message) => [message.id, message.message]));
+		outputs[0].forEach((item, index) => expect(textById.get(item.json.messageId as number)).toBe(`Message ${index}`));
+		expect(new Set(emulator.messages.map((message) => message.message)).size).toBe(120);
+		expect(emulator.messages.every((message) => message.viaBatch)).toBe(true);
+	});
+
+	it('honours the batch size', async () => {
+		const items = Array.from({ length: 25 }, (_, index) => lead1195(1341, `Message ${index}`));
+		await viaWebhookIn({ batchSize: 10 }, items);
+
+		expect(emulator.requests.map((request) => Object.keys(request.params.cmd as object).length)).toEqual([10, 10, 5]);
+		expect(emulator.messages).toHaveLength(25);
+	});
+
+	it('keeps every character of a message through the batch encoding', async () => {
+		const tricky = [
+			'Hi & bye = 1 + 1 %20 #x ?a=b [b]bold[/b] [URL=https://example.com/?q=1&r=2]link[/URL]',
+			'Line 1\nLine 2\r\n\ttabbed 😀 Привет 你好 "quoted" \'single\' \\ backslash',
+			'€'.repeat(20000),
+		];
+		const { outputs } = await viaWebhook(tricky.map((text) => lead1195(1341, text)), { onError: 'continueErrorOutput' });
+
+		expect(emulator.requests.map((request) => request.restMethod)).toEqual(['batch']);
+		expect(outputs[1]).toEqual([]);
+		const textById = new Map(emulator.messages.map((message) => [message.id, message.message]));
+		expect(outputs[0].map((item) => textById.get(item.json.messageId as number))).toEqual(tricky);
+	});
+
+	it('gives failed commands the same shape as in per-item mode', async () => {
+		const items = [lead1195(1341), lead1195(1400), { ...lead1195(1341), sender: 31 }];
+		const batched = await viaWebhook(items, { onError: 'continueErrorOutput' });
+		emulator.reset();
+		const alone = await viaWebhookIn({ sendInBatches: false }, items, { onError: 'continueErrorOutput' });
+
+		expect(batched.outputs[1]).toEqual(alone.outputs[1]);
+		expect(batched.outputs[1].map((item) => item.json.details)).toEqual([
+			{ code: 'CHAT_NOT_IN_CRM', description: 'Chat does not belong to the CRM entity being checked', httpStatus: 400 },
+			{ code: 'CANCELED', description: 'You cannot send messages to the specified chat', httpStatus: 400 },
+		]);
+	});
+
+	it('fails every item of a batch whose call fails, and never resends it', async () => {
+		emulator.injectFaults([{ kind: 'dropAfterProcessing' }], { method: 'batch' });
+		const items = [lead1195(1341, 'one'), lead1195(1341, 'two'), lead1195(1341, 'three')];
+		const { outputs } = await viaWebhook(items, { onError: 'continueErrorOutput' });
+
+		expect(outputs[0]).toEqual([]);
+		expect(outputs[1].map((item) => item.json.details)).toEqual(
+			items.map(() => ({
+				code: 'DELIVERY_UNKNOWN',
+				description: 'the connection was closed before Bitrix24 answered',
+				httpStatus: null,
+			})),
+		);
+		// The portal processed the batch once; nothing was sent twice.
+		expect(emulator.requests).toHaveLength(1);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['one', 'three', 'two']);
+	});
+
+	it('re-sends a batch the rate limit rejected, delivering each message once', async () => {
+		emulator.injectFaults([{ kind: 'status', status: 503, error: 'QUERY_LIMIT_EXCEEDED', errorDescription: 'Too many requests' }], {
+			method: 'batch',
+		});
+		const items = [lead1195(1341, 'one'), lead1195(1341, 'two')];
+		const { outputs } = await viaWebhook(items, { onError: 'continueErrorOutput' });
+
+		expect(outputs[1]).toEqual([]);
+		expect(emulator.requests.map((request) => request.status)).toEqual([503, 200]);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['one', 'two']);
+	});
+});
+
+describe('pacing and safe retries', () => {
+	const paced = (
+		items: IDataObject[],
+		options: INodeParameters,
+		budget = { burstLimit: 5, requestsPerSecond: 20 },
+		credentials?: TestCredentialsHelper,
+	) =>
+		runNode({
+			credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl, ...budget } },
+			credentials,
+			items,
+			parameters: { ...MAPPED, options },
+			onError: 'continueErrorOutput',
+		});
+	const standard = { burstLimit: 5, requestsPerSecond: 20 };
+
+	it('delivers 300 items one request each within the portal budget, exactly once, none failed', async () => {
+		emulator.setBudget({ burstLimit: 5, requestsPerSecond: 20 });
+		const items = Array.from({ length: 300 }, (_, index) => lead1195(1341, `Message ${index}`));
+		const { outputs } = await paced(items, { sendInBatches: false });
+
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0]).toHaveLength(300);
+		expect(new Set(outputs[0].map((item) => item.json.messageId)).size).toBe(300);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(items.map((item) => item.text).sort());
+		expect(emulator.state().rejected503).toBe(0);
+	}, 60_000);
+
+	it('delivers the same 300 items in batch mode with at most ceil(300 / 50) requests', async () => {
+		emulator.setBudget({ burstLimit: 5, requestsPerSecond: 20 });
+		const items = Array.from({ length: 300 }, (_, index) => lead1195(1341, `Message ${index}`));
+		const { outputs } = await paced(items, {});
+
+		expect(outputs[1]).toEqual([]);
+		expect(emulator.requests.length).toBeLessThanOrEqual(6);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(items.map((item) => item.text).sort());
+	});
+
+	it('rides out a storm of 503 QUERY_LIMIT_EXCEEDED from a portal busier than its budget says', async () => {
+		// Another integration fills the portal: our budget allows the burst, the portal does not.
+		emulator.setBudget({ burstLimit: 3, requestsPerSecond: 20 });
+		const items = Array.from({ length: 12 }, (_, index) => lead1195(1341, `Message ${index}`));
+		const { outputs } = await paced(items, { sendInBatches: false }, { burstLimit: 50, requestsPerSecond: 20 });
+
+		expect(emulator.state().rejected503).toBeGreaterThan(0);
+		expect(outputs[1]).toEqual([]);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(items.map((item) => item.text).sort());
+	});
+
+	it('gives up after a bounded number of 503s and fails the item with the code', async () => {
+		const busy = { kind: 'status' as const, status: 503, error: 'QUERY_LIMIT_EXCEEDED', errorDescription: 'Too many requests' };
+		emulator.injectFaults(Array.from({ length: 5 }, () => busy));
+		const { outputs } = await paced([lead1195(1341)], {});
+
+		expect(emulator.requests).toHaveLength(5);
+		expect(outputs[1][0].json.details).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', httpStatus: 503 });
+		expect(emulator.messages).toHaveLength(0);
+	}, 30_000);
+
+	it('waits for the reset the portal reported before 429 OPERATION_TIME_LIMIT, then sends once', async () => {
+		// The same credential across runs, as in n8n: its budget remembers what the portal reported.
+		const credentials = new TestCredentialsHelper();
+		const resetAt = Math.ceil(Date.now() / 1000) + 2;
+		// The portal announces the reset on a success, then refuses the next call.
+		emulator.injectFaults([{ kind: 'delay', ms: 0 }, { kind: 'operationTimeLimit', resetAt }], {
+			method: 'imopenlines.crm.message.add',
+		});
+		await paced([lead1195(1341, 'reports the reset')], {}, standard, credentials);
+		const { outputs } = await paced([lead1195(1341, 'after the limit')], {}, standard, credentials);
+
+		expect(outputs[1]).toEqual([]);
+		expect(emulator.requests.map((request) => request.status)).toEqual([200, 429, 200]);
+		const retried = emulator.requests[2];
+		expect(retried.at).toBeGreaterThanOrEqual(resetAt * 1000);
+		// It waited for the reported reset, not for a fixed fallback.
+		expect(retried.at).toBeLessThan(resetAt * 1000 + 5000);
+		expect(emulator.messages.map((message) => message.message)).toEqual(['reports the reset', 'after the limit']);
+	}, 30_000);
+
+	it('fails at once on 429 when the reported reset is further away than the node waits', async () => {
+		const credentials = new TestCredentialsHelper();
+		emulator.injectFaults(
+			[{ kind: 'delay', ms: 0 }, { kind: 'operationTimeLimit', resetAt: Math.ceil(Date.now() / 1000) + 600 }],
+			{ method: 'imopenlines.crm.message.add' },
+		);
+		await paced([lead1195(1341, 'before the limit')], {}, standard, credentials);
+		const started = Date.now();
+		const { outputs } = await paced([lead1195(1341, 'after the limit')], {}, standard, credentials);
+
+		expect(outputs[1][0].json.details).toMatchObject({ code: 'OPERATION_TIME_LIMIT', httpStatus: 429 });
+		expect(emulator.requests).toHaveLength(2);
+		expect(Date.now() - started).toBeLessThan(5000);
+	});
+
+	it('never resends after a 500: the message may have been posted', async () => {
+		emulator.injectFaults([{ kind: 'status', status: 500, error: 'INTERNAL_SERVER_ERROR', errorDescription: 'Internal error' }]);
+		const { outputs } = await paced([lead1195(1341)], {});
+
+		expect(emulator.requests).toHaveLength(1);
+		expect(outputs[1][0].json.details).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 });
+	});
+
+	it('fails an item as DELIVERY_UNKNOWN when the connection drops after sending; the portal has it once', async () => {
+		emulator.injectFaults([{ kind: 'dropAfterProcessing' }]);
+		const { outputs } = await paced([lead1195(1341, 'maybe delivered'), lead1195(1341, 'delivered')], { sendInBatches: false });
+
+		expect(outputs[0]).toHaveLength(1);
+		expect(outputs[1]).toHaveLength(1);
+		expect(outputs[1][0].json).toMatchObject({
+			error: 'It is unknown whether the message reached the chat 1341: the connection was closed before Bitrix24 answered (DELIVERY_UNKNOWN)',
+			details: { code: 'DELIVERY_UNKNOWN', httpStatus: null },
+		});
+		expect(emulator.requests).toHaveLength(2);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['delivered', 'maybe delivered']);
+	});
+
+	it('resends when the connection was refused before anything was sent', async () => {
+		const port = Number(new URL(emulator.baseUrl).port);
+		await emulator.close();
+		const sending = paced([lead1195(1341, 'patient')], {});
+		emulator = await startEmulator({ port });
+		const { outputs } = await sending;
+
+		expect(outputs[1]).toEqual([]);
+		expect(emulator.messages.map((message) => message.message)).toEqual(['patient']);
+	}, 30_000);
+
+	it('waits for slow answers instead of resending', async () => {
+		emulator.injectFaults([{ kind: 'delay', ms: 1500 }]);
+		const { outputs } = await paced([lead1195(1341, 'slow')], {});
+
+		expect(outputs[0]).toHaveLength(1);
+		expect(emulator.requests).toHaveLength(1);
+		expect(emulator.messages).toHaveLength(1);
 	});
 });
 
@@ -429,7 +670,7 @@ describe('OAuth2', () => {
 		const refreshes = emulator.requests.filter((request) => request.path === '/oauth/token/');
 		expect(refreshes).toHaveLength(1);
 		expect(refreshes[0].params).toMatchObject({ grant_type: 'refresh_token', client_id: OAUTH_CLIENT_ID });
-		const stored = credentials.stored.get('cred-1')?.oauthTokenData as IDataObject;
+		const stored = credentials.stored.get(credentials.credentialId)?.oauthTokenData as IDataObject;
 		expect(stored.access_token).not.toBe(tokens.access_token);
 		expect(stored.refresh_token).not.toBe(tokens.refresh_token);
 
@@ -482,7 +723,7 @@ describe('secrets', () => {
 			parameters: MAPPED,
 			onError: 'stopWorkflow',
 		});
-		const refreshed = oauthRun.credentials.stored.get('cred-1')?.oauthTokenData as IDataObject;
+		const refreshed = oauthRun.credentials.stored.get(oauthRun.credentials.credentialId)?.oauthTokenData as IDataObject;
 
 		const everything = JSON.stringify([
 			[webhookRun, stopRun, proxyRun, limitedRun, oauthRun].map(({ run }) => run.data.resultData),

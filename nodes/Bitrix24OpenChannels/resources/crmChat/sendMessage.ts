@@ -92,4 +92,30 @@ export const sendMessageDescription: INodeProperties[] = [
 		displayOptions: { show: showOnlyForSendMessage },
 		routing: { send: { type: 'body', property: 'MESSAGE' } },
 	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: showOnlyForSendMessage },
+		options: [
+			{
+				displayName: 'Send in Batches',
+				name: 'sendInBatches',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to group the run's messages into Bitrix24 batch calls of up to 50 (each counts as one request against the portal's limit), instead of one request per message",
+			},
+			{
+				displayName: 'Batch Size',
+				name: 'batchSize',
+				type: 'number',
+				default: 50,
+				typeOptions: { minValue: 1, maxValue: 50 },
+				description: 'How many messages go into one batch call when sending in batches (Bitrix24 allows at most 50)',
+			},
+		],
+	},
 ];

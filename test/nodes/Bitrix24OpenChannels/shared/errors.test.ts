@@ -73,11 +73,7 @@ describe('describeFailure / hintFor', () => {
 	});
 
 	it('phrases CHAT_NOT_IN_CRM with the chat and the entity', () => {
-		const failure = new Bitrix24Failure(
-			'CHAT_NOT_IN_CRM',
-			'Chat does not belong to the CRM entity being checked',
-			400,
-		);
+		const failure = new Bitrix24Failure('CHAT_NOT_IN_CRM', 'Chat does not belong to the CRM entity being checked', 400);
 		expect(describeFailure(failure, CONTEXT)).toBe(
 			'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
 		);
@@ -120,9 +116,7 @@ describe('describeFailure / hintFor', () => {
 
 	it('mentions the HTTP status of an unexpected response', () => {
 		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', 502), {})).toContain('502');
-		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', null), {})).not.toContain(
-			'null',
-		);
+		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', null), {})).not.toContain('null');
 	});
 
 	it("falls back to Bitrix24's description and code for an unknown code", () => {
