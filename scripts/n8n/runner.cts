@@ -42,6 +42,14 @@ export interface NodeRun {
 	data?: { main?: Array<ItemJson[] | null> };
 }
 
+export interface EditorProcess {
+	child: ChildProcess;
+	/** Resolves with n8n's exit code. */
+	exited: Promise<number | null>;
+	/** Ends n8n and its task runner (the whole process group). */
+	stop(): Promise<void>;
+}
+
 export interface CommandResult {
 	code: number;
 	stdout: string;
@@ -298,14 +306,34 @@ export class N8nSession {
 		return JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ id: string; name: string; type: string; data: JsonObject }>;
 	}
 
-	/** Starts the editor (`n8n start`) on 127.0.0.1:port and resolves once it answers /healthz. */
-	async startEditor(port: number, options: { onOutput?: (line: string) => void } = {}): Promise<ChildProcess> {
+	/**
+	 * Starts the editor (`n8n start`) on 127.0.0.1:port and resolves once it answers /healthz. n8n runs in
+	 * its own process group (it starts a task runner child), which stop() ends: SIGTERM, then SIGKILL.
+	 */
+	async startEditor(port: number, options: { onOutput?: (line: string) => void } = {}): Promise<EditorProcess> {
 		const { node, n8nScript } = this.installed;
 		const child = spawn(node.bin, [n8nScript, 'start'], {
 			cwd: this.userFolder,
 			env: { ...this.env, N8N_PORT: String(port), N8N_LOG_FORMAT: 'text', N8N_EDITOR_BASE_URL: `http://127.0.0.1:${port}/` },
 			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
 		});
+		const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+		const signalGroup = (signal: NodeJS.Signals) => {
+			try {
+				if (child.pid) process.kill(-child.pid, signal);
+			} catch {
+				// already gone
+			}
+		};
+		const stop = async () => {
+			signalGroup('SIGTERM');
+			const done = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20_000).unref())]);
+			// The group may still hold the task runner even when n8n itself has exited.
+			signalGroup('SIGKILL');
+			if (!done) await exited;
+		};
+		const editor: EditorProcess = { child, exited, stop };
 		let output = '';
 		const onData = (chunk: Buffer) => {
 			const text = chunk.toString('utf8');
@@ -317,18 +345,21 @@ export class N8nSession {
 		const deadline = Date.now() + 120_000;
 		for (;;) {
 			if (LOAD_FAILURE.test(output)) {
-				child.kill('SIGTERM');
+				await stop();
 				throw new Error(`n8n could not load the package:\n${tail(output)}`);
 			}
-			if (child.exitCode !== null) throw new Error(`n8n start exited with ${child.exitCode}\n${tail(output)}`);
+			if (child.exitCode !== null) {
+				await stop();
+				throw new Error(`n8n start exited with ${child.exitCode}\n${tail(output)}`);
+			}
 			try {
 				const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-				if (response.ok) return child;
+				if (response.ok) return editor;
 			} catch {
 				// not up yet
 			}
 			if (Date.now() > deadline) {
-				child.kill('SIGTERM');
+				await stop();
 				throw new Error(`n8n did not answer on port ${port} within 120 s\n${tail(output)}`);
 			}
 			await new Promise((resolve) => setTimeout(resolve, 500));
