@@ -6,6 +6,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { describeFailure, type Bitrix24Failure } from '../nodes/Bitrix24OpenChannels/shared/errors';
 import { webhookRestBase } from '../nodes/Bitrix24OpenChannels/shared/webhookUrl';
 import { portalBudgetProperties } from './portalBudget';
 
@@ -38,12 +39,54 @@ export class Bitrix24WebhookApi implements ICredentialType {
 	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
-	): Promise<IHttpRequestOptions> => ({
-		...requestOptions,
-		baseURL: webhookRestBase(credentials.webhookUrl),
-	});
+	): Promise<IHttpRequestOptions> => {
+		let baseURL: string;
+		try {
+			baseURL = webhookRestBase(credentials.webhookUrl);
+		} catch (failure) {
+			// A plain error: n8n's credential test shows its message (it would show only a `code` property).
+			throw new Error(describeFailure(failure as Bitrix24Failure, {}));
+		}
+		return { ...requestOptions, baseURL };
+	};
 
+	/**
+	 * One batch call: `user.current` proves the URL and code, `imopenlines.revision.get` that the webhook
+	 * has the Open Channels scope (it fails alone, inside the batch, when the scope is missing).
+	 */
 	test: ICredentialTestRequest = {
-		request: { method: 'GET', url: 'user.current.json' },
+		request: {
+			method: 'POST',
+			url: 'batch.json',
+			body: { halt: 0, cmd: { user: 'user.current', openChannels: 'imopenlines.revision.get' } },
+		},
+		// n8n checks every rule by its own type; its type definition only allows one kind per list.
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'Bitrix24 did not accept the webhook: its code is wrong or the webhook was deleted. Copy the URL again from Developer resources > Other > Inbound webhook.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message:
+						"Bitrix24 refused the webhook: its user lacks the rights, or the portal's plan has no REST API.",
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'result.result_error.openChannels.error',
+					value: 'insufficient_scope',
+					message:
+						'The webhook works but lacks the Open Channels (imopenlines) permission: edit it in Bitrix24, tick "Open Channels (imopenlines)" and save.',
+				},
+			},
+		] as ICredentialTestRequest['rules'],
 	};
 }

@@ -1,5 +1,7 @@
 import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
+import { getChats } from './listSearch/getChats';
+import { getSenders } from './listSearch/getSenders';
 import { crmChatDescription } from './resources/crmChat';
 
 export class Bitrix24OpenChannels implements INodeType {
@@ -56,5 +58,9 @@ export class Bitrix24OpenChannels implements INodeType {
 			},
 			...crmChatDescription,
 		],
+	};
+
+	methods = {
+		listSearch: { getChats, getSenders },
 	};
 }

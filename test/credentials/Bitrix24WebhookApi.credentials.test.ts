@@ -1,8 +1,8 @@
 import type { IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
-import { Bitrix24Failure } from '../../nodes/Bitrix24OpenChannels/shared/errors';
 import { startEmulator, WEBHOOK_CODE, LIMITED_WEBHOOK_CODE, type Emulator } from '../emulator/index.cjs';
+import { testCredential } from '../harness/credentialTest';
 
 const credential = new Bitrix24WebhookApi();
 
@@ -12,20 +12,11 @@ function property(name: string): INodeProperties {
 	return found;
 }
 
-/** A copy of the credential's test request, as the request options n8n authenticates. */
-function testRequest(): IHttpRequestOptions {
-	const { method, url } = credential.test.request;
-	if (typeof url !== 'string') throw new Error('The credential test request has no URL');
-	return { method, url };
-}
+const testRequest = (): IHttpRequestOptions => ({ method: 'GET', url: 'user.current.json' });
 
-/** Does what n8n does for "Test credential": authenticate the test request, then send it. */
-async function runCredentialTest(webhookUrl: string): Promise<{ status: number; body: Record<string, unknown> }> {
-	const options = await credential.authenticate({ webhookUrl }, testRequest());
-	const url = new URL(options.url, `${options.baseURL}/`);
-	const response = await fetch(url, { method: options.method ?? 'GET' });
-	return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+/** What the editor's "Test" button answers, run the way n8n runs it (see test/harness/credentialTest.ts). */
+const runCredentialTest = async (webhookUrl: string) =>
+	await testCredential('bitrix24WebhookApi', credential.test, { webhookUrl });
 
 describe('Bitrix24WebhookApi credential', () => {
 	describe('properties', () => {
@@ -67,9 +58,12 @@ describe('Bitrix24WebhookApi credential', () => {
 			expect(new Set(names).size).toBe(names.length);
 		});
 
-		it('tests the credential with user.current', () => {
-			// testRequest() copies only these two.
-			expect(credential.test.request).toStrictEqual({ method: 'GET', url: 'user.current.json' });
+		it('tests the credential with user.current and an Open Channels call, in one batch', () => {
+			expect(credential.test.request).toMatchObject({
+				method: 'POST',
+				url: 'batch.json',
+				body: { halt: 0, cmd: { user: 'user.current', openChannels: 'imopenlines.revision.get' } },
+			});
 		});
 	});
 
@@ -97,26 +91,27 @@ describe('Bitrix24WebhookApi credential', () => {
 			['http on a public host', `http://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`],
 			['a query string', `https://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/?x=1`],
 			['a wrong path', `https://yourcompany.bitrix24.com/api/1/${WEBHOOK_CODE}/`],
-		])('rejects %s with INVALID_WEBHOOK_URL, keeping the code secret', async (_label, webhookUrl) => {
+		])('rejects %s with a readable INVALID_WEBHOOK_URL error, keeping the code secret', async (_label, webhookUrl) => {
 			const thrown: unknown = await credential.authenticate({ webhookUrl }, testRequest()).then(
 				() => undefined,
 				(error: unknown) => error,
 			);
-			expect(thrown).toBeInstanceOf(Bitrix24Failure);
-			const failure = thrown as Bitrix24Failure;
-			expect(failure.code).toBe('INVALID_WEBHOOK_URL');
-			expect(failure.message).not.toContain(WEBHOOK_CODE);
-			expect(failure.description).not.toContain(WEBHOOK_CODE);
+			// A plain error without a `code`: n8n's credential test shows the message of such errors.
+			expect(thrown).toBeInstanceOf(Error);
+			expect(thrown).not.toHaveProperty('code');
+			const { message } = thrown as Error;
+			expect(message).toMatch(/^The Webhook URL .+ \(INVALID_WEBHOOK_URL\)$/);
+			expect(message).not.toContain(WEBHOOK_CODE);
 		});
 
 		it('rejects a missing webhook URL', async () => {
-			await expect(credential.authenticate({}, testRequest())).rejects.toMatchObject({
-				code: 'INVALID_WEBHOOK_URL',
-			});
+			await expect(credential.authenticate({}, testRequest())).rejects.toThrow(
+				'The Webhook URL is empty: paste the inbound webhook URL from Bitrix24 (INVALID_WEBHOOK_URL)',
+			);
 		});
 	});
 
-	describe('credential test against the Bitrix24 emulator', () => {
+	describe("the editor's credential test, against the Bitrix24 emulator", () => {
 		let emulator: Emulator;
 
 		beforeAll(async () => {
@@ -127,38 +122,50 @@ describe('Bitrix24WebhookApi credential', () => {
 			await emulator.close();
 		});
 
-		it('succeeds with the webhook URL as Bitrix24 shows it', async () => {
-			const { status, body } = await runCredentialTest(emulator.webhookUrl);
-			expect(status).toBe(200);
-			expect((body.result as Record<string, unknown>).ID).toBe('1');
-			const request = emulator.requests.at(-1);
-			expect(request?.restMethod).toBe('user.current');
-			expect(request?.authKind).toBe('webhook');
-			expect(request?.path).toBe(`/rest/1/${WEBHOOK_CODE}/user.current.json`);
+		beforeEach(() => emulator.reset());
+
+		it('succeeds with the webhook URL as Bitrix24 shows it, calling user.current', async () => {
+			expect(await runCredentialTest(emulator.webhookUrl)).toEqual({ status: 'OK', message: 'Connection successful!' });
+			const [request] = emulator.requests;
+			expect(request.path).toBe(`/rest/1/${WEBHOOK_CODE}/batch.json`);
+			expect(request.params.cmd).toEqual({ user: 'user.current', openChannels: 'imopenlines.revision.get' });
+			expect(request.status).toBe(200);
 		});
 
 		it('succeeds with a webhook URL copied with a method name after the code', async () => {
-			const { status, body } = await runCredentialTest(`${emulator.webhookUrl}profile.json`);
-			expect(status).toBe(200);
-			expect((body.result as Record<string, unknown>).ID).toBe('1');
+			expect((await runCredentialTest(`${emulator.webhookUrl}profile.json`)).status).toBe('OK');
 		});
 
-		it('succeeds for the limited webhook too (user.current is in the basic scope)', async () => {
-			const { status } = await runCredentialTest(emulator.limitedWebhookUrl);
-			expect(status).toBe(200);
+		it('fails readably for a webhook without the imopenlines scope', async () => {
 			expect(emulator.limitedWebhookUrl).toContain(LIMITED_WEBHOOK_CODE);
+			expect(await runCredentialTest(emulator.limitedWebhookUrl)).toEqual({
+				status: 'Error',
+				message:
+					'The webhook works but lacks the Open Channels (imopenlines) permission: edit it in Bitrix24, tick "Open Channels (imopenlines)" and save.',
+			});
 		});
 
-		it('fails with 401 NO_AUTH_FOUND for a wrong code', async () => {
-			const { status, body } = await runCredentialTest(`${emulator.baseUrl}/rest/1/wrongcode123/`);
-			expect(status).toBe(401);
-			expect(body.error).toBe('NO_AUTH_FOUND');
+		it.each([
+			['a wrong code', (emulatorBase: string) => `${emulatorBase}/rest/1/wrongcode123/`],
+			["the right code of another user's id", (emulatorBase: string) => `${emulatorBase}/rest/27/${WEBHOOK_CODE}/`],
+		])('fails readably for %s', async (_label, url) => {
+			expect(await runCredentialTest(url(emulator.baseUrl))).toEqual({
+				status: 'Error',
+				message:
+					'Bitrix24 did not accept the webhook: its code is wrong or the webhook was deleted. Copy the URL again from Developer resources > Other > Inbound webhook.',
+			});
 		});
 
-		it("fails with 401 NO_AUTH_FOUND for the right code of another user's id", async () => {
-			const { status, body } = await runCredentialTest(`${emulator.baseUrl}/rest/27/${WEBHOOK_CODE}/`);
-			expect(status).toBe(401);
-			expect(body.error).toBe('NO_AUTH_FOUND');
+		it.each([
+			['http to a public host', `http://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`, 'uses http:// for the public host yourcompany.bitrix24.com'],
+			['a URL of the wrong shape', `https://yourcompany.bitrix24.com/api/1/${WEBHOOK_CODE}/`, 'does not have the shape of a Bitrix24 inbound webhook'],
+		])('fails readably, sending nothing, for %s', async (_label, url, reason) => {
+			const result = await runCredentialTest(url);
+
+			expect(result.status).toBe('Error');
+			expect(result.message).toContain(reason);
+			expect(result.message).toContain('(INVALID_WEBHOOK_URL)');
+			expect(result.message).not.toContain(WEBHOOK_CODE);
 		});
 	});
 });

@@ -27,6 +27,8 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
 		scope: 'imopenlines',
 		handler: OPENLINES_METHODS['imopenlines.crm.chat.user.delete'],
 	},
+	// API revisions of the Open Channels module: a harmless call that needs the imopenlines scope.
+	'imopenlines.revision.get': { scope: 'imopenlines', handler: () => ({ result: { rest: 1, web: 1, mobile: 1 } }) },
 	// user.current and scope belong to Bitrix24's always-granted "basic" scope.
 	'user.current': { scope: null, handler: DIRECTORY_METHODS['user.current'] },
 	scope: { scope: null, handler: DIRECTORY_METHODS.scope },

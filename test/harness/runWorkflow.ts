@@ -40,7 +40,7 @@ export interface RunOptions {
 
 export const NODE_NAME = 'Bitrix24 Open Channels';
 
-function additionalDataFor(
+export function additionalDataFor(
 	credentialsHelper: TestCredentialsHelper,
 	hooks: ExecutionLifecycleHooks,
 ): IWorkflowExecuteAdditionalData {

@@ -5,11 +5,17 @@ import type {
 	INodeExecutionData,
 } from 'n8n-workflow';
 
-import { batcherFor, messageIdOf, type SendOutcome } from '../shared/batching';
+import { restCallerFor, type CallOutcome, type RestCaller } from '../shared/batching';
 import { Bitrix24Failure, type MessageContext } from '../shared/errors';
 import { failedItem, sentMessageItem } from '../shared/results';
-import { budgetOf, callRestMethod, toBitrix24Failure } from '../shared/transport';
-import { validateMessageRequest, type MessageRequest } from '../shared/validation';
+import {
+	validateMessageDraft,
+	validateMessageRequest,
+	type MessageDraft,
+	type MessageRequest,
+} from '../shared/validation';
+
+const SEND = 'imopenlines.crm.message.add';
 
 /** Whatever the raw parameters say about the message, to phrase an error about invalid input. */
 function contextOf(body: IDataObject): MessageContext {
@@ -22,48 +28,94 @@ function contextOf(body: IDataObject): MessageContext {
 	};
 }
 
-/** The node's "Options": messages go out in batches of 50 unless the user says otherwise. */
-function batchSizeOf(context: IExecutePaginationFunctions): number {
-	const options = context.getNodeParameter('options', {}) as IDataObject;
-	if (options.sendInBatches === false) return 1;
-	const size = Number(options.batchSize ?? 50);
-	return Number.isInteger(size) ? Math.min(50, Math.max(1, size)) : 50;
+interface SendOptions {
+	/** 1 sends every call alone. */
+	batchSize: number;
+	addSenderToChat: boolean;
 }
 
-async function sendAlone(
-	context: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-): Promise<SendOutcome> {
-	try {
-		return messageIdOf(await callRestMethod(context, requestData, await budgetOf(context)));
-	} catch (error) {
-		return toBitrix24Failure(error);
+/** The node's "Options": messages go out in batches of 50 unless the user says otherwise. */
+function optionsOf(context: IExecutePaginationFunctions): SendOptions {
+	const options = context.getNodeParameter('options', {}) as IDataObject;
+	const size = Number(options.batchSize ?? 50);
+	return {
+		batchSize: options.sendInBatches === false ? 1 : Number.isInteger(size) ? Math.min(50, Math.max(1, size)) : 50,
+		addSenderToChat: options.addSenderToChat === true,
+	};
+}
+
+/** The message ID in Bitrix24's `result`, or a failure when there is none. */
+function messageIdOf(outcome: CallOutcome): number | Bitrix24Failure {
+	if (outcome instanceof Bitrix24Failure) return outcome;
+	const messageId = typeof outcome.result === 'string' ? Number(outcome.result) : outcome.result;
+	if (typeof messageId !== 'number' || !Number.isSafeInteger(messageId) || messageId <= 0) {
+		return new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The answer carried no message ID.', 200);
 	}
+	return messageId;
+}
+
+/** The CRM entity's most recent chat whose dialog is in progress, from `imopenlines.crm.chat.get`. */
+async function activeChatOf(call: RestCaller, draft: MessageDraft): Promise<number | Bitrix24Failure> {
+	const outcome = await call('imopenlines.crm.chat.get', {
+		CRM_ENTITY_TYPE: draft.CRM_ENTITY_TYPE,
+		CRM_ENTITY: draft.CRM_ENTITY,
+	});
+	if (outcome instanceof Bitrix24Failure) return outcome;
+	const chatIds = (Array.isArray(outcome.result) ? outcome.result : [])
+		.map((chat) => Number((chat as IDataObject).CHAT_ID))
+		.filter((chatId) => Number.isSafeInteger(chatId) && chatId > 0);
+	if (chatIds.length === 0) {
+		return new Bitrix24Failure('NO_ACTIVE_CHAT', 'No chat of this CRM entity has a dialog in progress.', null);
+	}
+	// Chat IDs grow with time, so the largest is the most recent.
+	return Math.max(...chatIds);
+}
+
+/** Sends the message; on CANCELED (the sender is not in the chat) adds the sender and sends once more. */
+async function deliver(call: RestCaller, request: MessageRequest, options: SendOptions): Promise<number | Bitrix24Failure> {
+	const outcome = messageIdOf(await call(SEND, { ...request }));
+	if (!(outcome instanceof Bitrix24Failure) || outcome.code !== 'CANCELED' || !options.addSenderToChat) {
+		return outcome;
+	}
+	// CANCELED means nothing was posted, so sending again cannot duplicate the message.
+	const added = await call('imopenlines.crm.chat.user.add', {
+		CRM_ENTITY_TYPE: request.CRM_ENTITY_TYPE,
+		CRM_ENTITY: request.CRM_ENTITY,
+		USER_ID: request.USER_ID,
+		CHAT_ID: request.CHAT_ID,
+	});
+	return added instanceof Bitrix24Failure ? added : messageIdOf(await call(SEND, { ...request }));
 }
 
 /**
  * Runs one item of Send Message (n8n calls it as the operation's routing function, with the request
  * it built from the parameters): invalid input fails the item before anything is sent; otherwise the
- * message goes out once, alone or in a batch, and the item comes back as the sent message or its failure.
+ * message goes out once, alone or in a batch, to the chat given or to the CRM entity's active chat,
+ * and the item comes back as the sent message or its failure.
  */
 export async function sendMessage(
 	this: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 ): Promise<INodeExecutionData[]> {
 	const body = (requestData.options.body ?? {}) as IDataObject;
-	let request: MessageRequest;
+	const toActiveChat = this.getNodeParameter('chatSource', 'specificChat') === 'activeChat';
+	let draft: MessageDraft & { CHAT_ID?: number };
 	try {
-		request = validateMessageRequest(body);
+		draft = toActiveChat ? validateMessageDraft(body) : validateMessageRequest(body);
 	} catch (failure) {
 		return [failedItem(this, failure as Bitrix24Failure, contextOf(body))];
 	}
-	requestData.options.body = { ...request };
-	const batchSize = batchSizeOf(this);
-	// Joining the batch must happen before the first await: the whole run's items gather in this tick.
-	const outcome =
-		batchSize > 1 ? await batcherFor(this, batchSize).send(this, requestData, request) : await sendAlone(this, requestData);
+	const options = optionsOf(this);
+	// The first call is made before any await: in batch mode the run's calls gather in this tick.
+	const call = restCallerFor(this, requestData, options.batchSize);
+	const chatId = draft.CHAT_ID ?? (await activeChatOf(call, draft));
+	if (chatId instanceof Bitrix24Failure) {
+		return [failedItem(this, chatId, contextOf(body))];
+	}
+	const request: MessageRequest = { ...draft, CHAT_ID: chatId };
+	const outcome = await deliver(call, request, options);
 	if (outcome instanceof Bitrix24Failure) {
-		return [failedItem(this, outcome, contextOf(body))];
+		return [failedItem(this, outcome, { ...contextOf(body), chatId })];
 	}
 	return [sentMessageItem(this, request, outcome)];
 }

@@ -1,33 +1,24 @@
 import { sleep } from 'n8n-workflow';
-import type { DeclarativeRestApiSettings, IDataObject, IExecutePaginationFunctions, IExecuteData } from 'n8n-workflow';
+import type { DeclarativeRestApiSettings, IDataObject, IExecuteData, IExecutePaginationFunctions } from 'n8n-workflow';
 
 import { batchCommandFailure, Bitrix24Failure } from './errors';
-import { budgetOf, callRestMethod, toBitrix24Failure } from './transport';
-import type { MessageRequest } from './validation';
+import { budgetOf, callRestMethod, forMethod, toBitrix24Failure } from './transport';
 
-const METHOD = 'imopenlines.crm.message.add';
+/** What one REST command came to: Bitrix24's `result`, or why it failed. */
+export type CallOutcome = { result: unknown } | Bitrix24Failure;
 
-/** What one message came to: the new message's ID, or why it failed. */
-export type SendOutcome = number | Bitrix24Failure;
-
-/** The message ID in Bitrix24's `result`, or a failure when there is none. */
-export function messageIdOf(result: unknown): SendOutcome {
-	const messageId = typeof result === 'string' ? Number(result) : result;
-	if (typeof messageId !== 'number' || !Number.isSafeInteger(messageId) || messageId <= 0) {
-		return new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The answer carried no message ID.', 200);
-	}
-	return messageId;
-}
+/** Sends one REST command for an item: alone, or gathered with the run's other items into batch calls. */
+export type RestCaller = (method: string, params: IDataObject) => Promise<CallOutcome>;
 
 /**
  * One `batch` command: the method name and its parameters as a query string. encodeURIComponent keeps
- * every character of the message (Unicode, new lines, & = + % #) intact through Bitrix24's parse_str.
+ * every character of a message (Unicode, new lines, & = + % #) intact through Bitrix24's parse_str.
  */
-export function batchCommand(request: MessageRequest): string {
-	const query = Object.entries(request)
+export function batchCommand(method: string, params: IDataObject): string {
+	const query = Object.entries(params)
 		.map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`)
 		.join('&');
-	return `${METHOD}?${query}`;
+	return `${method}?${query}`;
 }
 
 function isObject(value: unknown): value is IDataObject {
@@ -35,7 +26,7 @@ function isObject(value: unknown): value is IDataObject {
 }
 
 /** Reads one command's outcome out of a `batch` result (`result.result[key]` or `result.result_error[key]`). */
-export function batchOutcome(batchResult: unknown, key: string): SendOutcome {
+export function batchOutcome(batchResult: unknown, key: string): CallOutcome {
 	const results = isObject(batchResult) && isObject(batchResult.result) ? batchResult.result : {};
 	const errors = isObject(batchResult) && isObject(batchResult.result_error) ? batchResult.result_error : {};
 	const error = errors[key];
@@ -46,82 +37,107 @@ export function batchOutcome(batchResult: unknown, key: string): SendOutcome {
 			typeof error.argument === 'string' ? error.argument : undefined,
 		);
 	}
-	return key in results ? messageIdOf(results[key]) : new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The batch answer left this message out.', 200);
+	return key in results
+		? { result: results[key] }
+		: new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The batch answer left this command out.', 200);
 }
 
-interface PendingMessage {
+async function callAlone(
+	context: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	method: string,
+	params: IDataObject,
+): Promise<CallOutcome> {
+	try {
+		const result = await callRestMethod(context, forMethod(requestData, method, params), await budgetOf(context));
+		return { result };
+	} catch (error) {
+		return toBitrix24Failure(error);
+	}
+}
+
+interface PendingCall {
 	key: string;
 	context: IExecutePaginationFunctions;
 	requestData: DeclarativeRestApiSettings.ResultOptions;
-	request: MessageRequest;
-	settle: (outcome: SendOutcome) => void;
+	method: string;
+	params: IDataObject;
+	settle: (outcome: CallOutcome) => void;
 }
 
 /**
- * Gathers the messages of one node run into `batch` calls. n8n starts every item's request in one
- * synchronous loop, so the items that arrive before the next tick of the event loop go out together,
- * in batches of `batchSize` (each counts as one request against the portal's limit).
+ * Gathers the REST calls of one node run into `batch` calls. n8n starts every item's request in one
+ * synchronous loop, so the calls made before the next tick of the event loop go out together, in
+ * batches of `batchSize` (each counts as one request against the portal's limit).
  */
-class MessageBatcher {
-	private pending: PendingMessage[] = [];
+class RestBatcher {
+	private pending: PendingCall[] = [];
+
+	private calls = 0;
 
 	constructor(private readonly batchSize: number) {}
 
-	send(
+	call(
 		context: IExecutePaginationFunctions,
 		requestData: DeclarativeRestApiSettings.ResultOptions,
-		request: MessageRequest,
-	): Promise<SendOutcome> {
+		method: string,
+		params: IDataObject,
+	): Promise<CallOutcome> {
 		return new Promise((settle) => {
 			if (this.pending.length === 0) void sleep(0).then(async () => await this.flush());
-			this.pending.push({ key: `item${context.getItemIndex()}`, context, requestData, request, settle });
+			const key = `item${context.getItemIndex()}_${++this.calls}`;
+			this.pending.push({ key, context, requestData, method, params, settle });
 		});
 	}
 
 	private async flush(): Promise<void> {
-		const messages = this.pending;
+		const calls = this.pending;
 		this.pending = [];
-		const chunks: PendingMessage[][] = [];
-		for (let start = 0; start < messages.length; start += this.batchSize) {
-			chunks.push(messages.slice(start, start + this.batchSize));
+		const chunks: PendingCall[][] = [];
+		for (let start = 0; start < calls.length; start += this.batchSize) {
+			chunks.push(calls.slice(start, start + this.batchSize));
 		}
-		await Promise.all(chunks.map(async (chunk) => await this.sendChunk(chunk)));
+		await Promise.all(chunks.map(async (chunk) => await this.send(chunk)));
 	}
 
-	private async sendChunk(chunk: PendingMessage[]): Promise<void> {
+	private async send(chunk: PendingCall[]): Promise<void> {
 		const [first] = chunk;
-		try {
-			const budget = await budgetOf(first.context);
-			if (chunk.length === 1) {
-				// A lone message goes out as itself: same budget, no batch envelope to unwrap.
-				first.settle(messageIdOf(await callRestMethod(first.context, first.requestData, budget)));
-				return;
-			}
-			const cmd: IDataObject = {};
-			for (const message of chunk) cmd[message.key] = batchCommand(message.request);
-			const batchRequest = {
-				...first.requestData,
-				options: { ...first.requestData.options, url: 'batch.json', body: { halt: 0, cmd } },
-			};
-			const result = await callRestMethod(first.context, batchRequest, budget);
-			for (const message of chunk) message.settle(batchOutcome(result, message.key));
-		} catch (error) {
-			// The whole batch failed (after any safe retries): every message in it shares the reason.
-			const failure = toBitrix24Failure(error);
-			for (const message of chunk) message.settle(failure);
+		if (chunk.length === 1) {
+			// A lone call goes out as itself: same budget, no batch envelope to unwrap.
+			first.settle(await callAlone(first.context, first.requestData, first.method, first.params));
+			return;
+		}
+		const cmd: IDataObject = {};
+		for (const call of chunk) cmd[call.key] = batchCommand(call.method, call.params);
+		const outcome = await callAlone(first.context, first.requestData, 'batch', { halt: 0, cmd });
+		// A batch call that failed as a whole (after any safe retries) fails every command in it.
+		for (const call of chunk) {
+			call.settle(outcome instanceof Bitrix24Failure ? outcome : batchOutcome(outcome.result, call.key));
 		}
 	}
 }
 
 /** One batcher per node run: every item of a run shares n8n's execute data object. */
-const batchers = new WeakMap<IExecuteData, MessageBatcher>();
+const batchers = new WeakMap<IExecuteData, RestBatcher>();
 
-export function batcherFor(context: IExecutePaginationFunctions, batchSize: number): MessageBatcher {
+/**
+ * How this item sends its REST calls. In batch mode the first call must be made before the item's
+ * first await, so that the whole run's calls gather in one tick.
+ */
+export function restCallerFor(
+	context: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	batchSize: number,
+): RestCaller {
+	if (batchSize <= 1) {
+		return async (method, params) => await callAlone(context, requestData, method, params);
+	}
 	const run = context.getExecuteData();
 	let batcher = batchers.get(run);
 	if (!batcher) {
-		batcher = new MessageBatcher(batchSize);
+		batcher = new RestBatcher(batchSize);
 		batchers.set(run, batcher);
 	}
-	return batcher;
+	const shared = batcher;
+	return async (method, params) => await shared.call(context, requestData, method, params);
 }

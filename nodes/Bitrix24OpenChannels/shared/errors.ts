@@ -56,7 +56,7 @@ const ON_PORTAL_SIDE =
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
  * Sources: the method's documentation, Bitrix24's list of system errors, and the node's own codes
- * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, CREDENTIAL_ERROR, CONNECTION_FAILED, DELIVERY_UNKNOWN) for failures Bitrix24 gives no code to.
+ * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, NO_ACTIVE_CHAT, CREDENTIAL_ERROR, CONNECTION_FAILED, DELIVERY_UNKNOWN) for failures Bitrix24 gives no code to.
  */
 const ERRORS: Record<string, ErrorExplanation> = {
 	CHAT_NOT_IN_CRM: {
@@ -182,6 +182,10 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		reason: (_c, f) =>
 			`Bitrix24 answered with something that is not a REST response${f.httpStatus !== null ? ` (HTTP ${f.httpStatus})` : ''}`,
 		hint: 'A proxy or the portal returned an error page. Check that the portal is up and the credential URL is right, then retry.',
+	},
+	NO_ACTIVE_CHAT: {
+		reason: (c) => `${entity(c).replace(/^./, (first) => first.toUpperCase())} has no open channel chat with a dialog in progress`,
+		hint: 'Only chats an operator has taken accept messages. Send once the customer has written and an operator took the dialog, or pick a chat by ID.',
 	},
 	CREDENTIAL_ERROR: {
 		reason: (_c, f) => `n8n could not use the Bitrix24 credential: ${f.description}`,

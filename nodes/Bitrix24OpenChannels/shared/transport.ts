@@ -4,12 +4,15 @@ import type {
 	IDataObject,
 	IExecuteSingleFunctions,
 	IExecutePaginationFunctions,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
 
 import { Bitrix24Failure } from './errors';
 import { budgetSettings, portalBudget, type PortalBudget } from './pacing';
+import { webhookRestBase } from './webhookUrl';
 
 /**
  * Network failures by Node's error code: whether the request can have reached Bitrix24, and what
@@ -71,7 +74,10 @@ function envelopeOf(body: unknown, httpStatus: number): IDataObject | Bitrix24Fa
 		);
 	}
 	if (httpStatus >= 200 && httpStatus < 300 && isObject(body) && 'result' in body) {
-		return { result: body.result, time: isObject(body.time) ? body.time : {} };
+		const envelope: IDataObject = { result: body.result, time: isObject(body.time) ? body.time : {} };
+		// List methods page with `next` (the offset of the next page) beside the result.
+		if (typeof body.next === 'number') envelope.next = body.next;
+		return envelope;
 	}
 	// The body itself is left out: error pages often repeat the requested URL, webhook code included.
 	return new Bitrix24Failure(
@@ -130,19 +136,76 @@ function portalHost(credentials: IDataObject): string {
 	}
 }
 
-/** The request budget of the portal and credential this item uses, shared across the n8n process. */
-export async function budgetOf(context: IExecuteSingleFunctions): Promise<PortalBudget> {
-	// The credential type behind the node's Authentication parameter.
-	const type =
-		context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
+type Context = IExecuteSingleFunctions | ILoadOptionsFunctions;
+
+/** The credential type behind the node's Authentication parameter. */
+function credentialTypeOf(context: Context): string {
+	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
+}
+
+/** The credential's data; a webhook URL of the wrong shape fails here, before anything is sent. */
+async function credentialsOf(context: Context, type: string): Promise<IDataObject> {
 	let credentials: IDataObject;
 	try {
 		credentials = await context.getCredentials(type);
 	} catch (error) {
 		throw toBitrix24Failure(error);
 	}
+	if (type === 'bitrix24WebhookApi') webhookRestBase(credentials.webhookUrl);
+	return credentials;
+}
+
+function budgetFor(context: Context, type: string, credentials: IDataObject): PortalBudget {
 	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
 	return portalBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
+}
+
+/** The request budget of the portal and credential this item uses, shared across the n8n process. */
+export async function budgetOf(context: Context): Promise<PortalBudget> {
+	const type = credentialTypeOf(context);
+	return budgetFor(context, type, await credentialsOf(context, type));
+}
+
+/** The same request n8n built, aimed at another REST method with other parameters. */
+export function forMethod(
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	method: string,
+	params: IDataObject,
+): DeclarativeRestApiSettings.ResultOptions {
+	return { ...requestData, options: { ...requestData.options, url: `${method}.json`, body: params } };
+}
+
+/**
+ * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
+ * within the same budget. Returns Bitrix24's envelope (`result`, and `next` for lists); throws a Bitrix24Failure.
+ */
+export async function callFromEditor(
+	context: ILoadOptionsFunctions,
+	method: string,
+	params: IDataObject,
+): Promise<IDataObject> {
+	const type = credentialTypeOf(context);
+	const credentials = await credentialsOf(context, type);
+	await sleep(budgetFor(context, type, credentials).reserve());
+	const options: IHttpRequestOptions = {
+		method: 'POST',
+		// The webhook credential sets its own base; OAuth calls go to <portal>/rest like the node's requests.
+		baseURL: `${String(credentials.portalUrl ?? '').replace(/\/+$/, '')}/rest`,
+		url: `${method}.json`,
+		body: params,
+		json: true,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: { ignore: true, except: [401] },
+	};
+	let response: IN8nHttpFullResponse;
+	try {
+		response = (await context.helpers.httpRequestWithAuthentication.call(context, type, options)) as IN8nHttpFullResponse;
+	} catch (error) {
+		throw toBitrix24Failure(error);
+	}
+	const envelope = envelopeOf(response.body, response.statusCode);
+	if (envelope instanceof Bitrix24Failure) throw envelope;
+	return envelope;
 }
 
 /**

@@ -87,17 +87,34 @@ function messageText(body: IDataObject): string {
 	return text;
 }
 
+/** The checks of each parameter, in the order Bitrix24 checks them. */
+const CHECKS: { [Key in keyof MessageRequest]: (body: IDataObject) => MessageRequest[Key] } = {
+	CRM_ENTITY_TYPE: entityType,
+	CRM_ENTITY: (body) => positiveId(body, 'CRM_ENTITY'),
+	USER_ID: (body) => positiveId(body, 'USER_ID'),
+	CHAT_ID: (body) => positiveId(body, 'CHAT_ID'),
+	MESSAGE: messageText,
+};
+
+/** A message whose chat the node still has to find (the CRM entity's active chat). */
+export type MessageDraft = Omit<MessageRequest, 'CHAT_ID'>;
+
+function validated<Key extends keyof MessageRequest>(body: IDataObject, keys: Key[]): Pick<MessageRequest, Key> {
+	const request = {} as Pick<MessageRequest, Key>;
+	for (const key of keys) request[key] = CHECKS[key](body);
+	return request;
+}
+
 /**
  * Checks the request body the node's parameters produced and returns it normalised
  * (numbers for IDs, lower-case entity type, exactly the five keys), or throws a Bitrix24Failure
  * with code ERROR_ARGUMENT naming the first field at fault.
  */
 export function validateMessageRequest(body: IDataObject): MessageRequest {
-	return {
-		CRM_ENTITY_TYPE: entityType(body),
-		CRM_ENTITY: positiveId(body, 'CRM_ENTITY'),
-		USER_ID: positiveId(body, 'USER_ID'),
-		CHAT_ID: positiveId(body, 'CHAT_ID'),
-		MESSAGE: messageText(body),
-	};
+	return validated(body, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'CHAT_ID', 'MESSAGE']);
+}
+
+/** The same checks for a message sent to the CRM entity's active chat: everything but the chat. */
+export function validateMessageDraft(body: IDataObject): MessageDraft {
+	return validated(body, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'MESSAGE']);
 }

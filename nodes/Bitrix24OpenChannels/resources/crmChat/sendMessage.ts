@@ -5,22 +5,31 @@ const showOnlyForSendMessage = {
 	operation: ['sendMessage'],
 };
 
-/** A resource locator of a Bitrix24 numeric ID; a later version adds a "From list" mode. */
+/** A resource locator of a Bitrix24 numeric ID: picked from a list, or entered (or mapped) by ID. */
 function idLocator(
 	displayName: string,
 	name: string,
 	bitrixParameter: string,
 	description: string,
 	placeholder: string,
+	searchListMethod: string,
+	show: { [parameter: string]: string[] } = showOnlyForSendMessage,
 ): INodeProperties {
 	return {
 		displayName,
 		name,
 		type: 'resourceLocator',
-		default: { mode: 'id', value: '' },
+		default: { mode: 'list', value: '' },
 		required: true,
 		description,
 		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: `Select a ${displayName.toLowerCase()}...`,
+				typeOptions: { searchListMethod, searchable: searchListMethod === 'getSenders' },
+			},
 			{
 				displayName: 'By ID',
 				name: 'id',
@@ -34,7 +43,7 @@ function idLocator(
 				],
 			},
 		],
-		displayOptions: { show: showOnlyForSendMessage },
+		displayOptions: { show },
 		routing: { send: { type: 'body', property: bitrixParameter } },
 	};
 }
@@ -72,13 +81,37 @@ export const sendMessageDescription: INodeProperties[] = [
 		'USER_ID',
 		'User or bot who sends the message; they must be a member of the chat',
 		'27',
+		'getSenders',
 	),
+	{
+		displayName: 'Send To',
+		name: 'chatSource',
+		type: 'options',
+		default: 'specificChat',
+		description: 'Which open channel chat of the CRM entity gets the message',
+		options: [
+			{
+				name: 'Specific Chat',
+				value: 'specificChat',
+				description: 'A chat picked from the list or given by ID',
+			},
+			{
+				name: 'Active Chat of the CRM Entity',
+				value: 'activeChat',
+				description:
+					"At run time, the entity's most recent chat whose dialog is in progress; items without one fail with NO_ACTIVE_CHAT",
+			},
+		],
+		displayOptions: { show: showOnlyForSendMessage },
+	},
 	idLocator(
 		'Chat',
 		'chatId',
 		'CHAT_ID',
-		"Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)",
+		'Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)',
 		'1341',
+		'getChats',
+		{ ...showOnlyForSendMessage, chatSource: ['specificChat'] },
 	),
 	{
 		displayName: 'Message',
@@ -107,6 +140,14 @@ export const sendMessageDescription: INodeProperties[] = [
 				default: true,
 				description:
 					"Whether to group the run's messages into Bitrix24 batch calls of up to 50 (each counts as one request against the portal's limit), instead of one request per message",
+			},
+			{
+				displayName: 'Add Sender to Chat',
+				name: 'addSenderToChat',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to add the sender to the chat and send once more when Bitrix24 refuses the message because the sender is not a member (CANCELED)',
 			},
 			{
 				displayName: 'Batch Size',
