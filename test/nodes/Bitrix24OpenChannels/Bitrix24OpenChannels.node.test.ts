@@ -80,7 +80,10 @@ const messagesAsked = () =>
 	emulator.requests.flatMap((request) => {
 		if (request.restMethod === 'imopenlines.crm.message.add') return [request.params];
 		if (request.restMethod !== 'batch') return [];
-		return Object.values(request.params.cmd as Record<string, string>).map((command) => parseBatchCommand(command).params);
+		return Object.values(request.params.cmd as Record<string, string>)
+			.map((command) => parseBatchCommand(command))
+			.filter(({ method }) => method === 'imopenlines.crm.message.add')
+			.map(({ params }) => params);
 	});
 
 /** Both ways the node can send: the run's results must not depend on it. */
@@ -594,6 +597,106 @@ describe('pacing and safe retries', () => {
 		expect(outputs[0]).toHaveLength(1);
 		expect(emulator.requests).toHaveLength(1);
 		expect(emulator.messages).toHaveLength(1);
+	});
+});
+
+describe.each(MODES)("Send To the CRM entity's active chat, sending %s", (mode, options) => {
+	const toActiveChat = (items: IDataObject[]) =>
+		viaWebhook(items, {
+			parameters: { ...MAPPED, chatSource: 'activeChat', chatId: { __rl: true, mode: 'id', value: '' }, options },
+			onError: 'continueErrorOutput',
+		});
+
+	it("finds each entity's chat in progress at run time and sends there", async () => {
+		const { outputs } = await toActiveChat([
+			{ type: 'lead', entityId: 1195, sender: 27, text: 'to the lead' },
+			{ type: 'deal', entityId: 501, sender: 27, text: 'to the deal' },
+			{ type: 'contact', entityId: 77, sender: 27, text: 'to the contact' },
+		]);
+
+		expect(outputs[1]).toEqual([]);
+		// Lead 1195 also has a finished and a new dialog; only 1341 is in progress.
+		expect(outputs[0].map((item) => item.json.chatId)).toEqual([1341, 1500, 1600]);
+		expect(emulator.messages.map((message) => [message.chatId, message.message])).toEqual(
+			expect.arrayContaining([
+				[1341, 'to the lead'],
+				[1500, 'to the deal'],
+				[1600, 'to the contact'],
+			]),
+		);
+	});
+
+	it('takes the most recent chat in progress when there are several', async () => {
+		const newer = { ...emulator.world.chats.find((chat) => chat.id === 1341)!, id: 1390 };
+		emulator.world.chats.push(newer);
+		const { outputs } = await toActiveChat([{ type: 'lead', entityId: 1195, sender: 27, text: 'latest' }]);
+
+		expect(outputs[0][0].json.chatId).toBe(1390);
+	});
+
+	it('fails an entity without a chat in progress with NO_ACTIVE_CHAT, sending nothing for it', async () => {
+		const { outputs } = await toActiveChat([
+			{ type: 'lead', entityId: 1197, sender: 27, text: 'nowhere to go' },
+			{ type: 'lead', entityId: 1195, sender: 27, text: 'delivered' },
+		]);
+
+		expect(outputs[1]).toEqual([
+			{
+				json: {
+					type: 'lead',
+					entityId: 1197,
+					sender: 27,
+					text: 'nowhere to go',
+					error: 'Lead 1197 has no open channel chat with a dialog in progress (NO_ACTIVE_CHAT)',
+					details: {
+						code: 'NO_ACTIVE_CHAT',
+						description: 'No chat of this CRM entity has a dialog in progress.',
+						httpStatus: null,
+					},
+				},
+				pairedItem: { item: 0 },
+			},
+		]);
+		expect(messagesAsked().map((params) => params.MESSAGE)).toEqual(['delivered']);
+	});
+
+	it('counts the lookups against the budget like any request', async () => {
+		const items = Array.from({ length: 10 }, (_, index) => ({ type: 'lead', entityId: 1195, sender: 27, text: `Message ${index}` }));
+		await toActiveChat(items);
+
+		const lookups = emulator.requests.flatMap((request) =>
+			request.restMethod === 'batch'
+				? Object.values(request.params.cmd as Record<string, string>).map((command) => parseBatchCommand(command).method)
+				: [request.restMethod],
+		);
+		expect(lookups.filter((method) => method === 'imopenlines.crm.chat.get')).toHaveLength(10);
+		// One request per call alone; a batch of lookups and a batch of messages otherwise.
+		expect(emulator.requests).toHaveLength(mode === 'in batches' ? 2 : 20);
+		expect(emulator.messages).toHaveLength(10);
+	});
+});
+
+describe.each(MODES)('Add Sender to Chat, sending %s', (_mode, options) => {
+	const notAMember = { ...lead1195(1341, 'from Maria'), sender: 31 };
+
+	it('adds a sender who is not in the chat and sends once more', async () => {
+		const { outputs } = await viaWebhook([notAMember, lead1195(1341, 'from Oleg')], {
+			parameters: { ...MAPPED, options: { ...options, addSenderToChat: true } },
+			onError: 'continueErrorOutput',
+		});
+
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0].map((item) => item.json.userId)).toEqual([31, 27]);
+		expect(emulator.world.chats.find((chat) => chat.id === 1341)?.members).toContain(31);
+		expect(emulator.messages.map((message) => message.message).sort()).toEqual(['from Maria', 'from Oleg']);
+	});
+
+	it('leaves the sender out of the chat when the option is off', async () => {
+		const { outputs } = await viaWebhook([notAMember], { parameters: { ...MAPPED, options }, onError: 'continueErrorOutput' });
+
+		expect(outputs[1][0].json.details).toMatchObject({ code: 'CANCELED' });
+		expect(emulator.world.chats.find((chat) => chat.id === 1341)?.members).not.toContain(31);
+		expect(emulator.messages).toHaveLength(0);
 	});
 });
 

@@ -1,0 +1,99 @@
+import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, startEmulator, type Emulator } from '../../../emulator/index.cjs';
+import { searchList } from '../../../harness/listSearch';
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+	emulator = await startEmulator();
+});
+
+afterAll(async () => {
+	await emulator.close();
+});
+
+beforeEach(() => emulator.reset());
+
+const viaWebhook = () => ({ type: 'bitrix24WebhookApi' as const, data: { webhookUrl: emulator.webhookUrl } });
+
+describe('Chat > From List', () => {
+	it("lists the entity's chats whose dialog is in progress, named after their channel", async () => {
+		const { results } = await searchList('getChats', {
+			parameters: { crmEntityType: 'lead', crmEntityId: '1195' },
+			credential: viaWebhook(),
+		});
+
+		// Lead 1195 also has a finished (1342) and a new (1343) dialog: the send would refuse those.
+		expect(results).toEqual([{ name: 'Telegram - chat 1341', value: '1341' }]);
+		expect(emulator.requests[0].params).toMatchObject({ CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1195 });
+	});
+
+	it('lists the chats of deals, contacts and companies too', async () => {
+		const listed = await Promise.all(
+			[
+				['deal', '501'],
+				['contact', '77'],
+				['company', '12'],
+			].map(async ([crmEntityType, crmEntityId]) =>
+				(await searchList('getChats', { parameters: { crmEntityType, crmEntityId }, credential: viaWebhook() })).results,
+			),
+		);
+
+		expect(listed).toEqual([
+			[{ name: 'Telegram - chat 1500', value: '1500' }],
+			[{ name: 'WhatsApp - chat 1600', value: '1600' }],
+			[{ name: 'Live Chat - chat 1700', value: '1700' }],
+		]);
+	});
+
+	it('works through the OAuth2 credential', async () => {
+		const tokens = emulator.issueOAuthTokens();
+		const { results } = await searchList('getChats', {
+			parameters: { crmEntityType: 'lead', crmEntityId: '1196' },
+			credential: {
+				type: 'bitrix24OAuth2Api',
+				data: {
+					portalUrl: emulator.baseUrl,
+					accessTokenUrl: emulator.tokenUrl,
+					clientId: OAUTH_CLIENT_ID,
+					clientSecret: OAUTH_CLIENT_SECRET,
+					oauthTokenData: { ...tokens },
+				},
+			},
+		});
+
+		expect(results).toEqual([{ name: 'Live Chat - chat 1400', value: '1400' }]);
+		expect(emulator.requests[0]).toMatchObject({ path: '/rest/imopenlines.crm.chat.get.json', authKind: 'oauth' });
+	});
+
+	it('says so when the entity has no chat in progress', async () => {
+		await expect(
+			searchList('getChats', { parameters: { crmEntityType: 'lead', crmEntityId: '1197' }, credential: viaWebhook() }),
+		).rejects.toMatchObject({
+			message: 'lead 1197 has no chat with a dialog in progress',
+			description: expect.stringContaining('Only chats an operator has taken accept messages'),
+		});
+	});
+
+	it.each([
+		['an expression', { crmEntityType: 'lead', crmEntityId: '={{ $json.ID }}' }],
+		['empty', { crmEntityType: 'lead', crmEntityId: '' }],
+		['an entity type from an expression', { crmEntityType: '={{ $json.type }}', crmEntityId: '1195' }],
+	])('explains what to do when the entity is %s, asking nothing of the portal', async (_case, parameters) => {
+		await expect(searchList('getChats', { parameters, credential: viaWebhook() })).rejects.toMatchObject({
+			message: 'Set a fixed CRM Entity Type and CRM Entity ID to list their chats',
+			description: expect.stringContaining('Active Chat of the CRM Entity'),
+		});
+		expect(emulator.requests).toHaveLength(0);
+	});
+
+	it("shows Bitrix24's refusal readably", async () => {
+		await expect(
+			searchList('getChats', {
+				parameters: { crmEntityType: 'lead', crmEntityId: '1195' },
+				credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.limitedWebhookUrl } },
+			}),
+		).rejects.toMatchObject({
+			message: 'The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)',
+		});
+	});
+});
