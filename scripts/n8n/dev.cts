@@ -4,9 +4,9 @@
  * emulator) already there, and the owner account set up so a person can sign in, open the workflow, click
  * the node and run it. Stop with Ctrl+C.
  *
- *   node scripts/run-ts.cjs scripts/n8n/dev.cts [--port 5678] [--emulator-port 8089] [--n8n 2.x|1.x] [--fresh] [--verbose]
+ *   node scripts/run-ts.cjs scripts/n8n/dev.cts [--port 5678] [--emulator-port 8089] [--n8n 2.x|1.x] [--fresh] [--verbose] [--user-folder DIR]
  *
- * The user folder (.cache/dev-<line>) is kept between starts, so workflows you build stay; every start
+ * The user folder (.cache/dev-<line>, or --user-folder) is kept between starts, so workflows you build stay; every start
  * re-installs the freshly built package and re-imports the example workflow and the two credentials (same
  * IDs, so they are replaced). --fresh starts from an empty folder.
  */
@@ -35,6 +35,7 @@ interface DevOptions {
 	line: LineName;
 	fresh: boolean;
 	verbose: boolean;
+	userFolder?: string;
 }
 
 function parseArgs(argv: readonly string[]): DevOptions {
@@ -47,7 +48,8 @@ function parseArgs(argv: readonly string[]): DevOptions {
 		else if (flag === '--n8n') options.line = parseLines(value())[0] ?? '2.x';
 		else if (flag === '--fresh') options.fresh = true;
 		else if (flag === '--verbose') options.verbose = true;
-		else throw new Error(`Unknown argument ${argv[i]} (use --port, --emulator-port, --n8n, --fresh, --verbose)`);
+		else if (flag === '--user-folder') options.userFolder = path.resolve(value());
+		else throw new Error(`Unknown argument ${argv[i]} (use --port, --emulator-port, --n8n, --fresh, --verbose, --user-folder)`);
 	}
 	if (!Number.isInteger(options.port) || !Number.isInteger(options.emulatorPort)) throw new Error('Ports must be whole numbers');
 	return options;
@@ -92,7 +94,7 @@ export async function startDev(argv: readonly string[] = [], log: (line: string)
 	const emulator = await startEmulator({ port: options.emulatorPort });
 	try {
 		log(`Emulated Bitrix24 portal: ${emulator.baseUrl} (webhook ${emulator.webhookUrl})`);
-		const userFolder = path.join(cacheRoot(), `dev-${options.line}`);
+		const userFolder = options.userFolder ?? path.join(cacheRoot(), `dev-${options.line}`);
 		if (options.fresh) fs.rmSync(userFolder, { recursive: true, force: true });
 		const session = await N8nSession.open(installed, { name: 'dev', userFolder, log });
 		const tokens = emulator.issueOAuthTokens();

@@ -298,7 +298,7 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 }
 
 export async function main(argv: readonly string[] = []): Promise<void> {
-	for (const name of parseLines(argv[0])) {
+	for (const name of parseLines(argv[0] ?? process.env.N8N_E2E_LINES)) {
 		const started = Date.now();
 		const installed = await ensureN8n(name);
 		console.log(`n8n ${installed.line.n8nVersion} (${name}) on Node ${installed.node.version}: ${installed.folder} [${formatDuration(seconds(started))}]`);

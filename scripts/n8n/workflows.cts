@@ -105,6 +105,8 @@ export interface Variant {
 	onError?: 'continueErrorOutput' | 'continueRegularOutput' | 'stopWorkflow';
 	webhook?: CredentialRef;
 	oauth?: CredentialRef;
+	/** Merged into the Bitrix24 node's parameters (e.g. `options`). */
+	parameters?: JsonObject;
 }
 
 /** A copy of the example with another id/name and the given items, On Error and credential. */
@@ -116,6 +118,7 @@ export function exampleVariant(variant: Variant): Workflow {
 	if (variant.items) items.parameters.jsCode = `return ${JSON.stringify(variant.items, null, 2)}.map((json) => ({ json }));`;
 	if (variant.jsCode) items.parameters.jsCode = variant.jsCode;
 	const bitrix24 = nodeOf(workflow, NODES.bitrix24);
+	if (variant.parameters) bitrix24.parameters = { ...bitrix24.parameters, ...variant.parameters };
 	if (variant.onError === 'stopWorkflow') delete bitrix24.onError;
 	else if (variant.onError) bitrix24.onError = variant.onError;
 	if (variant.oauth) {

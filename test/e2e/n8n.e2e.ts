@@ -1,0 +1,461 @@
+/**
+ * End-to-end: the packed package installed into a real n8n (each pinned line, see scripts/n8n/lines.cts),
+ * credentials and workflows imported with n8n's CLI, workflows run with `n8n execute`, against the Bitrix24
+ * portal emulator. Every assertion compares n8n's output items with the items that went in and with what
+ * the emulator recorded.
+ *
+ * n8n 1.x runs the same scenarios; where 1.x behaves differently for a known reason (README,
+ * "Compatibility"), the test pins down that behaviour exactly, so the README's statement stays true.
+ */
+import type { Emulator, Fault, RecordedRequest } from '../emulator/index.cjs';
+import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET } from '../emulator/index.cjs';
+import { outputItems, type ExecutionResult, type JsonObject } from '../../scripts/n8n/runner.cjs';
+import {
+	NODES,
+	exampleVariant,
+	exampleWebhookCredential,
+	loadExample,
+	oauthCredential,
+	webhookCredential,
+	type CredentialRef,
+	type Variant,
+} from '../../scripts/n8n/workflows.cjs';
+import { linesUnderTest, openLine, printTimings, timed, type LineContext, type LineName } from './support/harness.cjs';
+
+const WEBHOOK = exampleWebhookCredential();
+const WRONG_CODE_WEBHOOK: CredentialRef = { id: 'b24WrongCodeHook', name: 'Bitrix24 webhook, wrong code' };
+const NO_SCOPE_WEBHOOK: CredentialRef = { id: 'b24CrmOnlyHook', name: 'Bitrix24 webhook, crm and user scopes only' };
+const OAUTH: CredentialRef = { id: 'b24OAuthExpired', name: 'Bitrix24 OAuth2, expired access token' };
+
+/** One CRM notification, as the example's items node produces them. */
+interface Notification extends JsonObject {
+	note: string;
+	entityType: string;
+	entityId: number | string;
+	chatId: number;
+	senderId: number;
+	message: string;
+}
+
+/** What should become of an item: sent, or failed with this Bitrix24 code (and HTTP status; null = nothing was sent). */
+type Outcome = 'sent' | { code: string; httpStatus: number | null; argument?: string };
+
+const note = (n: Notification | JsonObject): string => String(n.note);
+
+const valid = (noteText: string, entityType: string, entityId: number, chatId: number, senderId: number): Notification => ({
+	note: noteText,
+	entityType,
+	entityId,
+	chatId,
+	senderId,
+	message: `${noteText}: a message for ${entityType} ${entityId}`,
+});
+
+/** The shipped example's six notifications and what the README promises for each. */
+const EXAMPLE_OUTCOMES: Record<string, Outcome> = {
+	'order shipped': 'sent',
+	'bot confirms a callback': 'sent',
+	'payment received': 'sent',
+	'the dialog is finished': { code: 'CHAT_NOT_IN_CRM', httpStatus: 400 },
+	'the sender is not in the chat': { code: 'CANCELED', httpStatus: 400 },
+	'a broken mapping': { code: 'ERROR_ARGUMENT', httpStatus: null, argument: 'CRM_ENTITY' },
+};
+
+/** Refusals by the portal and invalid input caught before sending, in one run (one batch call). */
+const REFUSALS: Array<[Notification, Outcome]> = [
+	[valid('company chat, in progress', 'company', 12, 1700, 27), 'sent'],
+	[valid('the webhook user may not read lead 1198', 'lead', 1198, 1800, 1), { code: 'ACCESS_DENIED', httpStatus: 403 }],
+	[valid('the sender may not read deal 501', 'deal', 501, 1500, 31), { code: 'ACCESS_DENIED', httpStatus: 403 }],
+	[valid('chat 1400 belongs to lead 1196', 'lead', 1195, 1400, 27), { code: 'CHAT_NOT_IN_CRM', httpStatus: 400 }],
+	[valid('the dialog is new, nobody answered yet', 'lead', 1195, 1343, 27), { code: 'CHAT_NOT_IN_CRM', httpStatus: 400 }],
+	[{ ...valid('an unknown entity type', 'invoice', 1195, 1341, 27) }, { code: 'ERROR_ARGUMENT', httpStatus: null, argument: 'CRM_ENTITY_TYPE' }],
+	[{ ...valid('an empty message', 'lead', 1195, 1341, 27), message: '' }, { code: 'ERROR_ARGUMENT', httpStatus: null, argument: 'MESSAGE' }],
+	[{ ...valid('a chat ID of 0', 'lead', 1195, 0, 27) }, { code: 'ERROR_ARGUMENT', httpStatus: null, argument: 'CHAT_ID' }],
+	[{ ...valid('a fractional sender ID', 'lead', 1195, 1341, 1.5) }, { code: 'ERROR_ARGUMENT', httpStatus: null, argument: 'USER_ID' }],
+	[{ ...valid('a message over 20,000 characters', 'lead', 1195, 1341, 27), message: 'x'.repeat(20_001) }, { code: 'ERROR_ARGUMENT', httpStatus: null, argument: 'MESSAGE' }],
+	[valid('lead chat, in progress, sent by the bot', 'lead', 1195, 1341, 39), 'sent'],
+];
+
+const TWO_VALID: Notification[] = [valid('order shipped', 'deal', 501, 1500, 27), valid('payment received', 'contact', 77, 1600, 27)];
+const THREE_VALID: Notification[] = [...TWO_VALID, valid('bot confirms a callback', 'lead', 1195, 1341, 39)];
+
+/** Portal and credential failures: each case is its own run of TWO_VALID (one batch call). */
+interface FailureCase {
+	name: string;
+	workflowId: string;
+	faults: Fault[];
+	outcome: Outcome;
+	/** Messages the portal accepted in the end. */
+	accepted: number;
+	/** REST calls that reached the portal (per line, when they differ). */
+	calls: number | Record<LineName, number>;
+}
+
+const FAILURE_CASES: FailureCase[] = [
+	{
+		name: 'a 500 answer',
+		workflowId: 'e2eTwoItems',
+		faults: [{ kind: 'status', status: 500, error: 'INTERNAL_SERVER_ERROR', errorDescription: 'Internal server error' }],
+		outcome: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 },
+		accepted: 0,
+		calls: 1,
+	},
+	{
+		name: 'an HTML 502 page from a proxy',
+		workflowId: 'e2eTwoItems',
+		faults: [{ kind: 'html', status: 502 }],
+		outcome: { code: 'UNEXPECTED_RESPONSE', httpStatus: 502 },
+		accepted: 0,
+		calls: 1,
+	},
+	{
+		name: 'a connection closed after the portal posted the messages (not sent again)',
+		workflowId: 'e2eTwoItems',
+		faults: [{ kind: 'dropAfterProcessing' }],
+		outcome: { code: 'DELIVERY_UNKNOWN', httpStatus: null },
+		accepted: 2,
+		calls: 1,
+	},
+	{
+		name: 'a 503 QUERY_LIMIT_EXCEEDED (nothing processed: retried once, then sent)',
+		workflowId: 'e2eTwoItems',
+		faults: [{ kind: 'status', status: 503, error: 'QUERY_LIMIT_EXCEEDED', errorDescription: 'Too many requests' }],
+		outcome: 'sent',
+		accepted: 2,
+		calls: 2,
+	},
+	{
+		name: 'a webhook URL with a wrong code',
+		workflowId: 'e2eWrongCode',
+		faults: [],
+		outcome: { code: 'NO_AUTH_FOUND', httpStatus: 401 },
+		accepted: 0,
+		// n8n 2.x's httpRequestWithAuthentication sends a request that got 401 once more after its
+		// preAuthentication hook (even for credentials without an expirable field); 1.x lets the 401 through.
+		calls: { '2.x': 2, '1.x': 1 },
+	},
+	{
+		name: 'a webhook without the imopenlines scope',
+		workflowId: 'e2eNoScope',
+		faults: [],
+		outcome: { code: 'insufficient_scope', httpStatus: 403 },
+		accepted: 0,
+		calls: 1,
+	},
+];
+
+const itemsOf = (notifications: Notification[]): Variant['items'] => notifications;
+
+/** 200 notifications to lead 1195's chat, numbered, generated inside n8n by the items node. */
+const TWO_HUNDRED_CODE =
+	"return Array.from({ length: 200 }, (_, i) => ({ json: { note: 'bulk #' + (i + 1), entityType: 'lead', entityId: 1195, chatId: 1341, senderId: 27, message: 'Order update #' + (i + 1) } }));";
+
+function workflows(): Array<ReturnType<typeof loadExample>> {
+	return [
+		loadExample(),
+		exampleVariant({ id: 'e2eRefusals', name: 'e2e: refusals and invalid input', items: itemsOf(REFUSALS.map(([n]) => n)) }),
+		exampleVariant({ id: 'e2eTwoItems', name: 'e2e: two notifications', items: itemsOf(TWO_VALID) }),
+		exampleVariant({ id: 'e2eWrongCode', name: 'e2e: wrong webhook code', items: itemsOf(TWO_VALID), webhook: WRONG_CODE_WEBHOOK }),
+		exampleVariant({ id: 'e2eNoScope', name: 'e2e: webhook without scope', items: itemsOf(TWO_VALID), webhook: NO_SCOPE_WEBHOOK }),
+		exampleVariant({
+			id: 'e2eStop',
+			name: 'e2e: Stop Workflow on error',
+			items: itemsOf([TWO_VALID[0] as Notification, valid('the dialog is finished', 'lead', 1195, 1342, 27)]),
+			onError: 'stopWorkflow',
+		}),
+		// One request per message: three requests meet the expired token at once.
+		exampleVariant({
+			id: 'e2eOAuth',
+			name: 'e2e: OAuth2 with an expired token',
+			items: itemsOf(THREE_VALID),
+			oauth: OAUTH,
+			parameters: { options: { sendInBatches: false } },
+		}),
+		exampleVariant({ id: 'e2eBulkBatched', name: 'e2e: 200 notifications, batched (default)', jsCode: TWO_HUNDRED_CODE }),
+		exampleVariant({
+			id: 'e2eBulkSingle',
+			name: 'e2e: 200 notifications, one request each',
+			jsCode: TWO_HUNDRED_CODE,
+			parameters: { options: { sendInBatches: false } },
+		}),
+	];
+}
+
+interface Branches {
+	inputs: JsonObject[];
+	/** The Bitrix24 node's main output and what reached "Sent". */
+	main: JsonObject[];
+	sent: JsonObject[];
+	/** The Bitrix24 node's error output and what reached "Needs attention". */
+	error: JsonObject[];
+	failed: JsonObject[];
+}
+
+function branchesOf(result: ExecutionResult): Branches {
+	return {
+		inputs: outputItems(result, NODES.items),
+		main: outputItems(result, NODES.bitrix24, 0),
+		sent: outputItems(result, NODES.sent),
+		error: outputItems(result, NODES.bitrix24, 1),
+		failed: outputItems(result, NODES.failed),
+	};
+}
+
+/** The failure item's own fields (error + details), whatever the input. */
+function failureFields(outcome: Exclude<Outcome, 'sent'>): JsonObject {
+	return {
+		error: expect.stringMatching(new RegExp(`\\(${outcome.code}\\)$`)),
+		details: expect.objectContaining({
+			code: outcome.code,
+			description: expect.any(String),
+			httpStatus: outcome.httpStatus,
+			...(outcome.argument ? { argument: outcome.argument } : {}),
+		}),
+	};
+}
+
+/**
+ * Checks one run: each input item comes out once, on the branch its outcome says, in input order; sent
+ * items carry the message ID the portal gave that very message; the portal holds each sent message
+ * exactly once. On n8n 2.x failures leave through the error output with all their input fields; on 1.x
+ * they stay on the main output as bare {error, details} items (see the README).
+ */
+function expectRun(line: LineName, result: ExecutionResult, outcomes: Outcome[], emulator: Emulator): void {
+	expect(result.exitCode).toBe(0);
+	const { inputs, main, sent, error, failed } = branchesOf(result);
+	expect(inputs).toHaveLength(outcomes.length);
+
+	// The portal's record: exactly the messages of the items that should go out, each once.
+	const expectedMessages = inputs
+		.filter((_, i) => outcomes[i] === 'sent')
+		.map((input) => ({
+			chatId: Number(input.chatId),
+			userId: Number(input.senderId),
+			crmEntityType: String(input.entityType).toLowerCase(),
+			crmEntityId: Number(input.entityId),
+			message: input.message,
+		}));
+	expect(emulator.messages.map(({ chatId, userId, crmEntityType, crmEntityId, message }) => ({ chatId, userId, crmEntityType, crmEntityId, message }))).toEqual(
+		expect.arrayContaining(expectedMessages),
+	);
+	expect(emulator.messages).toHaveLength(expectedMessages.length);
+
+	const sentJson = (input: JsonObject) => {
+		const record = emulator.messages.find(
+			(m) => m.chatId === Number(input.chatId) && m.userId === Number(input.senderId) && m.message === input.message,
+		);
+		return {
+			messageId: record?.id,
+			chatId: Number(input.chatId),
+			crmEntityType: String(input.entityType).toLowerCase(),
+			crmEntityId: Number(input.entityId),
+			userId: Number(input.senderId),
+		};
+	};
+	if (line === '2.x') {
+		const expectedMain = inputs.filter((_, i) => outcomes[i] === 'sent').map(sentJson);
+		const expectedError = inputs.flatMap((input, i) => {
+			const outcome = outcomes[i] as Outcome;
+			return outcome === 'sent' ? [] : [{ ...input, ...failureFields(outcome) }];
+		});
+		expect(main).toEqual(expectedMain);
+		expect(error).toEqual(expectedError);
+		for (const item of error) expect(Object.keys(item).sort()).toEqual([...Object.keys(inputs[0] ?? {}), 'error', 'details'].sort());
+	} else {
+		const expectedMain = inputs.map((input, i) => {
+			const outcome = outcomes[i] as Outcome;
+			return outcome === 'sent' ? sentJson(input) : failureFields(outcome);
+		});
+		expect(main).toEqual(expectedMain);
+		for (const item of main) if ('error' in item) expect(Object.keys(item).sort()).toEqual(['details', 'error']);
+		expect(error).toEqual([]);
+	}
+	// The branches after the node get exactly what the node put out.
+	expect(sent).toEqual(main);
+	expect(failed).toEqual(error);
+}
+
+const restCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
+	emulator.requests.slice(from).filter((request) => request.restMethod !== null);
+const tokenCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
+	emulator.requests.slice(from).filter((request) => request.path.startsWith('/oauth/token'));
+
+const lines = linesUnderTest();
+
+afterAll(() => printTimings());
+
+describe.each(lines)('real n8n %s', (line) => {
+	let ctx: LineContext;
+	let emulator: Emulator;
+
+	beforeAll(async () => {
+		ctx = await timed(`${line}: open n8n`, async () => await openLine(line));
+		emulator = ctx.emulator;
+		await timed(`${line}: import credentials and workflows`, async () => {
+			await ctx.session.importCredentials([
+				webhookCredential(WEBHOOK, emulator.webhookUrl),
+				webhookCredential(WRONG_CODE_WEBHOOK, emulator.webhookUrl.replace(/\/rest\/1\/[^/]+\//, '/rest/1/wrongcode000000/')),
+				webhookCredential(NO_SCOPE_WEBHOOK, emulator.limitedWebhookUrl),
+			]);
+			await ctx.session.importWorkflows(workflows());
+		});
+	});
+
+	afterAll(async () => {
+		await ctx?.close();
+	});
+
+	beforeEach(() => {
+		emulator.reset();
+	});
+
+	const run = async (label: string, workflowId: string, timeoutMs?: number) =>
+		await timed(`${line}: ${label}`, async () => await ctx.session.execute(workflowId, { timeoutMs }));
+
+	const failuresGo =
+		line === '2.x'
+			? 'each failure on the error branch with its input fields'
+			: 'failures stay on the main output as bare {error, details} items (1.x gap)';
+
+	test(`the example workflow as shipped: sent messages on the main branch, ${failuresGo}`, async () => {
+		const result = await run('example workflow', loadExample().id);
+		const inputs = outputItems(result, NODES.items);
+		expect(inputs.map(note)).toEqual(Object.keys(EXAMPLE_OUTCOMES));
+		expectRun(line, result, inputs.map((input) => EXAMPLE_OUTCOMES[note(input)] as Outcome), emulator);
+	});
+
+	test(`refusals by the portal and invalid input, valid items still sent: ${failuresGo}`, async () => {
+		const result = await run('refusals and invalid input', 'e2eRefusals');
+		expectRun(line, result, REFUSALS.map(([, outcome]) => outcome), emulator);
+		// Invalid items never reached the portal: one batch call carried the valid-looking ones.
+		expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(['batch']);
+	});
+
+	test.each(FAILURE_CASES)('portal and credential failures: $name', async (failure) => {
+		if (failure.faults.length > 0) emulator.injectFaults(failure.faults);
+		const result = await run(`failure: ${failure.name}`, failure.workflowId);
+		if (failure.accepted > 0 && failure.outcome !== 'sent') {
+			// Delivered, but the answer was lost: the node must say so and must not send again.
+			expect(emulator.messages).toHaveLength(failure.accepted);
+			const { main, error } = branchesOf(result);
+			const expected = TWO_VALID.map((input) => ({ ...(line === '2.x' ? input : {}), ...failureFields(failure.outcome as Exclude<Outcome, 'sent'>) }));
+			expect(line === '2.x' ? error : main).toEqual(expected);
+			expect(line === '2.x' ? main : error).toEqual([]);
+		} else {
+			expectRun(line, result, TWO_VALID.map(() => failure.outcome), emulator);
+		}
+		expect(emulator.messages).toHaveLength(failure.accepted);
+		expect(restCalls(emulator)).toHaveLength(typeof failure.calls === 'number' ? failure.calls : failure.calls[line]);
+		expect(emulator.state().pendingFaults).toBe(0);
+	});
+
+	test('On Error "Stop Workflow": the execution fails with the readable message', async () => {
+		const result = await run('Stop Workflow', 'e2eStop');
+		expect(result.exitCode).toBe(1);
+		const error = result.run.data.resultData.error;
+		expect(error?.message).toBe(
+			'Bitrix24 refused the message: the chat 1342 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
+		);
+		expect(error?.description).toEqual(expect.stringContaining('CHAT_NOT_IN_CRM'));
+		const runData = result.run.data.resultData.runData;
+		expect(runData[NODES.bitrix24]?.[0]?.error?.message).toBe(error?.message);
+		expect(runData[NODES.sent]).toBeUndefined();
+		expect(runData[NODES.failed]).toBeUndefined();
+		// The valid item of the same batch had been posted before the failure stopped the run; only once.
+		expect(emulator.messages.map((m) => m.chatId)).toEqual([1500]);
+	});
+
+	const oauthTitle =
+		line === '2.x'
+			? 'OAuth2 with an expired access token: refreshed once, the new token stored and used by the next run'
+			: 'OAuth2 with an expired access token: never refreshed on 1.x, the items fail with expired_token (1.x gap)';
+	test(oauthTitle, async () => {
+		const expired = emulator.issueOAuthTokens({ expired: true });
+		const setup = {
+			portalUrl: emulator.baseUrl,
+			accessTokenUrl: emulator.tokenUrl,
+			clientId: OAUTH_CLIENT_ID,
+			clientSecret: OAUTH_CLIENT_SECRET,
+			tokens: expired,
+		};
+		await ctx.session.importCredentials([oauthCredential(OAUTH, setup)]);
+		const storedToken = async () =>
+			(await ctx.session.exportCredentials()).find((c) => c.id === OAUTH.id)?.data.oauthTokenData as JsonObject | undefined;
+
+		const first = await run('OAuth2 run 1 (expired token)', 'e2eOAuth');
+		const refreshes = tokenCalls(emulator);
+		const firstCalls = restCalls(emulator);
+		const stored = await storedToken();
+
+		if (line === '1.x') {
+			// n8n 1.x applies ignoreHttpStatusErrors to every status (it knows no {ignore, except}), so the
+			// 401 never reaches its OAuth2 refresh: no refresh, the items fail with expired_token.
+			expect(refreshes).toEqual([]);
+			expect(firstCalls.map((c) => [c.status, c.error])).toEqual(THREE_VALID.map(() => [401, 'expired_token']));
+			expectRun(line, first, THREE_VALID.map(() => ({ code: 'expired_token', httpStatus: 401 })), emulator);
+			expect(stored?.access_token).toBe(expired.access_token);
+			return;
+		}
+
+		expectRun(line, first, THREE_VALID.map((): Outcome => 'sent'), emulator);
+		expect(refreshes).toHaveLength(1);
+		expect(refreshes[0]?.params).toEqual(expect.objectContaining({ grant_type: 'refresh_token', refresh_token: expired.refresh_token }));
+		expect(refreshes[0]?.status).toBe(200);
+		expect(firstCalls.filter((c) => c.status === 401).every((c) => c.headers.authorization === `Bearer ${expired.access_token}`)).toBe(true);
+		expect(firstCalls.filter((c) => c.status === 401).length).toBeGreaterThan(0);
+		const afterRefresh = firstCalls.filter((c) => c.status === 200);
+		expect(afterRefresh).toHaveLength(THREE_VALID.length);
+
+		// n8n stored the refreshed pair (encrypted; exported decrypted here), and it is the token that worked.
+		expect(stored?.access_token).toEqual(expect.any(String));
+		expect(stored?.access_token).not.toBe(expired.access_token);
+		expect(stored?.refresh_token).not.toBe(expired.refresh_token);
+		for (const call of afterRefresh) expect(call.headers.authorization).toBe(`Bearer ${String(stored?.access_token)}`);
+
+		// The next run starts with the stored token: no refresh, no 401.
+		const before = emulator.requests.length;
+		const messagesBefore = emulator.messages.length;
+		const second = await run('OAuth2 run 2 (stored token)', 'e2eOAuth');
+		expect(second.exitCode).toBe(0);
+		expect(tokenCalls(emulator, before)).toEqual([]);
+		const secondCalls = restCalls(emulator, before);
+		expect(secondCalls.map((c) => [c.status, c.headers.authorization])).toEqual(
+			THREE_VALID.map(() => [200, `Bearer ${String(stored?.access_token)}`]),
+		);
+		expect(outputItems(second, NODES.sent).map((item) => item.messageId)).toEqual(
+			emulator.messages.slice(messagesBefore).map((m) => m.id),
+		);
+		expect(emulator.messages).toHaveLength(messagesBefore + THREE_VALID.length);
+	});
+
+	test.each([
+		['batched (the default)', 'e2eBulkBatched'],
+		['one request per message (Send in Batches off)', 'e2eBulkSingle'],
+	])('200 items against the default budget (burst 50, 2/s), %s: every message exactly once', async (_label, workflowId) => {
+		expect(emulator.state().budget).toEqual(expect.objectContaining({ burstLimit: 50, requestsPerSecond: 2 }));
+		const result = await run(`200 items, ${workflowId}`, workflowId, 600_000);
+		expect(result.exitCode).toBe(0);
+		const { inputs, main, error } = branchesOf(result);
+		expect(inputs).toHaveLength(200);
+		expect(error).toEqual([]);
+		expect(main).toHaveLength(200);
+		expect(main.filter((item) => 'error' in item)).toEqual([]);
+
+		const texts = emulator.messages.map((m) => m.message);
+		expect(texts).toHaveLength(200);
+		expect(new Set(texts).size).toBe(200);
+		expect([...texts].sort()).toEqual(inputs.map((input) => String(input.message)).sort());
+		// Item i got the ID the portal gave message i.
+		const idByText = new Map(emulator.messages.map((m) => [m.message, m.id]));
+		expect(main.map((item) => item.messageId)).toEqual(inputs.map((input) => idByText.get(String(input.message))));
+		const rejected = emulator.state().rejected503;
+		const calls = restCalls(emulator);
+		if (workflowId === 'e2eBulkSingle') {
+			// Paced under the portal's limit: 200 single calls, none refused.
+			expect(calls.filter((c) => c.restMethod === 'imopenlines.crm.message.add')).toHaveLength(200 + rejected);
+			expect(rejected).toBe(0);
+		} else {
+			expect(calls.map((c) => c.restMethod)).toEqual(['batch', 'batch', 'batch', 'batch']);
+		}
+	});
+});

@@ -1,0 +1,63 @@
+/**
+ * The two commands a person runs: `npm run demo` (its script, on the already built package) and the
+ * set-up behind `npm run dev` (editor up, owner signed in, example workflow and credentials present, the
+ * package's node type loaded). Both use the 2.x line.
+ */
+import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/n8n/dev.cjs';
+import { freePort } from '../../scripts/n8n/runner.cjs';
+import { exampleWebhookCredential, loadExample } from '../../scripts/n8n/workflows.cjs';
+import { linesUnderTest, progress, removeScratch, runRepoScript, scratchFolder, timed } from './support/harness.cjs';
+
+const run2x = linesUnderTest().includes('2.x') ? describe : describe.skip;
+
+run2x('npm run demo and npm run dev (n8n 2.x)', () => {
+	test('npm run demo prints the sent messages with their IDs and the error-output items with their reasons', async () => {
+		const { code, output } = await timed('2.x: demo script', async () => await runRepoScript('scripts/n8n/demo.cts'));
+		if (code !== 0) progress(output);
+		expect(code).toBe(0);
+		const ids = [...output.matchAll(/message ID (\d+)/g)].map((m) => Number(m[1]));
+		expect(ids).toHaveLength(3);
+		expect(output).toContain('Sent (3)');
+		expect(output).toContain('Not sent (3)');
+		for (const reason of ['(CHAT_NOT_IN_CRM)', '(CANCELED)', '(ERROR_ARGUMENT)']) expect(output).toContain(reason);
+		expect(output).toContain(`The emulated portal accepted 3 messages (IDs ${ids.join(', ')})`);
+	});
+
+	test('npm run dev: the editor serves the example workflow, both credentials and the node, signed in as the scripted owner', async () => {
+		const [port, emulatorPort] = [await freePort(), await freePort()];
+		const userFolder = scratchFolder('dev-test');
+		const dev = await timed('2.x: dev set-up', async () =>
+			await startDev(['--port', String(port), '--emulator-port', String(emulatorPort), '--user-folder', userFolder], progress),
+		);
+		try {
+			const login = await fetch(`${dev.editorUrl}/rest/login`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ emailOrLdapLoginId: DEV_OWNER.email, password: DEV_OWNER.password }),
+			});
+			expect(login.status).toBe(200);
+			const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+			const get = async (path: string) => {
+				const response = await fetch(`${dev.editorUrl}${path}`, { headers: { cookie } });
+				expect(response.status).toBe(200);
+				return (await response.json()) as { data: Array<Record<string, unknown>> } & Array<Record<string, unknown>>;
+			};
+			const example = loadExample();
+			const workflows = (await get('/rest/workflows')).data.map((w) => [w.id, w.name]);
+			expect(workflows).toContainEqual([example.id, example.name]);
+			const credentials = (await get('/rest/credentials')).data.map((c) => [c.id, c.name, c.type]);
+			const webhook = exampleWebhookCredential();
+			expect(credentials).toEqual(
+				expect.arrayContaining([
+					[webhook.id, webhook.name, 'bitrix24WebhookApi'],
+					[DEV_OAUTH_CREDENTIAL.id, DEV_OAUTH_CREDENTIAL.name, 'bitrix24OAuth2Api'],
+				]),
+			);
+			const nodeTypes = (await get('/types/nodes.json')).map((n) => n.name);
+			expect(nodeTypes).toContain('n8n-nodes-bitrix24-open-channels.bitrix24OpenChannels');
+		} finally {
+			await dev.stop();
+			removeScratch(userFolder);
+		}
+	});
+});
