@@ -176,7 +176,7 @@ async function npmNodeRuntime(spec: string, folderName: string, log: Log): Promi
 			fs.writeFileSync(path.join(folder, '.npmrc'), '');
 			await runNpm({
 				cwd: folder,
-				args: ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--userconfig', path.join(folder, '.npmrc'), spec],
+				args: ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--update-notifier=false', '--userconfig', path.join(folder, '.npmrc'), spec],
 				env: cleanNpmEnv(),
 				logFile: path.join(folder, 'install.log'),
 				label: `installing ${spec}`,
@@ -253,7 +253,7 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 			await runNpm({
 				cwd: folder,
 				args: [
-					'install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=http',
+					'install', '--no-audit', '--no-fund', '--ignore-scripts', '--update-notifier=false', '--loglevel=http',
 					'--userconfig', userconfig, `n8n@${line.n8nVersion}`,
 				],
 				env: cleanNpmEnv(),
@@ -269,7 +269,7 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 		log(`Building sqlite3 for Node ${node.version} (headers from ${node.nodedir}; about 1-2 minutes)`);
 		await runNpm({
 			cwd: folder,
-			args: ['rebuild', 'sqlite3', '--ignore-scripts=false', '--userconfig', userconfig],
+			args: ['rebuild', 'sqlite3', '--ignore-scripts=false', '--update-notifier=false', '--userconfig', userconfig],
 			env: cleanNpmEnv({
 				npm_config_nodedir: node.nodedir,
 				// npm runs node-gyp with the Node that runs npm: put the line's Node first.
@@ -297,10 +297,13 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 	return { line, folder, n8nScript, node };
 }
 
+/** Installs the requested lines (default: N8N_E2E_LINES, else all); several lines install side by side. */
 export async function main(argv: readonly string[] = []): Promise<void> {
-	for (const name of parseLines(argv[0] ?? process.env.N8N_E2E_LINES)) {
-		const started = Date.now();
-		const installed = await ensureN8n(name);
-		console.log(`n8n ${installed.line.n8nVersion} (${name}) on Node ${installed.node.version}: ${installed.folder} [${formatDuration(seconds(started))}]`);
+	const started = Date.now();
+	const lines = parseLines(argv[0] ?? process.env.N8N_E2E_LINES);
+	const installed = await Promise.all(lines.map(async (name) => await ensureN8n(name, (text) => console.log(lines.length > 1 ? `[${name}] ${text}` : text))));
+	for (const { line, node, folder } of installed) {
+		console.log(`n8n ${line.n8nVersion} (${line.name}) on Node ${node.version}: ${folder}`);
 	}
+	console.log(`n8n ready (${formatDuration(seconds(started))})`);
 }
