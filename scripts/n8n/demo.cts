@@ -72,7 +72,7 @@ export async function main(argv: readonly string[] = []): Promise<void> {
 		const recorded = emulator.messages;
 		console.log(
 			`\nThe emulated portal accepted ${recorded.length} messages (IDs ${recorded.map((m) => m.id).join(', ') || 'none'}); ` +
-				`${emulator.requests.length} REST requests reached it.`,
+				`${emulator.requests.length} REST request(s) reached it.`,
 		);
 
 		const problems: string[] = [];

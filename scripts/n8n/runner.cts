@@ -376,6 +376,12 @@ function tail(text: string, lines = 30): string {
 	return text.split('\n').slice(-lines).join('\n');
 }
 
+/** Parses execution data as n8n's REST API returns it (flatted), with the installed n8n's own `flatted`. */
+export function parseExecutionData(installed: InstalledN8n, text: string): ExecutionResult['run']['data'] {
+	const flatted = require(path.join(installed.folder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+	return flatted.parse(text) as ExecutionResult['run']['data'];
+}
+
 /** Items on a node's output `index` (0 = main/success, 1 = error output) in the first run of that node. */
 export function outputItems(result: ExecutionResult, nodeName: string, index = 0): JsonObject[] {
 	const runs = result.run.data.resultData.runData[nodeName];

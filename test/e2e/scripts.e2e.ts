@@ -4,9 +4,9 @@
  * package's node type loaded). Both use the 2.x line.
  */
 import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/n8n/dev.cjs';
-import { freePort } from '../../scripts/n8n/runner.cjs';
-import { exampleWebhookCredential, loadExample } from '../../scripts/n8n/workflows.cjs';
-import { linesUnderTest, progress, removeScratch, runRepoScript, scratchFolder, timed } from './support/harness.cjs';
+import { freePort, outputItems, parseExecutionData, type ExecutionResult } from '../../scripts/n8n/runner.cjs';
+import { NODES, exampleWebhookCredential, loadExample } from '../../scripts/n8n/workflows.cjs';
+import { linesUnderTest, progress, removeScratch, runRepoScript, scratchFolder, timed, waitFor } from './support/harness.cjs';
 
 const run2x = linesUnderTest().includes('2.x') ? describe : describe.skip;
 
@@ -23,7 +23,7 @@ run2x('npm run demo and npm run dev (n8n 2.x)', () => {
 		expect(output).toContain(`The emulated portal accepted 3 messages (IDs ${ids.join(', ')})`);
 	});
 
-	test('npm run dev: the editor serves the example workflow, both credentials and the node, signed in as the scripted owner', async () => {
+	test('npm run dev: the scripted owner signs in, finds the workflow, both credentials and the node, and runs the workflow from the editor', async () => {
 		const [port, emulatorPort] = [await freePort(), await freePort()];
 		const userFolder = scratchFolder('dev-test');
 		const dev = await timed('2.x: dev set-up', async () =>
@@ -55,6 +55,31 @@ run2x('npm run demo and npm run dev (n8n 2.x)', () => {
 			);
 			const nodeTypes = (await get('/types/nodes.json')).map((n) => n.name);
 			expect(nodeTypes).toContain('n8n-nodes-bitrix24-open-channels.bitrix24OpenChannels');
+
+			// "Execute workflow" in the editor: the same call the button makes, run by the n8n server process.
+			const started = await fetch(`${dev.editorUrl}/rest/workflows/${example.id}/run`, {
+				method: 'POST',
+				headers: { cookie, 'content-type': 'application/json' },
+				body: JSON.stringify({ triggerToStartFrom: { name: NODES.trigger } }),
+			});
+			expect(started.status).toBe(200);
+			const { executionId } = ((await started.json()) as { data: { executionId: string } }).data;
+			const execution = await waitFor('the manual execution', async () => {
+				const response = await fetch(`${dev.editorUrl}/rest/executions/${executionId}`, { headers: { cookie } });
+				const { data } = (await response.json()) as { data: { status: string; data: string } };
+				return ['success', 'error', 'crashed'].includes(data.status) ? data : undefined;
+			});
+			expect(execution.status).toBe('success');
+			const result = { exitCode: 0, seconds: 0, run: { data: parseExecutionData(dev.session.installed, execution.data) } } as ExecutionResult;
+			const sent = outputItems(result, NODES.sent);
+			const failed = outputItems(result, NODES.failed);
+			expect(sent.map((item) => item.messageId)).toEqual(dev.emulator.messages.map((m) => m.id));
+			expect(sent).toHaveLength(3);
+			expect(failed.map((item) => [item.note, (item.details as { code?: string }).code])).toEqual([
+				['the dialog is finished', 'CHAT_NOT_IN_CRM'],
+				['the sender is not in the chat', 'CANCELED'],
+				['a broken mapping', 'ERROR_ARGUMENT'],
+			]);
 		} finally {
 			await dev.stop();
 			removeScratch(userFolder);

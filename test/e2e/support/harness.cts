@@ -104,3 +104,14 @@ export function scratchFolder(name: string): string {
 export function removeScratch(folder: string): void {
 	if (process.env.N8N_E2E_KEEP !== '1') fs.rmSync(folder, { recursive: true, force: true });
 }
+
+/** Polls until check() gives a value (not undefined) or the time is up. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+}
