@@ -247,7 +247,7 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 		const installed = readJson<{ version?: string }>(path.join(folder, 'node_modules', 'n8n', 'package.json'));
 		if (installed?.version !== line.n8nVersion || !fs.existsSync(path.join(folder, 'package-lock.json'))) {
 			log(
-				`Installing n8n ${line.n8nVersion} into ${folder}: first run only, about 5-7 minutes and 3 GB ` +
+				`Installing n8n ${line.n8nVersion} into ${folder}: first run only, a few minutes and 2-3 GB ` +
 					`(npm log: ${logFile})`,
 			);
 			await runNpm({
