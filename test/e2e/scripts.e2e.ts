@@ -1,16 +1,38 @@
 /**
- * The two commands a person runs: `npm run demo` (its script, on the already built package) and the
+ * That a package n8n cannot load fails the run, and the two commands a person runs: `npm run demo` (its script, on the already built package) and the
  * set-up behind `npm run dev` (editor up, owner signed in, example workflow and credentials present, the
  * package's node type loaded). Both use the 2.x line.
  */
 import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/n8n/dev.cjs';
 import { freePort, outputItems, parseExecutionData, type ExecutionResult } from '../../scripts/n8n/runner.cjs';
 import { NODES, exampleWebhookCredential, loadExample } from '../../scripts/n8n/workflows.cjs';
-import { linesUnderTest, progress, removeScratch, runRepoScript, scratchFolder, timed, waitFor } from './support/harness.cjs';
+import { ensureN8n } from '../../scripts/n8n/install.cjs';
+import { N8nSession } from '../../scripts/n8n/runner.cjs';
+import {
+	breakInstalledPackage,
+	linesUnderTest,
+	progress,
+	removeScratch,
+	runRepoScript,
+	scratchFolder,
+	timed,
+	waitFor,
+} from './support/harness.cjs';
 
 const run2x = linesUnderTest().includes('2.x') ? describe : describe.skip;
 
-run2x('npm run demo and npm run dev (n8n 2.x)', () => {
+run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
+	test('a package n8n cannot load fails the run (n8n only logs "Failed to load package" and goes on)', async () => {
+		const session = await N8nSession.open(await ensureN8n('2.x', progress), { name: 'broken-package', log: progress });
+		try {
+			await expect(session.command(['list:workflow'])).resolves.toEqual(expect.objectContaining({ code: 0 }));
+			breakInstalledPackage(session);
+			await expect(session.command(['list:workflow'])).rejects.toThrow(/n8n could not load the package: .*Failed to load package/);
+		} finally {
+			session.remove();
+		}
+	});
+
 	test('npm run demo prints the sent messages with their IDs and the error-output items with their reasons', async () => {
 		const { code, output } = await timed('2.x: demo script', async () => await runRepoScript('scripts/n8n/demo.cts'));
 		if (code !== 0) progress(output);

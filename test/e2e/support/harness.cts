@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator/index.cjs';
 import { ensureN8n } from '../../../scripts/n8n/install.cjs';
 import { LINES, REPO_ROOT, cacheRoot, parseLines, type LineName, type N8nLine } from '../../../scripts/n8n/lines.cjs';
-import { N8nSession } from '../../../scripts/n8n/runner.cjs';
+import { N8nSession, PACKAGE_NAME } from '../../../scripts/n8n/runner.cjs';
 
 export type { LineName } from '../../../scripts/n8n/lines.cjs';
 
@@ -114,4 +114,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
 		await new Promise((resolve) => setTimeout(resolve, 500));
 	}
+}
+
+/**
+ * Breaks the session's installed copy of the package the way a packaging mistake would: the webhook
+ * credential's file no longer exports a class named after the file.
+ */
+export function breakInstalledPackage(session: N8nSession): void {
+	const file = path.join(session.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME, 'dist', 'credentials', 'Bitrix24WebhookApi.credentials.js');
+	const source = fs.readFileSync(file, 'utf8');
+	const broken = source.replace(/Bitrix24WebhookApi\b/g, 'RenamedWebhookApi');
+	if (broken === source) throw new Error(`Nothing to rename in ${file}`);
+	fs.writeFileSync(file, broken);
 }
