@@ -1,7 +1,7 @@
 /**
- * That a package n8n cannot load fails the run, and the two commands a person runs: `npm run demo` (its script, on the already built package) and the
- * set-up behind `npm run dev` (editor up, owner signed in, example workflow and credentials present, the
- * package's node type loaded). Both use the 2.x line.
+ * On the 2.x line: a package n8n cannot load fails the run; `npm run demo` (its script, on the already built
+ * package) reports what the README says; and the set-up behind `npm run dev` gives a working editor (owner
+ * signed in, example workflow and credentials present, node type loaded, the workflow runs from the editor).
  */
 import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/n8n/dev.cjs';
 import { freePort, outputItems, parseExecutionData, type ExecutionResult } from '../../scripts/n8n/runner.cjs';
