@@ -30,8 +30,8 @@ export class Bitrix24OpenChannels implements INodeType {
 			},
 		],
 		requestDefaults: {
-			// OAuth calls go to <portal>/rest; the webhook credential replaces the base with its own URL.
-			baseURL: '={{ String($credentials.portalUrl || "").replace(/\\/+$/, "") + "/rest" }}',
+			// No baseURL here: the webhook credential sets its own, and the node sets <portal>/rest for OAuth
+			// once per request rather than n8n evaluating an expression for every item.
 			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
 			json: true,
 			// Bitrix24 errors reach the node's postReceive; 401 stays an error so n8n can refresh OAuth tokens.

@@ -2,7 +2,7 @@ import { sleep } from 'n8n-workflow';
 import type { DeclarativeRestApiSettings, IDataObject, IExecuteData, IExecutePaginationFunctions } from 'n8n-workflow';
 
 import { batchCommandFailure, Bitrix24Failure } from './errors';
-import { budgetOf, callRestMethod, forMethod, toBitrix24Failure } from './transport';
+import { callRestMethod, forMethod, portalOf, toBitrix24Failure } from './transport';
 
 /** What one REST command came to: Bitrix24's `result`, or why it failed. */
 export type CallOutcome = { result: unknown } | Bitrix24Failure;
@@ -49,7 +49,7 @@ async function callAlone(
 	params: IDataObject,
 ): Promise<CallOutcome> {
 	try {
-		const result = await callRestMethod(context, forMethod(requestData, method, params), await budgetOf(context));
+		const result = await callRestMethod(context, forMethod(requestData, method, params), await portalOf(context));
 		return { result };
 	} catch (error) {
 		return toBitrix24Failure(error);

@@ -56,7 +56,7 @@ const ON_PORTAL_SIDE =
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
  * Sources: the method's documentation, Bitrix24's list of system errors, and the node's own codes
- * (INVALID_WEBHOOK_URL, UNEXPECTED_RESPONSE, NO_ACTIVE_CHAT, CREDENTIAL_ERROR, CONNECTION_FAILED, DELIVERY_UNKNOWN) for failures Bitrix24 gives no code to.
+ * (INVALID_WEBHOOK_URL, INVALID_PORTAL_URL, UNEXPECTED_RESPONSE, NO_ACTIVE_CHAT, CREDENTIAL_ERROR, CONNECTION_FAILED, DELIVERY_UNKNOWN) for failures Bitrix24 gives no code to.
  */
 const ERRORS: Record<string, ErrorExplanation> = {
 	CHAT_NOT_IN_CRM: {
@@ -177,6 +177,10 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	INVALID_WEBHOOK_URL: {
 		reason: (_c, f) => f.description,
 		hint: 'Copy the inbound webhook URL exactly as Bitrix24 shows it, e.g. https://yourcompany.bitrix24.com/rest/1/abc123xyz/',
+	},
+	INVALID_PORTAL_URL: {
+		reason: (_c, f) => `The OAuth2 credential cannot be used: ${f.description}`,
+		hint: 'Open the Bitrix24 OAuth2 credential and enter the address of your portal, e.g. https://yourcompany.bitrix24.com',
 	},
 	UNEXPECTED_RESPONSE: {
 		reason: (_c, f) =>

@@ -143,27 +143,45 @@ function credentialTypeOf(context: Context): string {
 	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
 }
 
-/** The credential's data; a webhook URL of the wrong shape fails here, before anything is sent. */
-async function credentialsOf(context: Context, type: string): Promise<IDataObject> {
+/** `<Portal URL>/rest`, where OAuth calls go. */
+function oauthRestBase(portalUrl: unknown): string {
+	const invalid = new Bitrix24Failure(
+		'INVALID_PORTAL_URL',
+		'The Portal URL of the OAuth2 credential is not a web address like https://yourcompany.bitrix24.com',
+		null,
+	);
+	let url: URL;
+	try {
+		url = new URL(String(portalUrl ?? '').trim());
+	} catch {
+		throw invalid;
+	}
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid;
+	return `${url.origin}${url.pathname.replace(/\/+$/, '')}/rest`;
+}
+
+/** Where, and within which budget, an item's requests go. */
+export interface Portal {
+	/** Shared by every item and execution that uses the same credential and portal in this process. */
+	budget: PortalBudget;
+	/** OAuth's REST base; the webhook credential sets its own when it authenticates a request. */
+	restBase?: string;
+}
+
+/** The portal of the node's credential; a credential URL of the wrong shape fails here, before anything is sent. */
+export async function portalOf(context: Context): Promise<Portal> {
+	const type = credentialTypeOf(context);
 	let credentials: IDataObject;
 	try {
 		credentials = await context.getCredentials(type);
 	} catch (error) {
 		throw toBitrix24Failure(error);
 	}
-	if (type === 'bitrix24WebhookApi') webhookRestBase(credentials.webhookUrl);
-	return credentials;
-}
-
-function budgetFor(context: Context, type: string, credentials: IDataObject): PortalBudget {
+	const restBase = type === 'bitrix24OAuth2Api' ? oauthRestBase(credentials.portalUrl) : undefined;
+	if (restBase === undefined) webhookRestBase(credentials.webhookUrl);
 	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
-	return portalBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
-}
-
-/** The request budget of the portal and credential this item uses, shared across the n8n process. */
-export async function budgetOf(context: Context): Promise<PortalBudget> {
-	const type = credentialTypeOf(context);
-	return budgetFor(context, type, await credentialsOf(context, type));
+	const budget = portalBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
+	return { budget, restBase };
 }
 
 /** The same request n8n built, aimed at another REST method with other parameters. */
@@ -184,13 +202,11 @@ export async function callFromEditor(
 	method: string,
 	params: IDataObject,
 ): Promise<IDataObject> {
-	const type = credentialTypeOf(context);
-	const credentials = await credentialsOf(context, type);
-	await sleep(budgetFor(context, type, credentials).reserve());
+	const { budget, restBase } = await portalOf(context);
+	await sleep(budget.reserve());
 	const options: IHttpRequestOptions = {
 		method: 'POST',
-		// The webhook credential sets its own base; OAuth calls go to <portal>/rest like the node's requests.
-		baseURL: `${String(credentials.portalUrl ?? '').replace(/\/+$/, '')}/rest`,
+		baseURL: restBase,
 		url: `${method}.json`,
 		body: params,
 		json: true,
@@ -199,7 +215,11 @@ export async function callFromEditor(
 	};
 	let response: IN8nHttpFullResponse;
 	try {
-		response = (await context.helpers.httpRequestWithAuthentication.call(context, type, options)) as IN8nHttpFullResponse;
+		response = (await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			credentialTypeOf(context),
+			options,
+		)) as IN8nHttpFullResponse;
 	} catch (error) {
 		throw toBitrix24Failure(error);
 	}
@@ -216,8 +236,9 @@ export async function callFromEditor(
 export async function callRestMethod(
 	context: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
-	budget: PortalBudget,
+	{ budget, restBase }: Portal,
 ): Promise<unknown> {
+	if (restBase !== undefined) requestData.options.baseURL = restBase;
 	for (let attempt = 1; ; attempt++) {
 		await sleep(budget.reserve());
 		try {

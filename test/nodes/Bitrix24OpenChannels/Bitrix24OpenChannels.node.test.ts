@@ -783,6 +783,31 @@ describe('OAuth2', () => {
 		expect(emulator.messages).toHaveLength(4);
 	});
 
+	it('fails every item readably, sending nothing, when the Portal URL is not an address', async () => {
+		const tokens = emulator.issueOAuthTokens();
+		const { outputs } = await runNode({
+			credential: {
+				type: 'bitrix24OAuth2Api',
+				data: {
+					portalUrl: 'yourcompany.bitrix24',
+					accessTokenUrl: emulator.tokenUrl,
+					clientId: OAUTH_CLIENT_ID,
+					clientSecret: OAUTH_CLIENT_SECRET,
+					oauthTokenData: { ...tokens },
+				},
+			},
+			items: [lead1195(1341), lead1195(1341)],
+			parameters: MAPPED,
+			onError: 'continueErrorOutput',
+		});
+
+		expect(outputs[1].map((item) => item.json.error)).toEqual([
+			'The OAuth2 credential cannot be used: The Portal URL of the OAuth2 credential is not a web address like https://yourcompany.bitrix24.com (INVALID_PORTAL_URL)',
+			'The OAuth2 credential cannot be used: The Portal URL of the OAuth2 credential is not a web address like https://yourcompany.bitrix24.com (INVALID_PORTAL_URL)',
+		]);
+		expect(emulator.requests).toHaveLength(0);
+	});
+
 	it('fails the item readably when the refresh token is no longer valid', async () => {
 		const tokens = emulator.issueOAuthTokens({ expired: true });
 		const { outputs } = await viaOAuth(
