@@ -29,13 +29,13 @@ export class Bitrix24OpenChannels implements INodeType {
 				displayOptions: { show: { authentication: ['oAuth2'] } },
 			},
 		],
+		// No baseURL: the webhook credential sets its own, and the node sets <portal>/rest for OAuth once per
+		// request rather than n8n evaluating an expression for every item. No ignoreHttpStatusErrors: status
+		// errors reject, n8n refreshes OAuth tokens on 401, and the node reads Bitrix24's error body from the
+		// rejection, the same on every n8n line (1.x treats ignoreHttpStatusErrors as a plain flag).
 		requestDefaults: {
-			// No baseURL here: the webhook credential sets its own, and the node sets <portal>/rest for OAuth
-			// once per request rather than n8n evaluating an expression for every item.
 			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
 			json: true,
-			// Bitrix24 errors reach the node's postReceive; 401 stays an error so n8n can refresh OAuth tokens.
-			ignoreHttpStatusErrors: { ignore: true, except: [401] },
 		},
 		properties: [
 			{

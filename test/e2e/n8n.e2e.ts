@@ -130,9 +130,9 @@ const FAILURE_CASES: FailureCase[] = [
 		faults: [],
 		outcome: { code: 'NO_AUTH_FOUND', httpStatus: 401 },
 		accepted: 0,
-		// n8n 2.x's httpRequestWithAuthentication sends a request that got 401 once more after its
-		// preAuthentication hook (even for credentials without an expirable field); 1.x lets the 401 through.
-		calls: { '2.x': 2, '1.x': 1 },
+		// n8n's httpRequestWithAuthentication (both lines) sends a request that got 401 once more after its
+		// preAuthentication hook, even for credentials without an expirable field. A 401 posted nothing.
+		calls: 2,
 	},
 	{
 		name: 'a webhook without the imopenlines scope',
@@ -368,7 +368,7 @@ describe.each(lines)('real n8n %s', (line) => {
 	const oauthTitle =
 		line === '2.x'
 			? 'OAuth2 with an expired access token: refreshed once, the new token stored and used by the next run'
-			: 'OAuth2 with an expired access token: never refreshed on 1.x, the items fail with expired_token (1.x gap)';
+			: 'OAuth2 with an expired access token: 1.x refreshes once per request that got 401, so with rotating refresh tokens only one of three concurrent requests gets through (1.x gap)';
 	test(oauthTitle, async () => {
 		const expired = emulator.issueOAuthTokens({ expired: true });
 		const setup = {
@@ -388,12 +388,15 @@ describe.each(lines)('real n8n %s', (line) => {
 		const stored = await storedToken();
 
 		if (line === '1.x') {
-			// n8n 1.x applies ignoreHttpStatusErrors to every status (it knows no {ignore, except}), so the
-			// 401 never reaches its OAuth2 refresh: no refresh, the items fail with expired_token.
-			expect(refreshes).toEqual([]);
-			expect(firstCalls.map((c) => [c.status, c.error])).toEqual(THREE_VALID.map(() => [401, 'expired_token']));
-			expectRun(line, first, THREE_VALID.map(() => ({ code: 'expired_token', httpStatus: 401 })), emulator);
-			expect(stored?.access_token).toBe(expired.access_token);
+			// n8n 1.x refreshes for every request that got 401, with nothing shared between them; Bitrix24
+			// replaces the refresh token on every refresh, so only the first refresh of a burst succeeds.
+			expect(refreshes.map((call) => call.status).sort()).toEqual([200, 400, 400]);
+			expect(refreshes.filter((call) => call.status === 400).map((call) => call.error)).toEqual(['invalid_grant', 'invalid_grant']);
+			expect(emulator.messages).toHaveLength(1);
+			const { main } = branchesOf(first);
+			expect(main.filter((item) => 'messageId' in item)).toHaveLength(1);
+			expect(main.filter((item) => 'error' in item)).toHaveLength(2);
+			expect(stored?.access_token).not.toBe(expired.access_token);
 			return;
 		}
 

@@ -88,8 +88,8 @@ function envelopeOf(body: unknown, httpStatus: number): IDataObject | Bitrix24Fa
 }
 
 /**
- * postReceive of every REST call: n8n hands over the full response (status errors are let through
- * by `ignoreHttpStatusErrors`), and this keeps Bitrix24's `result` and `time` or throws its error.
+ * postReceive of every REST call: n8n hands over the full 2xx response, and this keeps Bitrix24's
+ * `result` and `time`, or throws the error Bitrix24 can also put in a 200 answer.
  */
 export async function readEnvelope(
 	this: IExecuteSingleFunctions,
@@ -107,17 +107,24 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	const thrown = isObject(error) ? error : {};
 	const cause = isObject(thrown.cause) ? thrown.cause : {};
 	if (cause instanceof Bitrix24Failure) return cause;
-	// 401 is not let through to postReceive, so OAuth can refresh: its answer arrives here.
+	// Non-2xx answers reject (after n8n's OAuth refresh on 401): Bitrix24's error body arrives here, as
+	// axios' response (n8n 2.x keeps it as the cause) or as n8n's httpCode and context.data (1.x drops the cause).
 	const response = isObject(thrown.response) ? thrown.response : isObject(cause.response) ? cause.response : undefined;
-	if (response && typeof response.status === 'number') {
-		const envelope = envelopeOf(response.data, response.status);
+	const httpCode = typeof thrown.httpCode === 'string' ? thrown.httpCode : undefined;
+	const status =
+		typeof response?.status === 'number' ? response.status : httpCode && /^\d{3}$/.test(httpCode) ? Number(httpCode) : undefined;
+	if (status !== undefined) {
+		const body = response ? response.data : isObject(thrown.context) ? thrown.context.data : undefined;
+		const envelope = envelopeOf(body, status);
 		if (envelope instanceof Bitrix24Failure) return envelope;
 	}
 	// n8n's own readable verdicts on the credential, e.g. an OAuth grant that must be reconnected.
 	if (cause instanceof NodeOperationError || thrown instanceof NodeOperationError) {
 		return new Bitrix24Failure('CREDENTIAL_ERROR', String(cause.message ?? thrown.message), null);
 	}
-	const networkCode = [cause.code, thrown.code].find((value) => typeof value === 'string') as string | undefined;
+	const networkCode = [cause.code, thrown.code, httpCode].find((value) => typeof value === 'string') as
+		| string
+		| undefined;
 	const network =
 		networkCode !== undefined && Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, networkCode)
 			? NETWORK_FAILURES[networkCode]
@@ -211,7 +218,6 @@ export async function callFromEditor(
 		body: params,
 		json: true,
 		returnFullResponse: true,
-		ignoreHttpStatusErrors: { ignore: true, except: [401] },
 	};
 	let response: IN8nHttpFullResponse;
 	try {

@@ -167,6 +167,38 @@ describe('toBitrix24Failure', () => {
 	});
 });
 
+describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', () => {
+	// n8n 1.x's NodeApiError leaves `cause` undefined and keeps the status in httpCode and the body in context.data.
+	it('reads the Bitrix24 error from httpCode and context.data', () => {
+		const failure = toBitrix24Failure({
+			cause: undefined,
+			httpCode: '403',
+			context: { data: { error: 'insufficient_scope', error_description: 'The request requires higher privileges' } },
+		});
+
+		expect(failure.details).toEqual({
+			code: 'insufficient_scope',
+			description: 'The request requires higher privileges',
+			httpStatus: 403,
+		});
+	});
+
+	it('keeps the status of an answer whose body n8n did not keep (an HTML page)', () => {
+		expect(toBitrix24Failure({ cause: undefined, httpCode: '502', context: {} }).details).toMatchObject({
+			code: 'UNEXPECTED_RESPONSE',
+			httpStatus: 502,
+		});
+	});
+
+	it('reads a network failure from httpCode', () => {
+		expect(toBitrix24Failure({ cause: undefined, httpCode: 'ECONNREFUSED', context: {} }).details).toEqual({
+			code: 'CONNECTION_FAILED',
+			description: 'the portal refused the connection',
+			httpStatus: null,
+		});
+	});
+});
+
 describe('readEnvelope', () => {
 	async function read(statusCode: number, body: unknown) {
 		const response: IN8nHttpFullResponse = { statusCode, headers: {}, body: body as IN8nHttpFullResponse['body'] };
