@@ -13,7 +13,7 @@ import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credent
 
 let storeCount = 0;
 
-const SOURCE_CREDENTIAL_TYPES: Record<string, ICredentialType> = {
+const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
 	bitrix24WebhookApi: new Bitrix24WebhookApi(),
 	bitrix24OAuth2Api: new Bitrix24OAuth2Api(),
 };
@@ -35,13 +35,8 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	 */
 	readonly credentialId = `cred-${++storeCount}`;
 
-	/** Credential types by name: the sources by default, or what a package loader loaded from dist. */
-	constructor(private readonly credentialTypes: Record<string, ICredentialType> = SOURCE_CREDENTIAL_TYPES) {
-		super();
-	}
-
 	getParentTypes(name: string): string[] {
-		return this.credentialTypes[name]?.extends ?? [];
+		return CREDENTIAL_TYPES[name]?.extends ?? [];
 	}
 
 	isCredentialUsableByNode(): boolean {
@@ -53,7 +48,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		typeName: string,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
-		const { authenticate } = this.credentialTypes[typeName] ?? {};
+		const { authenticate } = CREDENTIAL_TYPES[typeName] ?? {};
 		// Like n8n's CLI: a function authenticates by itself; our types use no generic form.
 		if (typeof authenticate === 'function') return await authenticate(credentials, requestOptions);
 		return requestOptions;
@@ -100,7 +95,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	}
 
 	getCredentialsProperties(type: string): INodeProperties[] {
-		return this.credentialTypes[type]?.properties ?? [];
+		return CREDENTIAL_TYPES[type]?.properties ?? [];
 	}
 
 	/** The type's plain defaults, as n8n applies them to stored data (expressions are not needed here). */

@@ -36,14 +36,11 @@ class InputItems implements INodeType {
 	}
 }
 
-/**
- * The node types n8n would load: ours as its package loader prepares it (or as a real loader
- * already loaded it from dist), plus the test input node.
- */
-export function createNodeTypes(loaded?: INodeType): INodeTypes {
-	const bitrix24 = loaded ?? new Bitrix24OpenChannels();
+/** The node types n8n would load: ours as its package loader prepares it, plus the test input node. */
+export function createNodeTypes(): INodeTypes {
+	const bitrix24 = new Bitrix24OpenChannels();
 	// n8n's loader adds the "Request Options" setting to declarative nodes; without it the setting is dropped.
-	if (!loaded) DirectoryLoader.applyDeclarativeNodeOptionParameters(bitrix24);
+	DirectoryLoader.applyDeclarativeNodeOptionParameters(bitrix24);
 	const types: Record<string, INodeType | IVersionedNodeType> = {
 		[NODE_TYPE]: bitrix24,
 		[INPUT_NODE_TYPE]: new InputItems(),

@@ -7,7 +7,6 @@ import {
 	type INode,
 	type INodeExecutionData,
 	type INodeParameters,
-	type INodeType,
 	type IRun,
 	type IWorkflowBase,
 	type IWorkflowExecuteAdditionalData,
@@ -34,8 +33,6 @@ export interface RunOptions {
 	credential: { type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api'; data: ICredentialDataDecryptedObject };
 	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
 	credentials?: TestCredentialsHelper;
-	/** The node type as a package loader loaded it; the sources by default. */
-	nodeType?: INodeType;
 }
 
 export const NODE_NAME = 'Bitrix24 Open Channels';
@@ -124,7 +121,7 @@ export async function runNode(options: RunOptions): Promise<NodeRun> {
 		nodes: workflowData.nodes,
 		connections: workflowData.connections,
 		active: false,
-		nodeTypes: createNodeTypes(options.nodeType),
+		nodeTypes: createNodeTypes(),
 		settings: workflowData.settings,
 	});
 
