@@ -10,6 +10,7 @@ import {
 	type Emulator,
 } from '../../emulator/index.cjs';
 import { TestCredentialsHelper } from '../../harness/credentialsHelper';
+import { oauthCredential } from '../../harness/oauthCredential';
 import { runNode, type OnError, type RunOptions } from '../../harness/runWorkflow';
 
 /** Parameters mapped from the input items, the way a workflow maps a trigger's fields. */
@@ -732,16 +733,8 @@ describe('webhook URL shapes', () => {
 describe('OAuth2', () => {
 	function viaOAuth(items: IDataObject[], tokens: IDataObject, credentials?: TestCredentialsHelper, onError?: OnError) {
 		return runNode({
-			credential: {
-				type: 'bitrix24OAuth2Api',
-				data: {
-					portalUrl: `${emulator.baseUrl}/`,
-					accessTokenUrl: emulator.tokenUrl,
-					clientId: OAUTH_CLIENT_ID,
-					clientSecret: OAUTH_CLIENT_SECRET,
-					oauthTokenData: tokens,
-				},
-			},
+			// A portal URL with a trailing slash, as people paste it.
+			credential: oauthCredential(emulator, tokens, `${emulator.baseUrl}/`),
 			credentials,
 			items,
 			parameters: MAPPED,
@@ -786,16 +779,7 @@ describe('OAuth2', () => {
 	it('fails every item readably, sending nothing, when the Portal URL is not an address', async () => {
 		const tokens = emulator.issueOAuthTokens();
 		const { outputs } = await runNode({
-			credential: {
-				type: 'bitrix24OAuth2Api',
-				data: {
-					portalUrl: 'yourcompany.bitrix24',
-					accessTokenUrl: emulator.tokenUrl,
-					clientId: OAUTH_CLIENT_ID,
-					clientSecret: OAUTH_CLIENT_SECRET,
-					oauthTokenData: { ...tokens },
-				},
-			},
+			credential: oauthCredential(emulator, tokens, 'yourcompany.bitrix24'),
 			items: [lead1195(1341), lead1195(1341)],
 			parameters: MAPPED,
 			onError: 'continueErrorOutput',
@@ -837,16 +821,7 @@ describe('secrets', () => {
 		const limitedRun = await viaWebhook(items, { onError: 'stopWorkflow' }, emulator.limitedWebhookUrl);
 		const tokens = emulator.issueOAuthTokens({ expired: true });
 		const oauthRun = await runNode({
-			credential: {
-				type: 'bitrix24OAuth2Api',
-				data: {
-					portalUrl: emulator.baseUrl,
-					accessTokenUrl: emulator.tokenUrl,
-					clientId: OAUTH_CLIENT_ID,
-					clientSecret: OAUTH_CLIENT_SECRET,
-					oauthTokenData: { ...tokens },
-				},
-			},
+			credential: oauthCredential(emulator, tokens),
 			items,
 			parameters: MAPPED,
 			onError: 'stopWorkflow',

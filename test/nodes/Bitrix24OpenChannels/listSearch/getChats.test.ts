@@ -1,5 +1,6 @@
-import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, startEmulator, type Emulator } from '../../../emulator/index.cjs';
+import { startEmulator, type Emulator } from '../../../emulator/index.cjs';
 import { searchList } from '../../../harness/listSearch';
+import { oauthCredential } from '../../../harness/oauthCredential';
 
 let emulator: Emulator;
 
@@ -49,16 +50,7 @@ describe('Chat > From List', () => {
 		const tokens = emulator.issueOAuthTokens();
 		const { results } = await searchList('getChats', {
 			parameters: { crmEntityType: 'lead', crmEntityId: '1196' },
-			credential: {
-				type: 'bitrix24OAuth2Api',
-				data: {
-					portalUrl: emulator.baseUrl,
-					accessTokenUrl: emulator.tokenUrl,
-					clientId: OAUTH_CLIENT_ID,
-					clientSecret: OAUTH_CLIENT_SECRET,
-					oauthTokenData: { ...tokens },
-				},
-			},
+			credential: oauthCredential(emulator, tokens),
 		});
 
 		expect(results).toEqual([{ name: 'Live Chat - chat 1400', value: '1400' }]);
