@@ -302,6 +302,8 @@ export class N8nSession {
 	/** `n8n export:credentials --all --decrypted`: the stored credentials with their data in clear. */
 	async exportCredentials(): Promise<Array<{ id: string; name: string; type: string; data: JsonObject }>> {
 		const file = path.join(this.userFolder, 'inputs', `export-${Date.now()}.json`);
+		// n8n does not create the output folder (a session that has imported nothing yet has none).
+		fs.mkdirSync(path.dirname(file), { recursive: true });
 		await this.command(['export:credentials', '--all', '--decrypted', `--output=${file}`], { label: 'export credentials' });
 		return JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ id: string; name: string; type: string; data: JsonObject }>;
 	}
