@@ -4,8 +4,8 @@ import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeLis
 import { Bitrix24Failure, describeFailure } from '../shared/errors';
 import { callFromEditor } from '../shared/transport';
 
-function editorError(context: ILoadOptionsFunctions, failure: unknown): NodeOperationError {
-	return new NodeOperationError(context.getNode(), describeFailure(failure as Bitrix24Failure, {}));
+function editorError(context: ILoadOptionsFunctions, failure: unknown, scope: string): NodeOperationError {
+	return new NodeOperationError(context.getNode(), describeFailure(failure as Bitrix24Failure, { scope }));
 }
 
 /** The portal's bots matching the filter; none when the credential may not list bots (no imbot scope). */
@@ -16,7 +16,7 @@ async function botsMatching(context: ILoadOptionsFunctions, filter: string): Pro
 	} catch (failure) {
 		// Bots are an extra: a credential without the imbot scope still lists users.
 		if ((failure as Bitrix24Failure).code === 'insufficient_scope') return [];
-		throw editorError(context, failure);
+		throw editorError(context, failure, 'imbot');
 	}
 	// An object keyed by bot ID, or [] when the portal has none.
 	return Object.values(typeof bots === 'object' && bots !== null ? (bots as Record<string, IDataObject>) : {})
@@ -39,7 +39,7 @@ export async function getSenders(
 	try {
 		page = await callFromEditor(this, 'user.search', { FILTER: { FIND: text, ACTIVE: true }, start });
 	} catch (failure) {
-		throw editorError(this, failure);
+		throw editorError(this, failure, 'user');
 	}
 	const users = (Array.isArray(page.result) ? (page.result as IDataObject[]) : []).map((user) => {
 		const name = [user.NAME, user.LAST_NAME].filter(Boolean).join(' ') || String(user.EMAIL ?? 'User');

@@ -1,11 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
-/** What the node knows about one message request, used to phrase errors about it. */
+/** What the node knows about one request, used to phrase errors about it. */
 export interface MessageContext {
 	crmEntityType?: string;
 	crmEntityId?: number;
 	userId?: number;
 	chatId?: number;
+	/** The Bitrix24 scope the call needs, when it is not imopenlines (the pick-lists' user and imbot calls). */
+	scope?: string;
 }
 
 /** A failed delivery of one item, in the shape the item's error output carries. */
@@ -111,8 +113,8 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	insufficient_scope: {
 		status: 403,
-		reason: () => 'The Bitrix24 webhook or application lacks the imopenlines permission',
-		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the "Open Channels (imopenlines)" scope, then save.',
+		reason: (c) => `The Bitrix24 webhook or application lacks the ${c.scope ?? 'imopenlines'} permission`,
+		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the scope named in the error: Open Channels (imopenlines) to send, Users (user) for the Sender list. Then save.',
 	},
 	user_access_error: {
 		status: 403,

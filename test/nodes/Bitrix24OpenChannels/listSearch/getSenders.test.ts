@@ -68,3 +68,15 @@ describe('Sender > From List', () => {
 		]);
 	});
 });
+
+describe('Sender > From List without the user scope', () => {
+	it('names the missing permission', async () => {
+		const webhook = emulator.world.webhooks.find((hook) => hook.scopes.includes('user') && !hook.scopes.includes('imopenlines'));
+		if (!webhook) throw new Error('The seeded world has no crm+user webhook');
+		webhook.scopes = ['crm', 'imopenlines'];
+
+		await expect(search('', undefined, emulator.limitedWebhookUrl)).rejects.toMatchObject({
+			message: 'The Bitrix24 webhook or application lacks the user permission (insufficient_scope)',
+		});
+	});
+});
