@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { startEmulator, CHATS, LEADS, USERS, type Emulator } from '../test/emulator/index.cjs';
-import { runNode } from '../test/harness/runWorkflow';
+import { MAPPED_PARAMETERS, runNode } from '../test/harness/runWorkflow';
 import {
 	BATCH_SIZE,
 	collectGarbage,
@@ -88,15 +88,6 @@ const MODE_LABEL: Record<Mode, string> = {
 	naive: 'naive sender',
 };
 
-/** The node's parameters, mapped from each item as a CRM workflow would. */
-const MAPPED: INodeParameters = {
-	crmEntityType: '={{ $json.type }}',
-	crmEntityId: '={{ $json.entityId }}',
-	userId: { __rl: true, mode: 'id', value: '={{ $json.sender }}' },
-	chatId: { __rl: true, mode: 'id', value: '={{ $json.chat }}' },
-	message: '={{ $json.text }}',
-};
-
 const OPTIONS: Record<Exclude<Mode, 'naive'>, INodeParameters> = {
 	'per-item': { sendInBatches: false },
 	batch: { sendInBatches: true, batchSize: BATCH_SIZE },
@@ -133,7 +124,7 @@ async function runThroughNode(scenario: Scenario, emulator: Emulator, items: IDa
 	const { outputs, error } = await runNode({
 		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl, ...scenario.profile.budget } },
 		items,
-		parameters: { ...MAPPED, options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>] },
+		parameters: { ...MAPPED_PARAMETERS, options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>] },
 		onError: 'continueErrorOutput',
 	});
 	const [sent = [], failed = []] = outputs;

@@ -35,6 +35,15 @@ export interface RunOptions {
 	credentials?: TestCredentialsHelper;
 }
 
+/** The node's parameters mapped from each item's fields (type, entityId, sender, chat, text), as a CRM workflow would. */
+export const MAPPED_PARAMETERS: INodeParameters = {
+	crmEntityType: '={{ $json.type }}',
+	crmEntityId: '={{ $json.entityId }}',
+	userId: { __rl: true, mode: 'id', value: '={{ $json.sender }}' },
+	chatId: { __rl: true, mode: 'id', value: '={{ $json.chat }}' },
+	message: '={{ $json.text }}',
+};
+
 export const NODE_NAME = 'Bitrix24 Open Channels';
 
 export function additionalDataFor(

@@ -11,16 +11,10 @@ import {
 } from '../../emulator/index.cjs';
 import { TestCredentialsHelper } from '../../harness/credentialsHelper';
 import { oauthCredential } from '../../harness/oauthCredential';
-import { runNode, type OnError, type RunOptions } from '../../harness/runWorkflow';
+import { MAPPED_PARAMETERS, runNode, type OnError, type RunOptions } from '../../harness/runWorkflow';
 
 /** Parameters mapped from the input items, the way a workflow maps a trigger's fields. */
-const MAPPED: INodeParameters = {
-	crmEntityType: '={{ $json.type }}',
-	crmEntityId: '={{ $json.entityId }}',
-	userId: { __rl: true, mode: 'id', value: '={{ $json.sender }}' },
-	chatId: { __rl: true, mode: 'id', value: '={{ $json.chat }}' },
-	message: '={{ $json.text }}',
-};
+const MAPPED = MAPPED_PARAMETERS;
 
 const lead1195 = (chat: unknown, text = `Hello chat ${String(chat)}`): IDataObject => ({
 	type: 'lead',
