@@ -9,6 +9,7 @@ import {
 } from 'n8n-workflow';
 
 import { Bitrix24OAuth2Api } from '../../credentials/Bitrix24OAuth2Api.credentials';
+import { portalBudgetProperties } from '../../credentials/portalBudget';
 
 const credential = new Bitrix24OAuth2Api();
 
@@ -122,16 +123,8 @@ describe('Bitrix24OAuth2Api credential', () => {
 		expect(resolved.accessTokenUrl).toBe('https://oauth.bitrix.info/oauth/token/');
 	});
 
-	it('has the request budget of a standard plan by default, naming the Enterprise one', () => {
-		const requestsPerSecond = property('requestsPerSecond');
-		expect(requestsPerSecond.type).toBe('number');
-		expect(requestsPerSecond.default).toBe(2);
-		expect(requestsPerSecond.description).toContain('5');
-
-		const burstLimit = property('burstLimit');
-		expect(burstLimit.type).toBe('number');
-		expect(burstLimit.default).toBe(50);
-		expect(burstLimit.description).toContain('250');
+	it("carries the portal's request budget (see portalBudget.test.ts)", () => {
+		expect(credential.properties).toEqual(expect.arrayContaining(portalBudgetProperties));
 	});
 
 	it('has no property twice', () => {

@@ -1,6 +1,7 @@
 import type { IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
+import { portalBudgetProperties } from '../../credentials/portalBudget';
 import { startEmulator, WEBHOOK_CODE, LIMITED_WEBHOOK_CODE, type Emulator } from '../emulator/index.cjs';
 import { testCredential } from '../harness/credentialTest';
 
@@ -41,16 +42,8 @@ describe('Bitrix24WebhookApi credential', () => {
 			expect(options.baseURL).toBe('https://yourcompany.bitrix24.com/rest/1/abc123xyz');
 		});
 
-		it('has the request budget of a standard plan by default, naming the Enterprise one', () => {
-			const requestsPerSecond = property('requestsPerSecond');
-			expect(requestsPerSecond.type).toBe('number');
-			expect(requestsPerSecond.default).toBe(2);
-			expect(requestsPerSecond.description).toContain('5');
-
-			const burstLimit = property('burstLimit');
-			expect(burstLimit.type).toBe('number');
-			expect(burstLimit.default).toBe(50);
-			expect(burstLimit.description).toContain('250');
+		it("carries the portal's request budget (see portalBudget.test.ts)", () => {
+			expect(credential.properties).toEqual(expect.arrayContaining(portalBudgetProperties));
 		});
 
 		it('has no property twice', () => {
