@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 import { describeFailure, type Bitrix24Failure } from '../nodes/Bitrix24OpenChannels/shared/errors';
-import { webhookRestBase } from '../nodes/Bitrix24OpenChannels/shared/webhookUrl';
+import { webhookRestBase } from '../nodes/Bitrix24OpenChannels/shared/portalUrl';
 import { portalBudgetProperties } from './portalBudget';
 
 export class Bitrix24WebhookApi implements ICredentialType {

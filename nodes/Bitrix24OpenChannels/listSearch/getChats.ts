@@ -2,7 +2,8 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
 import { Bitrix24Failure, describeFailure } from '../shared/errors';
-import { callFromEditor } from '../shared/transport';
+import { METHODS } from '../shared/methods';
+import { editorRequest } from '../shared/transport';
 import { CRM_ENTITY_TYPES } from '../shared/validation';
 
 /** A fixed value of a parameter, or undefined when it is an expression the editor cannot resolve. */
@@ -27,7 +28,7 @@ export async function getChats(this: ILoadOptionsFunctions): Promise<INodeListSe
 	}
 	let chats: unknown;
 	try {
-		({ result: chats } = await callFromEditor(this, 'imopenlines.crm.chat.get', {
+		({ result: chats } = await editorRequest(this, METHODS.activeChats, {
 			CRM_ENTITY_TYPE: crmEntityType,
 			CRM_ENTITY: Number(crmEntityId),
 		}));

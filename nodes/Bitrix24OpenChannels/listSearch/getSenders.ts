@@ -2,7 +2,8 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
 
 import { Bitrix24Failure, describeFailure } from '../shared/errors';
-import { callFromEditor } from '../shared/transport';
+import { METHODS } from '../shared/methods';
+import { editorRequest } from '../shared/transport';
 
 function editorError(context: ILoadOptionsFunctions, failure: unknown, scope: string): NodeOperationError {
 	return new NodeOperationError(context.getNode(), describeFailure(failure as Bitrix24Failure, { scope }));
@@ -12,7 +13,7 @@ function editorError(context: ILoadOptionsFunctions, failure: unknown, scope: st
 async function botsMatching(context: ILoadOptionsFunctions, filter: string): Promise<INodeListSearchItems[]> {
 	let bots: unknown;
 	try {
-		({ result: bots } = await callFromEditor(context, 'imbot.bot.list', {}));
+		({ result: bots } = await editorRequest(context, METHODS.listBots, {}));
 	} catch (failure) {
 		// Bots are an extra: a credential without the imbot scope still lists users.
 		if ((failure as Bitrix24Failure).code === 'insufficient_scope') return [];
@@ -37,7 +38,7 @@ export async function getSenders(
 	const start = Number(paginationToken ?? 0);
 	let page: IDataObject;
 	try {
-		page = await callFromEditor(this, 'user.search', { FILTER: { FIND: text, ACTIVE: true }, start });
+		page = await editorRequest(this, METHODS.searchUsers, { FILTER: { FIND: text, ACTIVE: true }, start });
 	} catch (failure) {
 		throw editorError(this, failure, 'user');
 	}

@@ -1,14 +1,19 @@
 import { sleep } from 'n8n-workflow';
-import type { DeclarativeRestApiSettings, IDataObject, IExecuteData, IExecutePaginationFunctions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { batchCommandFailure, Bitrix24Failure } from './errors';
-import { callRestMethod, forMethod, portalOf, toBitrix24Failure } from './transport';
+import { METHODS } from './methods';
+import type { OrderedLanes } from './runState';
+import type { CallOutcome } from './transport';
 
-/** What one REST command came to: Bitrix24's `result`, or why it failed. */
-export type CallOutcome = { result: unknown } | Bitrix24Failure;
+/** Bitrix24 runs at most 50 commands per batch call. */
+export const MAX_BATCH_COMMANDS = 50;
 
-/** Sends one REST command for an item: alone, or gathered with the run's other items into batch calls. */
-export type RestCaller = (method: string, params: IDataObject) => Promise<CallOutcome>;
+/**
+ * The most a batch call's commands may weigh (percent-encoded, so characters are bytes): 50 messages of
+ * 20,000 emoji would make a 12 MB body, which proxies in front of portals refuse. Heavier runs split.
+ */
+export const MAX_BATCH_BYTES = 1_000_000;
 
 /**
  * One `batch` command: the method name and its parameters as a query string. encodeURIComponent keeps
@@ -26,7 +31,7 @@ function isObject(value: unknown): value is IDataObject {
 }
 
 /** Reads one command's outcome out of a `batch` result (`result.result[key]` or `result.result_error[key]`). */
-export function batchOutcome(batchResult: unknown, key: string): CallOutcome {
+export function batchOutcome(batchResult: unknown, key: string, method: string): CallOutcome {
 	const results = isObject(batchResult) && isObject(batchResult.result) ? batchResult.result : {};
 	const errors = isObject(batchResult) && isObject(batchResult.result_error) ? batchResult.result_error : {};
 	const error = errors[key];
@@ -34,110 +39,111 @@ export function batchOutcome(batchResult: unknown, key: string): CallOutcome {
 		return batchCommandFailure(
 			String(error.error ?? 'UNKNOWN'),
 			typeof error.error_description === 'string' ? error.error_description : '',
+			method,
 			typeof error.argument === 'string' ? error.argument : undefined,
 		);
 	}
 	return key in results
 		? { result: results[key] }
-		: new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The batch answer left this command out.', 200);
+		: new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The batch answer left this command out.', 200, undefined, method);
 }
 
-async function callAlone(
-	context: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-	method: string,
-	params: IDataObject,
-): Promise<CallOutcome> {
-	try {
-		const result = await callRestMethod(context, forMethod(requestData, method, params), await portalOf(context));
-		return { result };
-	} catch (error) {
-		return toBitrix24Failure(error);
-	}
-}
-
-interface PendingCall {
-	key: string;
-	context: IExecutePaginationFunctions;
-	requestData: DeclarativeRestApiSettings.ResultOptions;
+/** One REST call of an item; calls with the same lane (a chat) reach the portal in the order they were made. */
+export interface RestCall {
 	method: string;
 	params: IDataObject;
+	lane?: string;
+}
+
+interface PendingCall extends RestCall {
+	key: string;
+	command: string;
 	settle: (outcome: CallOutcome) => void;
 }
+
+/** Sends one REST call as itself (a lone call, or a whole batch call). */
+export type SendOne = (method: string, params: IDataObject) => Promise<CallOutcome>;
 
 /**
  * Gathers the REST calls of one node run into `batch` calls. n8n starts every item's request in one
  * synchronous loop, so the calls made before the next tick of the event loop go out together, in
- * batches of `batchSize` (each counts as one request against the portal's limit).
+ * batches of `batchSize` (each counts as one request against the portal's limit). A batch waits for
+ * earlier batches with a message to the same chat; Bitrix24 runs one batch's commands in order.
  */
-class RestBatcher {
+export class RestBatcher {
 	private pending: PendingCall[] = [];
 
 	private calls = 0;
 
-	constructor(private readonly batchSize: number) {}
+	constructor(
+		private readonly sendOne: SendOne,
+		private readonly batchSize: number,
+		private readonly lanes: OrderedLanes,
+	) {}
 
-	call(
-		context: IExecutePaginationFunctions,
-		requestData: DeclarativeRestApiSettings.ResultOptions,
-		method: string,
-		params: IDataObject,
-	): Promise<CallOutcome> {
-		return new Promise((settle) => {
+	async call(call: RestCall, itemIndex: number): Promise<CallOutcome> {
+		let command: string;
+		try {
+			command = batchCommand(call.method, call.params);
+		} catch {
+			// Text that cannot be percent-encoded (half a surrogate pair) fails its own item, never the batch.
+			return new Bitrix24Failure('ERROR_ARGUMENT', 'A parameter holds text that cannot be encoded.', null, undefined, call.method);
+		}
+		return await new Promise((settle) => {
 			if (this.pending.length === 0) void sleep(0).then(async () => await this.flush());
-			const key = `item${context.getItemIndex()}_${++this.calls}`;
-			this.pending.push({ key, context, requestData, method, params, settle });
+			const key = `item${itemIndex}_${++this.calls}`;
+			this.pending.push({ ...call, key, command, settle });
 		});
 	}
 
 	private async flush(): Promise<void> {
 		const calls = this.pending;
 		this.pending = [];
+		await Promise.all(
+			this.chunksOf(calls).map(async (chunk) => {
+				const lanes = [...new Set(chunk.flatMap((call) => (call.lane === undefined ? [] : [call.lane])))];
+				try {
+					await this.lanes.inOrder(lanes, async () => await this.send(chunk));
+				} catch {
+					// Whatever went wrong, no item may wait forever; a settled call ignores this.
+					const failure = new Bitrix24Failure('DELIVERY_UNKNOWN', 'the batch call failed unexpectedly', null);
+					for (const call of chunk) call.settle(failure.of(call.method));
+				}
+			}),
+		);
+	}
+
+	/** Input order, at most `batchSize` commands and MAX_BATCH_BYTES per chunk. */
+	private chunksOf(calls: PendingCall[]): PendingCall[][] {
 		const chunks: PendingCall[][] = [];
-		for (let start = 0; start < calls.length; start += this.batchSize) {
-			chunks.push(calls.slice(start, start + this.batchSize));
+		let chunk: PendingCall[] = [];
+		let bytes = 0;
+		for (const call of calls) {
+			if (chunk.length === this.batchSize || (chunk.length > 0 && bytes + call.command.length > MAX_BATCH_BYTES)) {
+				chunks.push(chunk);
+				chunk = [];
+				bytes = 0;
+			}
+			chunk.push(call);
+			bytes += call.command.length;
 		}
-		await Promise.all(chunks.map(async (chunk) => await this.send(chunk)));
+		if (chunk.length > 0) chunks.push(chunk);
+		return chunks;
 	}
 
 	private async send(chunk: PendingCall[]): Promise<void> {
 		const [first] = chunk;
 		if (chunk.length === 1) {
 			// A lone call goes out as itself: same budget, no batch envelope to unwrap.
-			first.settle(await callAlone(first.context, first.requestData, first.method, first.params));
+			first.settle(await this.sendOne(first.method, first.params));
 			return;
 		}
 		const cmd: IDataObject = {};
-		for (const call of chunk) cmd[call.key] = batchCommand(call.method, call.params);
-		const outcome = await callAlone(first.context, first.requestData, 'batch', { halt: 0, cmd });
-		// A batch call that failed as a whole (after any safe retries) fails every command in it.
+		for (const call of chunk) cmd[call.key] = call.command;
+		const outcome = await this.sendOne(METHODS.batch, { halt: 0, cmd });
+		// A batch call that failed as a whole fails every command in it, with its verdict.
 		for (const call of chunk) {
-			call.settle(outcome instanceof Bitrix24Failure ? outcome : batchOutcome(outcome.result, call.key));
+			call.settle(outcome instanceof Bitrix24Failure ? outcome.of(call.method) : batchOutcome(outcome.result, call.key, call.method));
 		}
 	}
-}
-
-/** One batcher per node run: every item of a run shares n8n's execute data object. */
-const batchers = new WeakMap<IExecuteData, RestBatcher>();
-
-/**
- * How this item sends its REST calls. In batch mode the first call must be made before the item's
- * first await, so that the whole run's calls gather in one tick.
- */
-export function restCallerFor(
-	context: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-	batchSize: number,
-): RestCaller {
-	if (batchSize <= 1) {
-		return async (method, params) => await callAlone(context, requestData, method, params);
-	}
-	const run = context.getExecuteData();
-	let batcher = batchers.get(run);
-	if (!batcher) {
-		batcher = new RestBatcher(batchSize);
-		batchers.set(run, batcher);
-	}
-	const shared = batcher;
-	return async (method, params) => await shared.call(context, requestData, method, params);
 }

@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { METHODS } from './methods';
+
 /** What the node knows about one request, used to phrase errors about it. */
 export interface MessageContext {
 	crmEntityType?: string;
@@ -10,8 +12,17 @@ export interface MessageContext {
 	scope?: string;
 }
 
-/** A failed delivery of one item, in the shape the item's error output carries. */
+/**
+ * Whether the message of a failed item can have been posted: `not_sent` (Bitrix24 refused it, the node
+ * stopped it, or no connection was made: safe to send again) or `unknown` (check the chat first).
+ */
+export type Delivery = 'not_sent' | 'unknown';
+
+/** A failed REST call or item, in the shape the item's error output carries. */
 export class Bitrix24Failure extends Error {
+	/** Whether the call can have acted on the portal; see Delivery. */
+	readonly delivery: Delivery;
+
 	constructor(
 		readonly code: string,
 		/** Bitrix24's `error_description`, or the node's own reason when Bitrix24 said nothing. */
@@ -20,9 +31,31 @@ export class Bitrix24Failure extends Error {
 		readonly httpStatus: number | null,
 		/** The Bitrix24 parameter at fault, for ERROR_ARGUMENT. */
 		readonly argument?: string,
+		/** The REST method that failed; unset when the node stopped the item before calling Bitrix24. */
+		readonly method?: string,
+		delivery?: Delivery,
 	) {
 		super(`${code}: ${description}`);
 		this.name = 'Bitrix24Failure';
+		this.delivery = delivery ?? deliveryOf(code, httpStatus);
+	}
+
+	/** The same failure of another method (a batch call's failure, told per command). */
+	of(method: string): Bitrix24Failure {
+		return new Bitrix24Failure(this.code, this.description, this.httpStatus, this.argument, method, this.delivery);
+	}
+
+	/** The same failure, for a call that posts nothing (a lookup): the item's message was not sent. */
+	beforeSending(): Bitrix24Failure {
+		return new Bitrix24Failure(this.code, this.description, this.httpStatus, this.argument, this.method, 'not_sent');
+	}
+
+	/** The same failure with the secrets an answer may echo (webhook code, tokens) masked in its description. */
+	scrubbed(secrets: readonly string[]): Bitrix24Failure {
+		const description = scrubSecrets(this.description, secrets);
+		return description === this.description
+			? this
+			: new Bitrix24Failure(this.code, description, this.httpStatus, this.argument, this.method, this.delivery);
 	}
 
 	get details(): IDataObject {
@@ -30,15 +63,40 @@ export class Bitrix24Failure extends Error {
 			code: this.code,
 			description: this.description,
 			httpStatus: this.httpStatus,
+			delivery: this.delivery,
 		};
 		if (this.argument !== undefined) details.argument = this.argument;
+		if (this.method !== undefined) details.method = this.method;
 		return details;
 	}
+}
+
+/** Shapes that carry a secret in answers and error pages: a webhook path, a token or secret parameter, a bearer header. */
+const SECRET_PATTERNS: Array<[RegExp, string]> = [
+	[/(\/rest\/\d+\/)[A-Za-z0-9_]+/g, '$1***'],
+	[/\b(auth|access_token|refresh_token|client_secret|code)=[^&\s"']+/gi, '$1=***'],
+	[/\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***'],
+];
+
+/** Masks the given secrets and anything shaped like one. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+	let scrubbed = text;
+	for (const secret of secrets) {
+		// Short values could mask ordinary words; Bitrix24's codes and tokens are long.
+		if (secret.length >= 6) scrubbed = scrubbed.split(secret).join('***');
+	}
+	for (const [pattern, replacement] of SECRET_PATTERNS) scrubbed = scrubbed.replace(pattern, replacement);
+	return scrubbed;
 }
 
 interface ErrorExplanation {
 	/** The HTTP status Bitrix24 documents for the code; batch answers carry none per command. */
 	status?: number;
+	/**
+	 * Whether a call that failed so can have acted. Codes without it: `unknown` for a 5xx or no answer,
+	 * `not_sent` for a refusal (4xx).
+	 */
+	delivery?: Delivery;
 	/** What happened, phrased for a person; the node appends the code. */
 	reason: (context: MessageContext, failure: Bitrix24Failure) => string;
 	/** How to fix it. */
@@ -52,13 +110,16 @@ const chat = (context: MessageContext) =>
 const sender = (context: MessageContext) =>
 	context.userId !== undefined ? `the sender ${context.userId}` : 'the sender';
 
-const ON_PORTAL_SIDE =
-	'This is on the Bitrix24 side: retry later, and contact Bitrix24 support if it persists.';
+const ON_PORTAL_SIDE = 'This is on the Bitrix24 side: contact Bitrix24 support if it persists.';
+
+/** Whether the method named is the item's own message (not a lookup) for the wording. */
+const postsMessage = (f: Bitrix24Failure) => f.method === undefined || f.method === METHODS.sendMessage;
 
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
  * Sources: the method's documentation, Bitrix24's list of system errors, and the node's own codes
- * (INVALID_WEBHOOK_URL, INVALID_PORTAL_URL, UNEXPECTED_RESPONSE, NO_ACTIVE_CHAT, CREDENTIAL_ERROR, CONNECTION_FAILED, DELIVERY_UNKNOWN) for failures Bitrix24 gives no code to.
+ * (INVALID_WEBHOOK_URL, INVALID_PORTAL_URL, UNEXPECTED_RESPONSE, NO_ACTIVE_CHAT, CREDENTIAL_ERROR, CONNECTION_FAILED,
+ * DELIVERY_UNKNOWN, EXECUTION_STOPPED) for failures Bitrix24 gives no code to.
  */
 const ERRORS: Record<string, ErrorExplanation> = {
 	CHAT_NOT_IN_CRM: {
@@ -79,6 +140,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	ERROR_ARGUMENT: {
 		status: 400,
+		delivery: 'not_sent',
 		// Caught by the node before sending (no HTTP status) or by Bitrix24.
 		reason: (_c, f) =>
 			f.httpStatus === null
@@ -89,7 +151,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	MESSAGE_ADD_ERROR: {
 		status: 400,
 		reason: (c) => `Bitrix24 could not post the message to ${chat(c)}`,
-		hint: 'The chat accepted the request but the messenger failed to add the message. Check the chat in Bitrix24 and retry.',
+		hint: 'The chat accepted the request but the messenger failed to add the message. Check the chat in Bitrix24.',
 	},
 	NO_AUTH_FOUND: {
 		status: 401,
@@ -128,8 +190,10 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	QUERY_LIMIT_EXCEEDED: {
 		status: 503,
+		// The rate limit is applied before the method runs.
+		delivery: 'not_sent',
 		reason: () => "Bitrix24 rejected the request: the portal's request rate limit was exceeded",
-		hint: 'The node paces its requests by the credential\'s budget and retried several times. If other integrations share the portal, lower Requests per Second in the credential. The message was not posted.',
+		hint: "The node paces its requests by the credential's budget and retried several times. If other integrations share the portal, lower Requests per Second in the credential.",
 	},
 	OPERATION_TIME_LIMIT: {
 		status: 429,
@@ -138,12 +202,13 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	OVERLOAD_LIMIT: {
 		status: 503,
+		delivery: 'not_sent',
 		reason: () => "Bitrix24 has blocked the portal's REST API because of overload",
 		hint: 'This is a manual block: contact Bitrix24 support to lift it.',
 	},
 	ERROR_METHOD_NOT_FOUND: {
 		status: 404,
-		reason: () => 'Bitrix24 does not know the method imopenlines.crm.message.add',
+		reason: (_c, f) => `Bitrix24 does not know the method ${f.method ?? METHODS.sendMessage}`,
 		hint: 'The Open Channels module may be missing or disabled on this portal, or the URL does not point at a Bitrix24 REST endpoint.',
 	},
 	INTERNAL_SERVER_ERROR: {
@@ -158,6 +223,8 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	PORTAL_DELETED: {
 		status: 500,
+		// Answered before any method runs.
+		delivery: 'not_sent',
 		reason: () => 'The Bitrix24 portal is deleted or its public part is closed',
 		hint: 'On an on-premise install, turn off "Temporary closure of the public part of the site" in the Main module settings.',
 	},
@@ -177,33 +244,49 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		hint: 'The URL in the credential does not point at the REST API of a Bitrix24 portal.',
 	},
 	INVALID_WEBHOOK_URL: {
+		delivery: 'not_sent',
 		reason: (_c, f) => f.description,
 		hint: 'Copy the inbound webhook URL exactly as Bitrix24 shows it, e.g. https://yourcompany.bitrix24.com/rest/1/abc123xyz/',
 	},
 	INVALID_PORTAL_URL: {
+		delivery: 'not_sent',
 		reason: (_c, f) => `The OAuth2 credential cannot be used: ${f.description}`,
 		hint: 'Open the Bitrix24 OAuth2 credential and enter the address of your portal, e.g. https://yourcompany.bitrix24.com',
 	},
 	UNEXPECTED_RESPONSE: {
+		// An error page, an empty or cut-off body: a proxy can send one after the portal acted.
+		delivery: 'unknown',
 		reason: (_c, f) =>
-			`Bitrix24 answered with something that is not a REST response${f.httpStatus !== null ? ` (HTTP ${f.httpStatus})` : ''}`,
-		hint: 'A proxy or the portal returned an error page. Check that the portal is up and the credential URL is right, then retry.',
+			`Bitrix24 answered ${f.method ?? 'the call'} with something that is not a REST response${f.httpStatus !== null ? ` (HTTP ${f.httpStatus})` : ''}`,
+		hint: 'A proxy or the portal returned an error page, or an empty or cut-off answer. Check that the portal is up and the credential URL is right.',
 	},
 	NO_ACTIVE_CHAT: {
+		delivery: 'not_sent',
 		reason: (c) => `${entity(c).replace(/^./, (first) => first.toUpperCase())} has no open channel chat with a dialog in progress`,
 		hint: 'Only chats an operator has taken accept messages. Send once the customer has written and an operator took the dialog, or pick a chat by ID.',
 	},
 	CREDENTIAL_ERROR: {
+		delivery: 'not_sent',
 		reason: (_c, f) => `n8n could not use the Bitrix24 credential: ${f.description}`,
 		hint: 'Open the credential in n8n and reconnect it (OAuth2) or paste the webhook URL again.',
 	},
 	CONNECTION_FAILED: {
+		delivery: 'not_sent',
 		reason: (_c, f) => `Could not reach Bitrix24: ${f.description}`,
-		hint: 'Nothing was sent. Check the portal address and that n8n can reach it over the network.',
+		hint: "Check the portal address and that n8n can reach it over the network. An on-premise portal with a certificate of its own certificate authority needs that authority trusted by n8n (NODE_EXTRA_CA_CERTS) or the node's Request Options > Ignore SSL Issues.",
 	},
 	DELIVERY_UNKNOWN: {
-		reason: (c, f) => `It is unknown whether the message reached ${chat(c)}: ${f.description}`,
-		hint: 'Bitrix24 may have posted it. Check the chat before sending again; the node does not resend by itself so that no customer gets a message twice.',
+		delivery: 'unknown',
+		reason: (c, f) =>
+			postsMessage(f)
+				? `It is unknown whether the message reached ${chat(c)}: ${f.description}`
+				: `Bitrix24 did not answer ${f.method ?? 'the call'}: ${f.description}`,
+		hint: 'The node does not resend by itself so that no customer gets a message twice.',
+	},
+	EXECUTION_STOPPED: {
+		delivery: 'not_sent',
+		reason: () => 'n8n stopped the execution (cancelled or timed out) before this message was sent',
+		hint: 'Run the workflow again for the items that were not sent.',
 	},
 };
 
@@ -221,14 +304,33 @@ export function describeFailure(failure: Bitrix24Failure, context: MessageContex
 	return `${explanationOf(failure).reason(context, failure)} (${failure.code})`;
 }
 
+/** What the item's delivery verdict means for the user. */
+const DELIVERY_HINTS: Record<Delivery, string> = {
+	not_sent: 'Nothing was posted: it is safe to send this item again.',
+	unknown: 'Bitrix24 may have posted the message: check the chat before sending it again.',
+};
+
+/** How to fix it, and whether sending again is safe. */
 export function hintFor(failure: Bitrix24Failure): string {
-	return explanationOf(failure).hint;
+	return `${explanationOf(failure).hint} ${DELIVERY_HINTS[failure.delivery]}`;
+}
+
+function deliveryOf(code: string, httpStatus: number | null): Delivery {
+	const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code].delivery : undefined;
+	if (known !== undefined) return known;
+	// A server error or no answer can come after the method ran; a refusal comes before.
+	return httpStatus === null || httpStatus >= 500 ? 'unknown' : 'not_sent';
 }
 
 /** A failure of one command inside a batch, given the HTTP status Bitrix24 answers the code with alone. */
-export function batchCommandFailure(code: string, description: string, argument?: string): Bitrix24Failure {
+export function batchCommandFailure(
+	code: string,
+	description: string,
+	method: string,
+	argument?: string,
+): Bitrix24Failure {
 	const status = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code].status : undefined;
-	return new Bitrix24Failure(code, description, status ?? 200, argument);
+	return new Bitrix24Failure(code, description, status ?? 200, argument, method);
 }
 
 /** Codes the node explains; exported so tests can prove every one has its own wording. */

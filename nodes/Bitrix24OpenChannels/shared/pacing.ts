@@ -1,3 +1,5 @@
+import { sleep } from 'n8n-workflow';
+
 /** The portal's request budget as Bitrix24 applies it: a leaky bucket. */
 export interface BudgetSettings {
 	/** Requests the portal accepts at once. */
@@ -6,15 +8,29 @@ export interface BudgetSettings {
 	requestsPerSecond: number;
 }
 
+/** Bitrix24's standard plan; Enterprise plans allow 250 at once and 5 per second. */
+export const DEFAULT_BUDGET: BudgetSettings = { burstLimit: 50, requestsPerSecond: 2 };
+
+interface Waiter {
+	/** true: the request may leave now; false: it is no longer wanted (the run was stopped). */
+	grant: (granted: boolean) => void;
+}
+
 /**
  * A mirror of the portal's leaky bucket, kept on this side so requests leave no faster than the portal
- * accepts them. Each request reserves its slot when it asks, so concurrent callers queue up in order
- * without locks: the answer is how long to wait before sending.
+ * accepts them. Requests wait in one queue per run (a node run of one execution) and the queues take
+ * turns, so a one-item execution is not stuck behind a 10,000-item one on the same credential. A slot
+ * is counted only when granted: a stopped run's waiting requests cost the others nothing.
  */
 export class PortalBudget {
 	private level = 0;
 
 	private updatedAt: number;
+
+	/** Waiting requests per run, in the order the runs take turns. */
+	private readonly queues = new Map<object, Waiter[]>();
+
+	private dispatching = false;
 
 	/** When the portal last said its methods' time budget resets (ms), from `time.operating_reset_at`. */
 	operatingResetAt?: number;
@@ -31,15 +47,34 @@ export class PortalBudget {
 		this.settings = settings;
 	}
 
-	/** Reserves a slot for one request; returns the milliseconds to wait before sending it. */
-	reserve(): number {
-		this.drain();
-		const { burstLimit, requestsPerSecond } = this.settings;
-		// Keep one slot of headroom: the portal's clock and ours never agree to the millisecond.
-		const capacity = Math.max(1, burstLimit - 1);
-		const excess = this.level + 1 - capacity;
-		this.level += 1;
-		return excess > 0 ? Math.ceil((excess / requestsPerSecond) * 1000) : 0;
+	/**
+	 * Waits for a slot for one request of `run`. Resolves true when the request may leave, false when
+	 * `signal` aborts first (the request must not be sent).
+	 */
+	async acquire(run: object, signal?: AbortSignal): Promise<boolean> {
+		if (signal?.aborted) return false;
+		return await new Promise<boolean>((resolve) => {
+			const waiter: Waiter = {
+				grant: (granted) => {
+					signal?.removeEventListener('abort', withdraw);
+					resolve(granted);
+				},
+			};
+			const withdraw = () => {
+				const queue = this.queues.get(run);
+				const index = queue?.indexOf(waiter) ?? -1;
+				if (queue && index !== -1) {
+					queue.splice(index, 1);
+					if (queue.length === 0) this.queues.delete(run);
+				}
+				waiter.grant(false);
+			};
+			signal?.addEventListener('abort', withdraw);
+			const queue = this.queues.get(run);
+			if (queue) queue.push(waiter);
+			else this.queues.set(run, [waiter]);
+			void this.dispatch();
+		});
 	}
 
 	/** The portal said its bucket is full (503 QUERY_LIMIT_EXCEEDED): believe it, so every caller waits for the drain. */
@@ -54,10 +89,41 @@ export class PortalBudget {
 		if (typeof resetAt === 'number' && resetAt > 0) this.operatingResetAt = resetAt * 1000;
 	}
 
-	/** Requests currently counted in the bucket (reservations included); for tests and diagnostics. */
+	/** Requests currently counted in the bucket; for tests and diagnostics. */
 	get pending(): number {
 		this.drain();
 		return this.level;
+	}
+
+	/** Grants slots while the bucket has room, one run's turn at a time; sleeps until the next slot drains. */
+	private async dispatch(): Promise<void> {
+		if (this.dispatching) return;
+		this.dispatching = true;
+		try {
+			while (this.queues.size > 0) {
+				this.drain();
+				// Keep one slot of headroom: the portal's clock and ours never agree to the millisecond.
+				const capacity = Math.max(1, this.settings.burstLimit - 1);
+				const excess = this.level + 1 - capacity;
+				if (excess > 0) {
+					await sleep(Math.ceil((excess / this.settings.requestsPerSecond) * 1000));
+					continue;
+				}
+				this.level += 1;
+				this.grantNextTurn();
+			}
+		} finally {
+			this.dispatching = false;
+		}
+	}
+
+	private grantNextTurn(): void {
+		const [run, queue] = this.queues.entries().next().value as [object, Waiter[]];
+		const waiter = queue.shift() as Waiter;
+		// The run goes to the back of the line; an emptied queue leaves it.
+		this.queues.delete(run);
+		if (queue.length > 0) this.queues.set(run, queue);
+		waiter.grant(true);
 	}
 
 	private drain(): void {
@@ -87,7 +153,7 @@ export function budgetSettings(credentials: { requestsPerSecond?: unknown; burst
 	const positive = (value: unknown, fallback: number) =>
 		typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 	return {
-		burstLimit: Math.floor(positive(credentials.burstLimit, 50)),
-		requestsPerSecond: positive(credentials.requestsPerSecond, 2),
+		burstLimit: Math.floor(positive(credentials.burstLimit, DEFAULT_BUDGET.burstLimit)),
+		requestsPerSecond: positive(credentials.requestsPerSecond, DEFAULT_BUDGET.requestsPerSecond),
 	};
 }

@@ -1,4 +1,4 @@
-import { NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type {
 	DeclarativeRestApiSettings,
 	IDataObject,
@@ -12,50 +12,42 @@ import type {
 
 import { Bitrix24Failure } from './errors';
 import { budgetSettings, portalBudget, type PortalBudget } from './pacing';
-import { webhookRestBase } from './webhookUrl';
+import { oauthRestBase, webhookRestBase } from './portalUrl';
+
+/** What one REST command came to: Bitrix24's `result`, or why it failed. */
+export type CallOutcome = { result: unknown } | Bitrix24Failure;
+
+const NOT_REACHED = { code: 'CONNECTION_FAILED', reason: 'the portal could not be reached' };
+const TLS_REFUSED = (reason: string) => ({ code: 'CONNECTION_FAILED', reason: `the TLS connection was refused: ${reason}` });
+const NO_ANSWER = { code: 'DELIVERY_UNKNOWN', reason: 'the connection was closed before Bitrix24 answered' };
+const TOO_SLOW = { code: 'DELIVERY_UNKNOWN', reason: 'Bitrix24 did not answer in time' };
 
 /**
  * Network failures by Node's error code: whether the request can have reached Bitrix24, and what
- * happened in words (n8n rewrites messages that contain the raw codes). A refused or unresolved
- * connection sent nothing; a reset or timeout may have come after Bitrix24 posted the message.
+ * happened in words (n8n rewrites messages that contain the raw codes). A refused, unresolved or
+ * untrusted connection sent nothing; a reset or timeout may have come after Bitrix24 posted the message.
  */
 const NETWORK_FAILURES: Record<string, { code: string; reason: string }> = {
 	ECONNREFUSED: { code: 'CONNECTION_FAILED', reason: 'the portal refused the connection' },
 	ENOTFOUND: { code: 'CONNECTION_FAILED', reason: 'the portal host name was not found' },
 	EAI_AGAIN: { code: 'CONNECTION_FAILED', reason: 'the portal host name could not be resolved' },
-	CERT_HAS_EXPIRED: { code: 'CONNECTION_FAILED', reason: "the portal's TLS certificate has expired" },
-	ECONNRESET: { code: 'DELIVERY_UNKNOWN', reason: 'the connection was closed before Bitrix24 answered' },
-	EPIPE: { code: 'DELIVERY_UNKNOWN', reason: 'the connection was closed before Bitrix24 answered' },
-	ETIMEDOUT: { code: 'DELIVERY_UNKNOWN', reason: 'Bitrix24 did not answer in time' },
-	ECONNABORTED: { code: 'DELIVERY_UNKNOWN', reason: 'Bitrix24 did not answer in time' },
-};
-
-const MAX_ATTEMPTS = 5;
-
-/** The longest the node waits for a method's time budget to reset before failing the item instead. */
-const MAX_OPERATION_LIMIT_WAIT_MS = 60_000;
-
-/** Exponential backoff: 0.5 s, 0.75 s, 1.1 s... as Bitrix24's own SDK does (x1.5 per attempt). */
-const backoff = (attempt: number) => Math.round(500 * 1.5 ** (attempt - 1));
-
-/**
- * Failures after which the request may be sent again because Bitrix24 did not process it, with the
- * extra wait before the next attempt (the budget adds the drain wait itself). Anything else, 5xx and
- * lost connections included, is never retried: the message may have been posted.
- */
-const RETRIES: Partial<Record<string, (budget: PortalBudget, attempt: number) => number | undefined>> = {
-	// Rejected by the rate limit: the portal's bucket is full, so ours must be too.
-	QUERY_LIMIT_EXCEEDED: (budget, attempt) => {
-		budget.markFull();
-		return backoff(attempt);
-	},
-	// The method's time budget is used up until the reset the portal last reported.
-	OPERATION_TIME_LIMIT: (budget) => {
-		const wait = budget.operatingResetAt !== undefined ? budget.operatingResetAt + 1000 - Date.now() : 10_000;
-		return wait <= MAX_OPERATION_LIMIT_WAIT_MS ? Math.max(wait, 1000) : undefined;
-	},
-	// Nothing was sent.
-	CONNECTION_FAILED: (_budget, attempt) => backoff(attempt),
+	EHOSTUNREACH: NOT_REACHED,
+	ENETUNREACH: NOT_REACHED,
+	CERT_HAS_EXPIRED: TLS_REFUSED("the portal's certificate has expired"),
+	CERT_NOT_YET_VALID: TLS_REFUSED("the portal's certificate is not valid yet"),
+	DEPTH_ZERO_SELF_SIGNED_CERT: TLS_REFUSED("the portal's certificate is self-signed"),
+	SELF_SIGNED_CERT_IN_CHAIN: TLS_REFUSED("the portal's certificate comes from an untrusted authority"),
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_REFUSED("the portal's certificate comes from an unknown authority"),
+	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_REFUSED("the portal's certificate comes from an unknown authority"),
+	UNABLE_TO_GET_ISSUER_CERT: TLS_REFUSED("the portal's certificate comes from an unknown authority"),
+	ERR_TLS_CERT_ALTNAME_INVALID: TLS_REFUSED("the portal's certificate is for another host name"),
+	ERR_SSL_WRONG_VERSION_NUMBER: TLS_REFUSED('the portal does not speak https on this address'),
+	EPROTO: TLS_REFUSED('the secure connection could not be set up'),
+	ECONNRESET: NO_ANSWER,
+	EPIPE: NO_ANSWER,
+	ERR_STREAM_PREMATURE_CLOSE: NO_ANSWER,
+	ETIMEDOUT: TOO_SLOW,
+	ECONNABORTED: TOO_SLOW,
 };
 
 function isObject(value: unknown): value is IDataObject {
@@ -80,11 +72,8 @@ function envelopeOf(body: unknown, httpStatus: number): IDataObject | Bitrix24Fa
 		return envelope;
 	}
 	// The body itself is left out: error pages often repeat the requested URL, webhook code included.
-	return new Bitrix24Failure(
-		'UNEXPECTED_RESPONSE',
-		typeof body === 'string' ? 'The answer was not JSON.' : 'The answer had no result.',
-		httpStatus,
-	);
+	const what = typeof body === 'string' ? (body.trim() === '' ? 'was empty' : 'was not JSON (or was cut off)') : 'had no result';
+	return new Bitrix24Failure('UNEXPECTED_RESPONSE', `The answer ${what}.`, httpStatus);
 }
 
 /**
@@ -122,16 +111,20 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	if (cause instanceof NodeOperationError || thrown instanceof NodeOperationError) {
 		return new Bitrix24Failure('CREDENTIAL_ERROR', String(cause.message ?? thrown.message), null);
 	}
-	const networkCode = [cause.code, thrown.code, httpCode].find((value) => typeof value === 'string') as
-		| string
-		| undefined;
-	const network =
-		networkCode !== undefined && Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, networkCode)
-			? NETWORK_FAILURES[networkCode]
-			: undefined;
+	const networkCode = [cause.code, thrown.code, httpCode].find(
+		(value) => typeof value === 'string' && Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, value),
+	) as string | undefined;
 	// Without a known cause the request may have gone out: say so rather than guess.
-	const { code, reason } = network ?? { code: 'DELIVERY_UNKNOWN', reason: 'the request failed without an answer' };
+	const { code, reason } =
+		networkCode !== undefined ? NETWORK_FAILURES[networkCode] : { code: 'DELIVERY_UNKNOWN', reason: 'the request failed without an answer' };
 	return new Bitrix24Failure(code, reason, null);
+}
+
+type Context = IExecuteSingleFunctions | ILoadOptionsFunctions;
+
+/** The credential type behind the node's Authentication parameter. */
+function credentialTypeOf(context: Context): string {
+	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
 }
 
 /** The host a credential talks to, for keying its budget; never the URL itself (it may hold the secret). */
@@ -143,28 +136,13 @@ function portalHost(credentials: IDataObject): string {
 	}
 }
 
-type Context = IExecuteSingleFunctions | ILoadOptionsFunctions;
-
-/** The credential type behind the node's Authentication parameter. */
-function credentialTypeOf(context: Context): string {
-	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
-}
-
-/** `<Portal URL>/rest`, where OAuth calls go. */
-function oauthRestBase(portalUrl: unknown): string {
-	const invalid = new Bitrix24Failure(
-		'INVALID_PORTAL_URL',
-		'The Portal URL of the OAuth2 credential is not a web address like https://yourcompany.bitrix24.com',
-		null,
+/** Every secret the credential holds, to mask wherever an answer echoes one. */
+function secretsOf(credentials: IDataObject): string[] {
+	const tokens = isObject(credentials.oauthTokenData) ? credentials.oauthTokenData : {};
+	const webhookCode = /\/rest\/\d+\/([A-Za-z0-9_]+)/.exec(String(credentials.webhookUrl ?? ''))?.[1];
+	return [webhookCode, tokens.access_token, tokens.refresh_token, credentials.clientSecret].filter(
+		(value): value is string => typeof value === 'string' && value !== '',
 	);
-	let url: URL;
-	try {
-		url = new URL(String(portalUrl ?? '').trim());
-	} catch {
-		throw invalid;
-	}
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid;
-	return `${url.origin}${url.pathname.replace(/\/+$/, '')}/rest`;
 }
 
 /** Where, and within which budget, an item's requests go. */
@@ -173,6 +151,8 @@ export interface Portal {
 	budget: PortalBudget;
 	/** OAuth's REST base; the webhook credential sets its own when it authenticates a request. */
 	restBase?: string;
+	/** Masked in every text taken from an answer. */
+	secrets: string[];
 }
 
 /** The portal of the node's credential; a credential URL of the wrong shape fails here, before anything is sent. */
@@ -188,75 +168,60 @@ export async function portalOf(context: Context): Promise<Portal> {
 	if (restBase === undefined) webhookRestBase(credentials.webhookUrl);
 	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
 	const budget = portalBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
-	return { budget, restBase };
+	return { budget, restBase, secrets: secretsOf(credentials) };
 }
 
-/** The same request n8n built, aimed at another REST method with other parameters. */
-export function forMethod(
+/**
+ * Sends one request n8n built from the node's parameters (credentials, OAuth refresh and all), aimed
+ * at `method`, once its run's turn in the portal's budget comes. Never throws: a failure comes back
+ * labelled with the method, its description cleaned of secrets. Nothing is sent once `stop` aborted.
+ */
+export async function sendRequest(
+	context: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
-	method: string,
-	params: IDataObject,
-): DeclarativeRestApiSettings.ResultOptions {
-	return { ...requestData, options: { ...requestData.options, url: `${method}.json`, body: params } };
+	portal: Portal,
+	request: { method: string; params: IDataObject; run: object; stop: AbortSignal },
+): Promise<CallOutcome> {
+	const { method, params, run, stop } = request;
+	const stopped = () => new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null, undefined, method);
+	if (!(await portal.budget.acquire(run, stop))) return stopped();
+	const options = { ...requestData.options, url: `${method}.json`, body: params };
+	if (portal.restBase !== undefined) options.baseURL = portal.restBase;
+	try {
+		const [item] = await context.makeRoutingRequest({ ...requestData, options });
+		portal.budget.noteOperatingReset(item?.json.time);
+		return { result: item?.json.result };
+	} catch (error) {
+		return toBitrix24Failure(error).of(method).scrubbed(portal.secrets);
+	}
 }
 
 /**
  * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
  * within the same budget. Returns Bitrix24's envelope (`result`, and `next` for lists); throws a Bitrix24Failure.
  */
-export async function callFromEditor(
-	context: ILoadOptionsFunctions,
-	method: string,
-	params: IDataObject,
-): Promise<IDataObject> {
-	const { budget, restBase } = await portalOf(context);
-	await sleep(budget.reserve());
+export async function editorRequest(context: ILoadOptionsFunctions, method: string, params: IDataObject): Promise<IDataObject> {
+	const portal = await portalOf(context);
+	await portal.budget.acquire(context);
 	const options: IHttpRequestOptions = {
 		method: 'POST',
-		baseURL: restBase,
+		baseURL: portal.restBase,
 		url: `${method}.json`,
 		body: params,
 		json: true,
 		returnFullResponse: true,
 	};
-	let response: IN8nHttpFullResponse;
+	let envelope: IDataObject | Bitrix24Failure;
 	try {
-		response = (await context.helpers.httpRequestWithAuthentication.call(
+		const response = (await context.helpers.httpRequestWithAuthentication.call(
 			context,
 			credentialTypeOf(context),
 			options,
 		)) as IN8nHttpFullResponse;
+		envelope = envelopeOf(response.body, response.statusCode);
 	} catch (error) {
-		throw toBitrix24Failure(error);
+		envelope = toBitrix24Failure(error);
 	}
-	const envelope = envelopeOf(response.body, response.statusCode);
-	if (envelope instanceof Bitrix24Failure) throw envelope;
+	if (envelope instanceof Bitrix24Failure) throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
 	return envelope;
-}
-
-/**
- * Sends the request n8n built from the node's parameters (credentials, OAuth refresh and all) within the
- * portal's budget, re-sending it only when Bitrix24 did not process it. Returns Bitrix24's `result`;
- * throws a Bitrix24Failure when the call fails for good.
- */
-export async function callRestMethod(
-	context: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-	{ budget, restBase }: Portal,
-): Promise<unknown> {
-	if (restBase !== undefined) requestData.options.baseURL = restBase;
-	for (let attempt = 1; ; attempt++) {
-		await sleep(budget.reserve());
-		try {
-			const [item] = await context.makeRoutingRequest(requestData);
-			budget.noteOperatingReset(item?.json.time);
-			return item?.json.result;
-		} catch (error) {
-			const failure = toBitrix24Failure(error);
-			const retry = RETRIES[failure.code];
-			const extraWait = retry && attempt < MAX_ATTEMPTS ? retry(budget, attempt) : undefined;
-			if (extraWait === undefined || context.getExecutionCancelSignal()?.aborted) throw failure;
-			await sleep(extraWait);
-		}
-	}
 }

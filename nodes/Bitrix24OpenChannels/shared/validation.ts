@@ -37,8 +37,9 @@ function invalid(argument: keyof MessageRequest, problem: string): Bitrix24Failu
 
 /** Shows a received value in an error without flooding it. */
 function shown(value: unknown): string {
-	const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-	return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+	const text = typeof value === 'string' || typeof value === 'object' ? JSON.stringify(value) : String(value);
+	const characters = Array.from(text);
+	return characters.length > 40 ? `${characters.slice(0, 37).join('')}...` : text;
 }
 
 const isEmpty = (value: unknown) =>
@@ -47,11 +48,21 @@ const isEmpty = (value: unknown) =>
 /** How an error names what it got instead of a valid value. */
 const received = (value: unknown) => (isEmpty(value) ? ', but it is empty' : `, not ${shown(value)}`);
 
+/** Text of a number or string value; undefined for anything else (lists, objects, booleans). */
+const scalarText = (value: unknown) =>
+	typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+
 function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID'): number {
 	const value = body[argument];
-	const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+	if (Array.isArray(value)) {
+		throw invalid(argument, `must be one ID, not a list (${shown(value)}): map a single value`);
+	}
+	const text = scalarText(value) ?? '';
 	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
 	const id = /^\d+$/.test(text) ? Number(text) : NaN;
+	if (Number.isFinite(id) && id > 0 && !Number.isSafeInteger(id)) {
+		throw invalid(argument, `is too large to be a Bitrix24 ID (${shown(value)})`);
+	}
 	if (!Number.isSafeInteger(id) || id <= 0) {
 		throw invalid(argument, `must be a positive whole number${received(value)}`);
 	}
@@ -67,6 +78,9 @@ function entityType(body: IDataObject): CrmEntityType {
 	return type as CrmEntityType;
 }
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function messageText(body: IDataObject): string {
 	const value = body.MESSAGE;
 	if (typeof value !== 'string' && typeof value !== 'number' && !isEmpty(value)) {
@@ -75,6 +89,14 @@ function messageText(body: IDataObject): string {
 	const text = isEmpty(value) ? '' : String(value);
 	if (text.trim() === '') {
 		throw invalid('MESSAGE', 'is empty: write the text to send');
+	}
+	// Half of a surrogate pair (text cut in the middle of an emoji) cannot be encoded for Bitrix24 at all.
+	const broken = LONE_SURROGATE.exec(text);
+	if (broken) {
+		throw invalid(
+			'MESSAGE',
+			`has half of an emoji or other character at position ${broken.index + 1} (the text was probably cut inside it); cut text by characters, e.g. Array.from(text).slice(0, 50).join('')`,
+		);
 	}
 	// Bitrix24 counts characters (code points), not UTF-16 units.
 	const length = Array.from(text).length;

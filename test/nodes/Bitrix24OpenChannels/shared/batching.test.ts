@@ -1,6 +1,15 @@
 import { parseBatchCommand } from '../../../emulator/index.cjs';
-import { batchCommand, batchOutcome } from '../../../../nodes/Bitrix24OpenChannels/shared/batching';
+import {
+	batchCommand,
+	batchOutcome,
+	MAX_BATCH_BYTES,
+	RestBatcher,
+	type SendOne,
+} from '../../../../nodes/Bitrix24OpenChannels/shared/batching';
 import { Bitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
+import { OrderedLanes } from '../../../../nodes/Bitrix24OpenChannels/shared/runState';
+
+const SEND = 'imopenlines.crm.message.add';
 
 const request = (MESSAGE: string) => ({
 	CRM_ENTITY_TYPE: 'lead' as const,
@@ -37,23 +46,110 @@ describe('batchOutcome', () => {
 	};
 
 	it("maps each key to its command's result", () => {
-		expect(batchOutcome(answer, 'item0')).toEqual({ result: 19880117 });
-		expect(batchOutcome(answer, 'item2')).toEqual({ result: '19880118' });
+		expect(batchOutcome(answer, 'item0', SEND)).toEqual({ result: 19880117 });
+		expect(batchOutcome(answer, 'item2', SEND)).toEqual({ result: '19880118' });
 	});
 
 	it('gives a failed command the status Bitrix24 documents for its code', () => {
-		const outcome = batchOutcome(answer, 'item1') as Bitrix24Failure;
+		const outcome = batchOutcome(answer, 'item1', SEND) as Bitrix24Failure;
 
 		expect(outcome).toBeInstanceOf(Bitrix24Failure);
 		expect(outcome.details).toEqual({
 			code: 'CHAT_NOT_IN_CRM',
 			description: 'Chat does not belong to the CRM entity being checked',
 			httpStatus: 400,
+			method: SEND,
+			delivery: 'not_sent',
 		});
 	});
 
+	it('tells a server error inside one command as maybe-acted, a refusal as not sent', () => {
+		const failed = { result_error: { a: { error: 'INTERNAL_SERVER_ERROR', error_description: '' }, b: { error: 'ACCESS_DENIED' } } };
+
+		expect((batchOutcome(failed, 'a', SEND) as Bitrix24Failure).delivery).toBe('unknown');
+		expect((batchOutcome(failed, 'b', SEND) as Bitrix24Failure).delivery).toBe('not_sent');
+	});
+
 	it('fails a command the answer left out', () => {
-		expect((batchOutcome(answer, 'item9') as Bitrix24Failure).code).toBe('UNEXPECTED_RESPONSE');
-		expect((batchOutcome([], 'item0') as Bitrix24Failure).code).toBe('UNEXPECTED_RESPONSE');
+		expect((batchOutcome(answer, 'item9', SEND) as Bitrix24Failure).code).toBe('UNEXPECTED_RESPONSE');
+		expect((batchOutcome([], 'item0', SEND) as Bitrix24Failure).code).toBe('UNEXPECTED_RESPONSE');
+	});
+});
+
+/** The batch calls a RestBatcher makes, answered by `answer`. */
+function recordingBatcher(answer: SendOne, batchSize = 50) {
+	const sent: Array<{ method: string; params: Record<string, unknown> }> = [];
+	const batcher = new RestBatcher(
+		async (method, params) => {
+			sent.push({ method, params });
+			return await answer(method, params);
+		},
+		batchSize,
+		new OrderedLanes(),
+	);
+	return { batcher, sent };
+}
+
+const echoBatch: SendOne = async (method, params) =>
+	method === 'batch'
+		? { result: { result: Object.fromEntries(Object.keys(params.cmd as object).map((key) => [key, key])) } }
+		: { result: 'alone' };
+
+describe('RestBatcher', () => {
+	it('settles every item with a failure when sending the batch throws, instead of leaving them waiting', async () => {
+		const { batcher } = recordingBatcher(async () => {
+			throw new Error('injected: a bug while sending');
+		});
+
+		const outcomes = await Promise.all([0, 1, 2].map(async (index) => await batcher.call({ method: SEND, params: { MESSAGE: `m${index}` } }, index)));
+
+		for (const outcome of outcomes) {
+			expect(outcome).toBeInstanceOf(Bitrix24Failure);
+			expect((outcome as Bitrix24Failure).details).toMatchObject({ code: 'DELIVERY_UNKNOWN', delivery: 'unknown', method: SEND });
+		}
+	});
+
+	it('fails only the item whose text cannot be encoded, sending the others', async () => {
+		const { batcher, sent } = recordingBatcher(echoBatch);
+
+		const outcomes = await Promise.all(
+			['fine', 'half an emoji \uD83D', 'also fine'].map(async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index)),
+		);
+
+		expect((outcomes[1] as Bitrix24Failure).details).toMatchObject({ code: 'ERROR_ARGUMENT', delivery: 'not_sent' });
+		expect(outcomes[0]).toEqual({ result: expect.any(String) });
+		expect(outcomes[2]).toEqual({ result: expect.any(String) });
+		expect(sent).toHaveLength(1);
+		expect(Object.keys(sent[0].params.cmd as object)).toHaveLength(2);
+	});
+
+	it('splits a batch whose body would pass the byte cap', async () => {
+		const { batcher, sent } = recordingBatcher(echoBatch);
+		// 20,000 emoji encode to 240,000 bytes each: four fit under 1 MB.
+		const heavy = '😀'.repeat(20000);
+
+		await Promise.all(Array.from({ length: 10 }, async (_, index) => await batcher.call({ method: SEND, params: { MESSAGE: heavy } }, index)));
+
+		const sizes = sent.map((call) => Object.values(call.params.cmd as Record<string, string>).reduce((sum, command) => sum + command.length, 0));
+		expect(sent.map((call) => Object.keys(call.params.cmd as object).length)).toEqual([4, 4, 2]);
+		for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+	});
+
+	it('sends a batch holding a message to a chat only after the earlier batch to that chat answered', async () => {
+		const events: string[] = [];
+		const { batcher } = recordingBatcher(async (method, params) => {
+			const keys = Object.keys(params.cmd as object);
+			events.push(`start ${keys[0]}`);
+			// The first batch answers slowly: a parallel second batch would overtake it.
+			await new Promise((resolve) => setTimeout(resolve, keys[0] === 'item0_1' ? 100 : 0));
+			events.push(`end ${keys[0]}`);
+			return await echoBatch(method, params);
+		}, 2);
+
+		await Promise.all(
+			[0, 1, 2, 3].map(async (index) => await batcher.call({ method: SEND, params: { MESSAGE: `part ${index}` }, lane: 'chat:1341' }, index)),
+		);
+
+		expect(events).toEqual(['start item0_1', 'end item0_1', 'start item2_3', 'end item2_3']);
 	});
 });

@@ -3,6 +3,7 @@ import {
 	describeFailure,
 	EXPLAINED_CODES,
 	hintFor,
+	scrubSecrets,
 	type MessageContext,
 } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
 
@@ -164,6 +165,7 @@ describe('Bitrix24Failure', () => {
 			code: 'NO_AUTH_FOUND',
 			description: 'Wrong authorization data',
 			httpStatus: 401,
+			delivery: 'not_sent',
 		});
 		expect(Object.prototype.hasOwnProperty.call(details, 'argument')).toBe(false);
 	});
@@ -173,6 +175,7 @@ describe('Bitrix24Failure', () => {
 			code: 'CONNECTION_FAILED',
 			description: 'refused',
 			httpStatus: null,
+			delivery: 'not_sent',
 		});
 	});
 
@@ -182,11 +185,74 @@ describe('Bitrix24Failure', () => {
 			description: 'bad',
 			httpStatus: 400,
 			argument: 'CHAT_ID',
+			delivery: 'not_sent',
 		});
 	});
 
 	it('gives plain JSON details', () => {
 		const details = new Bitrix24Failure('ERROR_ARGUMENT', 'bad', 400, 'CHAT_ID').details;
 		expect(JSON.parse(JSON.stringify(details))).toStrictEqual(details);
+	});
+});
+
+describe('delivery verdicts', () => {
+	it.each([
+		// Refused before anything was posted: safe to send again.
+		['CHAT_NOT_IN_CRM', 400, 'not_sent'],
+		['QUERY_LIMIT_EXCEEDED', 503, 'not_sent'],
+		['OVERLOAD_LIMIT', 503, 'not_sent'],
+		['PORTAL_DELETED', 500, 'not_sent'],
+		['OPERATION_TIME_LIMIT', 429, 'not_sent'],
+		['CONNECTION_FAILED', null, 'not_sent'],
+		['EXECUTION_STOPPED', null, 'not_sent'],
+		['ERROR_ARGUMENT', null, 'not_sent'],
+		['SOMETHING_NEW', 418, 'not_sent'],
+		// Any answer that can come after the portal acted.
+		['INTERNAL_SERVER_ERROR', 500, 'unknown'],
+		['ERROR_UNEXPECTED_ANSWER', 500, 'unknown'],
+		['UNEXPECTED_RESPONSE', 504, 'unknown'],
+		['UNEXPECTED_RESPONSE', 200, 'unknown'],
+		['UNEXPECTED_RESPONSE', 404, 'unknown'],
+		['DELIVERY_UNKNOWN', null, 'unknown'],
+		['SOMETHING_NEW', 502, 'unknown'],
+	] as const)('%s with HTTP %p is %s', (code, status, delivery) => {
+		const failure = new Bitrix24Failure(code, DESCRIPTION, status);
+		expect(failure.delivery).toBe(delivery);
+		expect(failure.details.delivery).toBe(delivery);
+	});
+
+	it('never tells the user to retry after an answer that may have come after posting', () => {
+		for (const code of EXPLAINED_CODES) {
+			const failure = new Bitrix24Failure(code, DESCRIPTION, 500);
+			if (failure.delivery === 'unknown') {
+				expect(hintFor(failure)).not.toMatch(/\bretry\b|safe to send/i);
+				expect(hintFor(failure)).toMatch(/check the chat/i);
+			}
+		}
+	});
+
+	it('calls a failed lookup not sent, and words it without the message', () => {
+		const lookup = new Bitrix24Failure('DELIVERY_UNKNOWN', 'the connection was closed', null, undefined, 'imopenlines.crm.chat.get');
+		expect(lookup.beforeSending().delivery).toBe('not_sent');
+		expect(describeFailure(lookup, CONTEXT)).toBe(
+			'Bitrix24 did not answer imopenlines.crm.chat.get: the connection was closed (DELIVERY_UNKNOWN)',
+		);
+		expect(describeFailure(new Bitrix24Failure('ERROR_METHOD_NOT_FOUND', '', 404, undefined, 'user.search'), {})).toBe(
+			'Bitrix24 does not know the method user.search (ERROR_METHOD_NOT_FOUND)',
+		);
+	});
+});
+
+describe('scrubSecrets', () => {
+	it('masks the secrets given and anything shaped like a webhook path, token parameter or bearer header', () => {
+		const text =
+			'Bad request to https://x.bitrix24.com/rest/1/abc123secret/imopenlines.crm.message.add.json?auth=tok3n&x=1 ' +
+			'with Authorization: Bearer eyJhbGciOi.x-y_z and client_secret=s3cr3t and the token 0123456789abcdef';
+		const scrubbed = scrubSecrets(text, ['0123456789abcdef']);
+
+		for (const secret of ['abc123secret', 'tok3n', 'eyJhbGciOi', 's3cr3t', '0123456789abcdef']) {
+			expect(scrubbed).not.toContain(secret);
+		}
+		expect(scrubbed).toContain('/rest/1/***/imopenlines.crm.message.add.json');
 	});
 });

@@ -1,79 +1,100 @@
 import { budgetSettings, PortalBudget } from '../../../../nodes/Bitrix24OpenChannels/shared/pacing';
 
-/** A clock the test moves by hand. */
-function fakeClock(start = 1_000_000) {
-	let now = start;
-	return { now: () => now, advance: (ms: number) => (now += ms) };
+/** Asks for `count` slots for `run` and records, per grant, the run and the moment it was granted. */
+function ask(budget: PortalBudget, run: object, count: number, grants: Array<{ run: object; at: number }>, signal?: AbortSignal) {
+	return Promise.all(
+		Array.from({ length: count }, async () => {
+			const granted = await budget.acquire(run, signal);
+			if (granted) grants.push({ run, at: Date.now() });
+			return granted;
+		}),
+	);
 }
 
 describe('PortalBudget', () => {
-	it('lets a burst through at once, keeping one slot of headroom', () => {
-		const clock = fakeClock();
-		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 2 }, clock.now);
+	it('lets a burst through at once, keeping one slot of headroom', async () => {
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 2 });
+		const grants: Array<{ run: object; at: number }> = [];
+		const started = Date.now();
 
-		const waits = Array.from({ length: 49 }, () => budget.reserve());
+		await ask(budget, {}, 49, grants);
 
-		expect(waits.every((wait) => wait === 0)).toBe(true);
-		expect(budget.pending).toBe(49);
+		expect(grants).toHaveLength(49);
+		// None of them waited for a drain (500 ms at 2 per second).
+		expect(Math.max(...grants.map((grant) => grant.at)) - started).toBeLessThan(450);
+		expect(Math.round(budget.pending)).toBe(49);
 	});
 
-	it('spaces the requests after the burst by the drain rate, in the order they asked', () => {
-		const clock = fakeClock();
-		const budget = new PortalBudget({ burstLimit: 5, requestsPerSecond: 2 }, clock.now);
-		for (let i = 0; i < 4; i++) budget.reserve();
+	it('never lets more than the burst reach the portal at any moment', async () => {
+		const { burstLimit, requestsPerSecond } = { burstLimit: 5, requestsPerSecond: 40 };
+		const budget = new PortalBudget({ burstLimit, requestsPerSecond });
+		const grants: Array<{ run: object; at: number }> = [];
 
-		expect([budget.reserve(), budget.reserve(), budget.reserve()]).toEqual([500, 1000, 1500]);
-	});
+		await Promise.all([ask(budget, {}, 30, grants), ask(budget, {}, 10, grants)]);
 
-	it('drains with time', () => {
-		const clock = fakeClock();
-		const budget = new PortalBudget({ burstLimit: 5, requestsPerSecond: 2 }, clock.now);
-		for (let i = 0; i < 4; i++) budget.reserve();
-		clock.advance(1000);
-
-		expect(budget.pending).toBe(2);
-		expect([budget.reserve(), budget.reserve(), budget.reserve()]).toEqual([0, 0, 500]);
-	});
-
-	it('never lets more than the burst reach the portal at any moment', () => {
-		const clock = fakeClock();
-		const { burstLimit, requestsPerSecond } = { burstLimit: 10, requestsPerSecond: 4 };
-		const budget = new PortalBudget({ burstLimit, requestsPerSecond }, clock.now);
-		// 200 requests asking at scattered moments; each is sent at now + its wait.
-		const sendTimes: number[] = [];
-		for (let i = 0; i < 200; i++) {
-			if (i % 7 === 0) clock.advance(130);
-			sendTimes.push(clock.now() + budget.reserve());
-		}
-		// Replay the portal's leaky bucket over the send times: it must never overflow.
-		sendTimes.sort((a, b) => a - b);
+		// Replay the portal's leaky bucket over the grant times: it must never overflow.
 		let level = 0;
-		let last = sendTimes[0];
-		for (const at of sendTimes) {
+		let last = grants[0].at;
+		for (const { at } of grants) {
 			level = Math.max(0, level - ((at - last) / 1000) * requestsPerSecond);
 			last = at;
 			level += 1;
 			expect(level).toBeLessThanOrEqual(burstLimit);
 		}
+		expect(grants).toHaveLength(40);
 	});
 
-	it('believes the portal when it says the bucket is full', () => {
-		const clock = fakeClock();
-		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 2 }, clock.now);
+	it('lets runs take turns: a one-request run is not stuck behind a long one', async () => {
+		const budget = new PortalBudget({ burstLimit: 2, requestsPerSecond: 50 });
+		const bulk = {};
+		const single = {};
+		const grants: Array<{ run: object; at: number }> = [];
+		const bulkDone = ask(budget, bulk, 40, grants);
+		const singleDone = ask(budget, single, 1, grants);
+
+		await Promise.all([bulkDone, singleDone]);
+
+		// The single request got the second slot, not the 41st.
+		expect(grants.findIndex((grant) => grant.run === single)).toBeLessThanOrEqual(2);
+	});
+
+	it("withdraws a stopped run's waiting requests, which then cost the others nothing", async () => {
+		const budget = new PortalBudget({ burstLimit: 2, requestsPerSecond: 20 });
+		const stop = new AbortController();
+		const grants: Array<{ run: object; at: number }> = [];
+		const stopped = ask(budget, {}, 100, grants, stop.signal);
+		await new Promise((resolve) => setTimeout(resolve, 120));
+		stop.abort();
+
+		const outcomes = await stopped;
+		const grantedBeforeStop = outcomes.filter(Boolean).length;
+		expect(grantedBeforeStop).toBeLessThan(10);
+		expect(outcomes.filter((granted) => !granted)).toHaveLength(100 - grantedBeforeStop);
+
+		// Another run is served at the rate, not after 100 withdrawn requests (5 s at 20 per second).
+		const started = Date.now();
+		await ask(budget, {}, 1, grants);
+		expect(Date.now() - started).toBeLessThan(2000);
+	});
+
+	it('refuses at once when the run is already stopped', async () => {
+		const budget = new PortalBudget({ burstLimit: 5, requestsPerSecond: 2 });
+		const stop = new AbortController();
+		stop.abort();
+
+		expect(await budget.acquire({}, stop.signal)).toBe(false);
+		expect(budget.pending).toBe(0);
+	});
+
+	it('believes the portal when it says the bucket is full', async () => {
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 20 });
 		budget.markFull();
-
 		expect(budget.pending).toBe(50);
-		// A full bucket of 50 must drain to 48 before the next request fits under 49.
-		expect(budget.reserve()).toBe(1000);
-	});
 
-	it('adopts new settings without forgetting what is queued', () => {
-		const clock = fakeClock();
-		const budget = new PortalBudget({ burstLimit: 5, requestsPerSecond: 2 }, clock.now);
-		for (let i = 0; i < 4; i++) budget.reserve();
-		budget.resize({ burstLimit: 5, requestsPerSecond: 4 });
-
-		expect(budget.reserve()).toBe(250);
+		const started = Date.now();
+		await budget.acquire({});
+		// A full bucket of 50 must drain to 48 before the next request fits under 49: 100 ms at 20 per second.
+		expect(Date.now() - started).toBeGreaterThanOrEqual(90);
 	});
 
 	it('remembers the operating reset a success reported, in milliseconds', () => {

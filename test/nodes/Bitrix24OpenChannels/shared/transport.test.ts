@@ -89,6 +89,7 @@ describe('toBitrix24Failure', () => {
 			description: 'Argument CHAT_ID is null or empty',
 			httpStatus: 400,
 			argument: 'CHAT_ID',
+			delivery: 'not_sent',
 		});
 	});
 
@@ -118,6 +119,10 @@ describe('toBitrix24Failure', () => {
 		['ENOTFOUND', 'CONNECTION_FAILED'],
 		['EAI_AGAIN', 'CONNECTION_FAILED'],
 		['CERT_HAS_EXPIRED', 'CONNECTION_FAILED'],
+		['DEPTH_ZERO_SELF_SIGNED_CERT', 'CONNECTION_FAILED'],
+		['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CONNECTION_FAILED'],
+		['ERR_TLS_CERT_ALTNAME_INVALID', 'CONNECTION_FAILED'],
+		['EHOSTUNREACH', 'CONNECTION_FAILED'],
 		['ECONNRESET', 'DELIVERY_UNKNOWN'],
 		['EPIPE', 'DELIVERY_UNKNOWN'],
 		['ETIMEDOUT', 'DELIVERY_UNKNOWN'],
@@ -144,10 +149,10 @@ describe('toBitrix24Failure', () => {
 	});
 
 	it('gives an unknown network code a generic description', () => {
-		const failure = toBitrix24Failure(networkError('EHOSTUNREACH'));
+		const failure = toBitrix24Failure(networkError('ESOMETHINGNEW'));
 		expect(failure.code).toBe('DELIVERY_UNKNOWN');
 		expect(failure.httpStatus).toBeNull();
-		expect(failure.description).not.toContain('EHOSTUNREACH');
+		expect(failure.description).not.toContain('ESOMETHINGNEW');
 		expect(failure.description.trim()).not.toBe('');
 		expectNoSecret(failure);
 	});
@@ -180,6 +185,7 @@ describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', (
 			code: 'insufficient_scope',
 			description: 'The request requires higher privileges',
 			httpStatus: 403,
+			delivery: 'not_sent',
 		});
 	});
 
@@ -195,6 +201,7 @@ describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', (
 			code: 'CONNECTION_FAILED',
 			description: 'the portal refused the connection',
 			httpStatus: null,
+			delivery: 'not_sent',
 		});
 	});
 });
@@ -265,6 +272,7 @@ describe('readEnvelope', () => {
 			description: 'Argument CRM_ENTITY is null or empty',
 			httpStatus: 400,
 			argument: 'CRM_ENTITY',
+			delivery: 'not_sent',
 		});
 	});
 

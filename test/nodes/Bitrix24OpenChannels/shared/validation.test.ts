@@ -37,6 +37,7 @@ function expectArgumentError(body: IDataObject, argument: Field): Bitrix24Failur
 		description: failure.description,
 		httpStatus: null,
 		argument,
+		delivery: 'not_sent',
 	});
 	return failure;
 }
@@ -95,6 +96,16 @@ describe('validateMessageRequest', () => {
 			const failure = expectArgumentError({ ...VALID, [key]: value as IDataObject[string] }, key);
 			expect(failure.description).toContain(`"${displayName}"`);
 			expect(failure.message).toContain(`"${displayName}"`);
+		});
+
+		it('says a list is not one ID, showing it', () => {
+			const failure = expectArgumentError({ ...VALID, [key]: [1195] }, key);
+			expect(failure.description).toBe(`The field "${displayName}" (${key}) must be one ID, not a list ([1195]): map a single value`);
+		});
+
+		it('says an ID beyond the safe integer range is too large, not that it is no whole number', () => {
+			const failure = expectArgumentError({ ...VALID, [key]: '123456789012345678901234' }, key);
+			expect(failure.description).toBe(`The field "${displayName}" (${key}) is too large to be a Bitrix24 ID ("123456789012345678901234")`);
 		});
 
 		it('refuses a missing key like an empty one', () => {
@@ -195,6 +206,14 @@ describe('validateMessageRequest', () => {
 		])('turns the number %p into the string %j', (value, expected) => {
 			const result = validateMessageRequest({ ...VALID, MESSAGE: value });
 			expect(result.MESSAGE).toBe(expected);
+		});
+
+		it.each([
+			['cut after the first half of an emoji', 'Your order 😀'.slice(0, -1), 12],
+			['starting with the second half of an emoji', '😀 shipped'.slice(1), 1],
+		])('refuses a message %s, naming the position', (_label, text, position) => {
+			const failure = expectArgumentError({ ...VALID, MESSAGE: text }, 'MESSAGE');
+			expect(failure.description).toContain(`half of an emoji or other character at position ${position}`);
 		});
 
 		it('keeps a multi-line message as it is', () => {

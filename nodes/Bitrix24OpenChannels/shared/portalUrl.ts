@@ -46,11 +46,39 @@ export function webhookRestBase(webhookUrl: unknown): string {
 			'does not have the shape of a Bitrix24 inbound webhook: its path must be /rest/<user id>/<webhook code>/',
 		);
 	}
-	const host = url.hostname.toLowerCase();
-	if (url.protocol === 'http:' && !PRIVATE_HOSTS.some((pattern) => pattern.test(host))) {
+	if (!httpAllowed(url)) {
 		throw invalidUrl(
-			`uses http:// for the public host ${host}: the webhook code would travel unencrypted; use https://`,
+			`uses http:// for the public host ${url.hostname}: the webhook code would travel unencrypted; use https://`,
 		);
 	}
 	return `${url.origin}${match[1]}`;
+}
+
+/** https anywhere; plain http only on the machine itself or a private network. */
+function httpAllowed(url: URL): boolean {
+	const host = url.hostname.toLowerCase();
+	return url.protocol === 'https:' || PRIVATE_HOSTS.some((pattern) => pattern.test(host));
+}
+
+function invalidPortalUrl(problem: string): Bitrix24Failure {
+	return new Bitrix24Failure('INVALID_PORTAL_URL', `The Portal URL of the OAuth2 credential ${problem}`, null);
+}
+
+/** `<Portal URL>/rest`, where OAuth calls go; the access token must not travel in clear to a public host. */
+export function oauthRestBase(portalUrl: unknown): string {
+	let url: URL;
+	try {
+		url = new URL(String(portalUrl ?? '').trim());
+	} catch {
+		throw invalidPortalUrl('is not a web address like https://yourcompany.bitrix24.com');
+	}
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw invalidPortalUrl('is not a web address like https://yourcompany.bitrix24.com');
+	}
+	if (!httpAllowed(url)) {
+		throw invalidPortalUrl(
+			`uses http:// for the public host ${url.hostname}: the access token would travel unencrypted; use https://`,
+		);
+	}
+	return `${url.origin}${url.pathname.replace(/\/+$/, '')}/rest`;
 }
