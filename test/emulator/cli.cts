@@ -1,5 +1,5 @@
 /**
- * Start the emulator from a terminal: `npm run emulator -- [--port N] [--burst N] [--rate N]`.
+ * Start the emulator from a terminal: `npm run emulator -- [--port N] [--burst N] [--rate N] [--jitter MS]`.
  * Prints the URLs to configure n8n credentials with and stays up until SIGINT/SIGTERM.
  */
 import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_REDIRECT_URI } from './constants.cjs';
@@ -10,6 +10,7 @@ const FLAGS: Readonly<Record<string, keyof EmulatorOptions>> = {
 	'--port': 'port',
 	'--burst': 'burstLimit',
 	'--rate': 'requestsPerSecond',
+	'--jitter': 'jitterMs',
 };
 
 /** `--port 8080` or `--port=8080`; throws on unknown flags or non-numeric values. */
@@ -19,7 +20,7 @@ export function parseCliArgs(argv: readonly string[]): EmulatorOptions {
 		const [flag = '', inline] = (argv[i] ?? '').split('=', 2);
 		const key = FLAGS[flag];
 		if (key === undefined)
-			throw new Error(`Unknown argument ${argv[i] ?? ''} (use --port, --burst, --rate)`);
+			throw new Error(`Unknown argument ${argv[i] ?? ''} (use ${Object.keys(FLAGS).join(', ')})`);
 		const raw = inline ?? argv[++i];
 		const value = Number(raw);
 		if (raw === undefined || raw === '' || !Number.isFinite(value) || value < 0)
@@ -45,6 +46,7 @@ export function describeEmulator(emulator: Emulator): string {
 		'  Control API:',
 		`    GET  ${control}/state          POST ${control}/faults {"faults":[...],"method":"..."}`,
 		`    POST ${control}/budget {"burstLimit":50,"requestsPerSecond":2}`,
+		`    POST ${control}/jitter {"maxMs":40,"seed":1}`,
 		`    POST ${control}/reset   POST ${control}/expire-tokens   POST ${control}/tokens`,
 		`  Try: curl '${emulator.webhookUrl}user.current'`,
 	].join('\n');

@@ -72,3 +72,5 @@ export const PAGE_SIZE = 50;
 export const DEFAULT_BURST_LIMIT = 50;
 export const DEFAULT_REQUESTS_PER_SECOND = 2;
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
+/** PRNG seed of the link jitter when none is given, so a jittered run repeats. */
+export const DEFAULT_JITTER_SEED = 20240117;

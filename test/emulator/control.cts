@@ -16,6 +16,17 @@ type ControlRoute = (emulator: Emulator, body: Record<string, unknown>) => HttpR
 const ok = (extra: Record<string, unknown> = {}): HttpReply =>
 	jsonReply(200, { ok: true, ...extra });
 
+/** `{ "maxMs": 40, "seed"?: 7 }`: maxMs a number >= 0, seed an integer. */
+function jitterFrom(body: Record<string, unknown>): { maxMs: number; seed?: number } {
+	const { maxMs, seed } = body;
+	if (typeof maxMs !== 'number' || !(maxMs >= 0) || !Number.isFinite(maxMs))
+		throw new Error('maxMs must be a number >= 0');
+	if (seed === undefined) return { maxMs };
+	if (typeof seed !== 'number' || !Number.isInteger(seed))
+		throw new Error('seed must be an integer');
+	return { maxMs, seed };
+}
+
 function budgetFrom(body: Record<string, unknown>): Partial<BudgetSettings> {
 	const budget: Partial<BudgetSettings> = {};
 	for (const key of ['burstLimit', 'requestsPerSecond'] as const) {
@@ -41,6 +52,11 @@ const ROUTES: Readonly<Record<string, ControlRoute>> = {
 	'POST budget': (emu, body) => {
 		emu.setBudget(budgetFrom(body));
 		return ok({ budget: emu.state().budget });
+	},
+	'POST jitter': (emu, body) => {
+		const { maxMs, seed } = jitterFrom(body);
+		emu.setJitter(maxMs, seed);
+		return ok();
 	},
 	'POST reset': (emu) => {
 		emu.reset();

@@ -1,12 +1,23 @@
 /** Injected failures: a queue in which each matching REST call consumes the first fault that applies to it. */
 import { isRecord } from './params.cjs';
 
+/** How a processed call is answered badly: a proxy page, an empty or cut-off body, or a JSON 500. */
+export const BAD_ANSWERS = [
+	'html504',
+	'html502',
+	'empty200',
+	'truncatedJson200',
+	'json500',
+] as const;
+export type BadAnswer = (typeof BAD_ANSWERS)[number];
+
 export type Fault =
 	| { kind: 'status'; status: number; error?: string; errorDescription?: string }
 	| { kind: 'html'; status: number }
 	| { kind: 'errorIn200'; error: string; errorDescription?: string }
 	| { kind: 'dropBeforeProcessing' }
 	| { kind: 'dropAfterProcessing' }
+	| { kind: 'badAnswerAfterProcessing'; answer: BadAnswer }
 	| { kind: 'delay'; ms: number }
 	| { kind: 'operationTimeLimit'; resetAt: number };
 
@@ -57,6 +68,8 @@ const str = (o: Obj, key: string): string | undefined => {
 	const value = o[key];
 	return typeof value === 'string' ? value : undefined;
 };
+const isBadAnswer = (value: unknown): value is BadAnswer =>
+	(BAD_ANSWERS as readonly unknown[]).includes(value);
 
 /** Per kind: build the typed fault from untrusted JSON, or undefined when a required field is missing. */
 const FAULT_PARSERS: Readonly<Record<Fault['kind'], (o: Obj) => Fault | undefined>> = {
@@ -82,6 +95,8 @@ const FAULT_PARSERS: Readonly<Record<Fault['kind'], (o: Obj) => Fault | undefine
 	},
 	dropBeforeProcessing: () => ({ kind: 'dropBeforeProcessing' }),
 	dropAfterProcessing: () => ({ kind: 'dropAfterProcessing' }),
+	badAnswerAfterProcessing: (o) =>
+		isBadAnswer(o.answer) ? { kind: 'badAnswerAfterProcessing', answer: o.answer } : undefined,
 	delay: (o) => {
 		const ms = num(o, 'ms');
 		return ms === undefined ? undefined : { kind: 'delay', ms };

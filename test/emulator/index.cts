@@ -1,14 +1,16 @@
 /**
- * Bitrix24 portal emulator for tests: a real HTTP server on 127.0.0.1 speaking the REST dialect the node uses
- * (webhook and OAuth auth, leaky-bucket rate limit, batch, injected faults, a control API).
+ * Bitrix24 portal emulator for tests: a real HTTP(S) server on 127.0.0.1 speaking the REST dialect the node
+ * uses (webhook and OAuth auth, leaky-bucket rate limit, batch, injected faults, link jitter, a control API).
  *
- * Order of checks for a REST call: injected fault -> rate limit (503, not processed) -> auth (401) ->
- * method lookup (404) -> scope (403) -> the method's own validation.
+ * Order of checks for a REST call: jitter hold -> injected fault -> rate limit (503, not processed) ->
+ * auth (401) -> method lookup (404) -> scope (403) -> the method's own validation.
  * Chat lists are ordered oldest first (chat IDs grow with recency, so the most recent chat is last).
  */
 export { startEmulator } from './server.cjs';
 export type { Emulator, EmulatorOptions, EmulatorState, RecordedRequest } from './types.cjs';
-export type { Fault, FaultFilter } from './faults.cjs';
+export type { BadAnswer, Fault, FaultFilter } from './faults.cjs';
+export { BAD_ANSWERS } from './faults.cjs';
+export { TEST_CA_PATH, type TlsProfile } from './tls.cjs';
 export type { OAuthTokens } from './oauth.cjs';
 export type { AuthKind, RecordedMessage } from './context.cjs';
 export type { BudgetSettings, BudgetSnapshot } from './rateLimit.cjs';

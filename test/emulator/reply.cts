@@ -7,11 +7,15 @@ export interface HttpReply {
 	headers?: Record<string, string>;
 }
 
-export const jsonReply = (status: number, value: unknown): HttpReply => ({
+/** A body labelled JSON whatever it holds: also how the emulator sends empty or cut-off "JSON". */
+export const jsonTextReply = (status: number, body: string): HttpReply => ({
 	status,
 	contentType: 'application/json; charset=utf-8',
-	body: JSON.stringify(value),
+	body,
 });
+
+export const jsonReply = (status: number, value: unknown): HttpReply =>
+	jsonTextReply(status, JSON.stringify(value));
 
 /** What a reverse proxy in front of the portal sends: not JSON. */
 export const htmlReply = (status: number, title: string): HttpReply => ({

@@ -1,13 +1,15 @@
 /**
  * The HTTP side of the emulated Bitrix24 portal: routing, authentication, rate limit, injected faults,
- * the success/error envelopes and the control API. `startEmulator()` listens on 127.0.0.1.
+ * link jitter, the success/error envelopes and the control API. `startEmulator()` listens on 127.0.0.1
+ * (HTTP, or HTTPS with a test certificate).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AUTH_PARAMS, oauthCaller, webhookCaller, type Caller } from './auth.cjs';
 import {
 	ADMIN_USER_ID,
 	DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
 	DEFAULT_BURST_LIMIT,
+	DEFAULT_JITTER_SEED,
 	DEFAULT_REQUESTS_PER_SECOND,
 	LIMITED_WEBHOOK_CODE,
 	WEBHOOK_CODE,
@@ -15,12 +17,14 @@ import {
 import type { CallContext, RecordedMessage } from './context.cjs';
 import { CONTROL_PREFIX, handleControl } from './control.cjs';
 import { Errors, KNOWN_DESCRIPTIONS, RestError, timeInfo } from './envelope.cjs';
-import { FaultQueue, type Fault, type FaultFilter } from './faults.cjs';
+import { FaultQueue, type BadAnswer, type Fault, type FaultFilter } from './faults.cjs';
+import { jitterDelays } from './jitter.cjs';
 import { invokeMethod } from './methods.cjs';
 import { OAuthServer, type OAuthTokens } from './oauth.cjs';
 import { mergeParams, parseBody, parsePhpQuery, type ParamRecord } from './params.cjs';
 import { LeakyBucket, type BudgetSettings } from './rateLimit.cjs';
-import { htmlReply, jsonReply, type HttpReply } from './reply.cjs';
+import { htmlReply, jsonReply, jsonTextReply, type HttpReply } from './reply.cjs';
+import { createPortalServer } from './tls.cjs';
 import type { Emulator, EmulatorOptions, EmulatorState, RecordedRequest } from './types.cjs';
 import { createSeedWorld, type World } from './world.cjs';
 
@@ -68,10 +72,26 @@ function faultPreempts(fault: Fault): HttpReply | 'drop' | undefined {
 		case 'dropBeforeProcessing':
 			return 'drop';
 		case 'dropAfterProcessing':
+		case 'badAnswerAfterProcessing':
 		case 'delay':
 			return undefined;
 	}
 }
+
+/** The first half of a body, by code points so no surrogate pair is split; at least one is cut. */
+function firstHalf(text: string): string {
+	const chars = [...text];
+	return chars.slice(0, Math.floor(chars.length / 2)).join('');
+}
+
+/** badAnswerAfterProcessing: what the client gets instead of the answer the processed call produced. */
+const BAD_ANSWER_REPLIES: Readonly<Record<BadAnswer, (processed: HttpReply) => HttpReply>> = {
+	html504: () => htmlReply(504, '504 Gateway Time-out'),
+	html502: () => htmlReply(502, '502 Bad Gateway'),
+	empty200: () => jsonTextReply(200, ''),
+	truncatedJson200: (processed) => jsonTextReply(200, firstHalf(processed.body)),
+	json500: () => jsonReply(500, Errors.internal().body()),
+};
 
 function flattenHeaders(req: IncomingMessage): Record<string, string> {
 	const out: Record<string, string> = {};
@@ -109,6 +129,9 @@ class PortalEmulator implements Emulator {
 	private readonly operatingResetAt = new Map<string, number>();
 	private readonly timers = new Set<NodeJS.Timeout>();
 	private readonly defaultBudget: BudgetSettings;
+	private readonly defaultJitter: { maxMs: number; seed: number };
+	/** The next hold (ms) before a REST call is processed. */
+	private nextJitter: () => number;
 	private readonly now: () => number;
 	readonly server: Server;
 
@@ -119,13 +142,18 @@ class PortalEmulator implements Emulator {
 			requestsPerSecond: options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
 		};
 		this.bucket = new LeakyBucket(this.defaultBudget, this.now);
+		this.defaultJitter = {
+			maxMs: options.jitterMs ?? 0,
+			seed: options.jitterSeed ?? DEFAULT_JITTER_SEED,
+		};
+		this.nextJitter = jitterDelays(this.defaultJitter.maxMs, this.defaultJitter.seed);
 		this.oauth = new OAuthServer({
 			world: () => this.currentWorld,
 			now: this.now,
 			baseUrl: () => this.baseUrl,
 			accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
 		});
-		this.server = createServer((req, res) => {
+		this.server = createPortalServer(options.tls, (req, res) => {
 			this.handle(req, res).catch((error: unknown) => this.crash(res, error));
 		});
 	}
@@ -169,6 +197,10 @@ class PortalEmulator implements Emulator {
 		this.bucket.configure(budget);
 	}
 
+	setJitter(maxMs: number, seed = this.defaultJitter.seed): void {
+		this.nextJitter = jitterDelays(maxMs, seed);
+	}
+
 	injectFaults(faults: Fault[], filter?: FaultFilter): void {
 		this.faults.add(faults, filter);
 		// A method's time budget is announced before it runs out: from now on its successes report the reset.
@@ -198,6 +230,7 @@ class PortalEmulator implements Emulator {
 		this.oauth.clear();
 		this.operatingResetAt.clear();
 		this.bucket.configure(this.defaultBudget);
+		this.setJitter(this.defaultJitter.maxMs);
 	}
 
 	async close(): Promise<void> {
@@ -250,10 +283,27 @@ class PortalEmulator implements Emulator {
 		}
 		record.restMethod = route.method;
 		record.authKind = route.kind;
+		// Recorded in arrival order above; processed (faults, bucket, method) after the hold.
+		const hold = this.nextJitter();
+		if (hold > 0) await this.sleep(hold);
 		this.rest(req, res, record, route, params);
 	}
 
-	/** Order: injected fault, rate limit (503 means not processed), auth, method lookup, scope, handler. */
+	/** A timer that close() clears: whatever waits on it then never runs. */
+	private sleep(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				this.timers.delete(timer);
+				resolve();
+			}, ms);
+			this.timers.add(timer);
+		});
+	}
+
+	/**
+	 * Order: injected fault, rate limit (503 means not processed), auth, method lookup, scope, handler;
+	 * then the answer (unless a fault drops, delays or replaces it).
+	 */
 	private rest(
 		req: IncomingMessage,
 		res: ServerResponse,
@@ -263,7 +313,8 @@ class PortalEmulator implements Emulator {
 	): void {
 		const fault = this.faults.take(route.method);
 		if (fault) record.fault = fault.kind;
-		if (fault?.kind === 'operationTimeLimit') this.operatingResetAt.set(route.method, fault.resetAt);
+		if (fault?.kind === 'operationTimeLimit')
+			this.operatingResetAt.set(route.method, fault.resetAt);
 		const preempted = fault ? faultPreempts(fault) : undefined;
 		if (preempted === 'drop') {
 			req.socket.destroy();
@@ -275,19 +326,19 @@ class PortalEmulator implements Emulator {
 		}
 
 		const started = this.now();
-		const reply = this.bucket.tryTake()
+		const processed = this.bucket.tryTake()
 			? this.process(route, params, req.headers.authorization, started)
 			: this.rateLimited();
+		const reply =
+			fault?.kind === 'badAnswerAfterProcessing'
+				? BAD_ANSWER_REPLIES[fault.answer](processed)
+				: processed;
 
 		if (fault?.kind === 'dropAfterProcessing') {
 			// Processed (a message may have been stored) but the client never hears back.
 			req.socket.destroy();
 		} else if (fault?.kind === 'delay') {
-			const timer = setTimeout(() => {
-				this.timers.delete(timer);
-				this.answer(res, record, reply);
-			}, fault.ms);
-			this.timers.add(timer);
+			void this.sleep(fault.ms).then(() => this.answer(res, record, reply));
 		} else {
 			this.answer(res, record, reply);
 		}
@@ -374,11 +425,19 @@ class PortalEmulator implements Emulator {
 
 function errorCodeOf(reply: HttpReply): string | undefined {
 	if (!reply.contentType.startsWith('application/json')) return undefined;
-	const parsed: unknown = JSON.parse(reply.body);
+	const parsed = parseJson(reply.body);
 	if (typeof parsed !== 'object' || parsed === null || !('error' in parsed)) return undefined;
 	return typeof parsed.error === 'string' ? parsed.error : undefined;
 }
 
+/** undefined for the empty and cut-off bodies of badAnswerAfterProcessing. */
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
 
 /** Key of an operating reset announced for every method. */
 const ANY_METHOD = '*';
@@ -394,6 +453,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	const address = emulator.server.address();
 	if (address === null || typeof address === 'string')
 		throw new Error('Emulator is not listening on a TCP port');
-	emulator.baseUrl = `http://127.0.0.1:${address.port}`;
+	emulator.baseUrl = `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`;
 	return emulator;
 }

@@ -1,4 +1,11 @@
-/** Tiny fetch wrappers for the emulator's own tests (and handy for the node's tests too). */
+/**
+ * Tiny fetch wrappers for the emulator's own tests (and handy for the node's tests too), plus what those tests
+ * need from Node built-ins, kept here because the n8n lint rules forbid them in *.ts: timers and an HTTPS client
+ * that can trust the test CA.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { TEST_CA_PATH } from './tls.cjs';
 
 export interface HttpResult {
 	status: number;
@@ -42,13 +49,20 @@ export async function request(url: string, options: RequestOptions = {}): Promis
 		redirect: options.redirect ?? 'follow',
 	});
 	const text = await response.text();
-	let body: unknown;
+	return {
+		status: response.status,
+		headers: response.headers,
+		text,
+		body: parseJsonOrUndefined(text),
+	};
+}
+
+function parseJsonOrUndefined(text: string): unknown {
 	try {
-		body = JSON.parse(text);
+		return JSON.parse(text);
 	} catch {
-		body = undefined;
+		return undefined;
 	}
-	return { status: response.status, headers: response.headers, text, body };
 }
 
 /** JSON POST, the form the node uses. */
@@ -75,4 +89,46 @@ export function str(value: unknown): string {
 export function arr(value: unknown): unknown[] {
 	if (!Array.isArray(value)) throw new Error(`Expected a JSON array, got ${JSON.stringify(value)}`);
 	return value;
+}
+
+export const sleep = (ms: number): Promise<void> =>
+	new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll every 5 ms until the condition holds. */
+export async function until(condition: () => boolean): Promise<void> {
+	while (!condition()) await sleep(5);
+}
+
+/** The test CA that signed the emulator's `valid` certificate (tls/ca.pem). */
+export const readTestCa = (): Buffer => readFileSync(TEST_CA_PATH);
+
+export interface HttpsOptions {
+	/** Trusted CAs instead of Node's default store. */
+	ca?: Buffer;
+	/** Host name the certificate must carry; default the URL's host. */
+	servername?: string;
+}
+
+/**
+ * GET with Node's own https client on a fresh connection (no agent, so no TLS session is reused); rejects with
+ * the TLS error (its `code` says why the certificate was refused).
+ */
+export function httpsGet(url: string, tls: HttpsOptions = {}): Promise<HttpResult> {
+	return new Promise((resolve, reject) => {
+		const req = httpsRequest(url, { agent: false, ...tls }, (res) => {
+			const chunks: Buffer[] = [];
+			res.on('data', (chunk: Buffer) => chunks.push(chunk));
+			res.on('error', reject);
+			res.on('end', () => {
+				const text = Buffer.concat(chunks).toString('utf8');
+				const headers = new Headers();
+				for (const [name, value] of Object.entries(res.headers))
+					if (value !== undefined)
+						headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+				resolve({ status: res.statusCode ?? 0, headers, text, body: parseJsonOrUndefined(text) });
+			});
+		});
+		req.on('error', reject);
+		req.end();
+	});
 }

@@ -4,6 +4,7 @@ import type { Fault, FaultFilter } from './faults.cjs';
 import type { OAuthTokens } from './oauth.cjs';
 import type { ParamRecord } from './params.cjs';
 import type { BudgetSettings, BudgetSnapshot } from './rateLimit.cjs';
+import type { TlsProfile } from './tls.cjs';
 import type { World } from './world.cjs';
 
 export interface EmulatorOptions {
@@ -17,6 +18,15 @@ export interface EmulatorOptions {
 	accessTokenTtlSeconds?: number;
 	/** Millisecond clock for the bucket, token/code expiry and `time` envelopes; default Date.now. */
 	now?: () => number;
+	/**
+	 * Link jitter: each REST call waits a random 0..jitterMs ms (real time) before it is processed, so
+	 * concurrent calls may be processed out of arrival order. Default 0 (none).
+	 */
+	jitterMs?: number;
+	/** Seed of the jitter's PRNG, so a jittered run repeats; default DEFAULT_JITTER_SEED. */
+	jitterSeed?: number;
+	/** Serve HTTPS with this test certificate (see tls/README.md) instead of HTTP. */
+	tls?: TlsProfile;
 }
 
 export interface RecordedRequest {
@@ -55,7 +65,7 @@ export interface EmulatorState {
 }
 
 export interface Emulator {
-	/** e.g. http://127.0.0.1:40123 */
+	/** e.g. http://127.0.0.1:40123 (https://… with the `tls` option) */
 	baseUrl: string;
 	/** `${baseUrl}/rest/1/<WEBHOOK_CODE>/`: the full-scope webhook. */
 	webhookUrl: string;
@@ -67,20 +77,25 @@ export interface Emulator {
 	authorizeUrl: string;
 	/** Live state: tests may read and modify it. */
 	world: World;
-	/** Every message the portal accepted, in order. */
+	/** Every message the portal accepted, in processing order. */
 	messages: RecordedMessage[];
-	/** Every HTTP request received (REST and OAuth endpoints; control API calls are not recorded). */
+	/**
+	 * Every HTTP request received, in arrival order (REST and OAuth endpoints; control API calls are not
+	 * recorded).
+	 */
 	requests: RecordedRequest[];
 	state(): EmulatorState;
 	/** New limits; also empties the bucket. */
 	setBudget(budget: Partial<BudgetSettings>): void;
+	/** New link jitter (see EmulatorOptions.jitterMs); the PRNG restarts from seed, default the start-up one. */
+	setJitter(maxMs: number, seed?: number): void;
 	/** Queue faults; each next REST call matching the filter consumes one. */
 	injectFaults(faults: Fault[], filter?: FaultFilter): void;
 	/** Mint an access + refresh pair for the seeded OAuth app. */
 	issueOAuthTokens(opts?: { expired?: boolean }): OAuthTokens;
 	/** Every access token issued so far answers 401 expired_token from now on. */
 	expireAccessTokens(): void;
-	/** Fresh world, empty records, no faults, no tokens, the start-up budget. */
+	/** Fresh world, empty records, no faults, no tokens, the start-up budget and jitter. */
 	reset(): void;
 	close(): Promise<void>;
 }

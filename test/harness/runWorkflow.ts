@@ -33,6 +33,15 @@ export interface RunOptions {
 	credential: { type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api'; data: ICredentialDataDecryptedObject };
 	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
 	credentials?: TestCredentialsHelper;
+	/** The node's Settings, e.g. Retry On Fail (`retryOnFail`, `maxTries`, `waitBetweenTries`). */
+	settings?: Partial<Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries'>>;
+}
+
+/** A run under way: it can be cancelled as the editor's Stop button or the workflow timeout does. */
+export interface StartedRun {
+	/** n8n's own cancellation of the execution (WorkflowExecute's PCancelable). */
+	cancel: () => void;
+	finished: Promise<NodeRun>;
 }
 
 /** The node's parameters mapped from each item's fields (type, entityId, sender, chat, text), as a CRM workflow would. */
@@ -89,6 +98,11 @@ export function additionalDataFor(
  * declarative node with RoutingNode), the way a manual execution in the editor does.
  */
 export async function runNode(options: RunOptions): Promise<NodeRun> {
+	return await startNode(options).finished;
+}
+
+/** Starts the run of runNode and hands back n8n's cancel along with the result to come. */
+export function startNode(options: RunOptions): StartedRun {
 	const credentials = options.credentials ?? new TestCredentialsHelper();
 	if (!credentials.stored.has(credentials.credentialId)) {
 		credentials.stored.set(credentials.credentialId, structuredClone(options.credential.data));
@@ -111,6 +125,7 @@ export async function runNode(options: RunOptions): Promise<NodeRun> {
 		parameters: { authentication, resource: 'crmChat', operation: 'sendMessage', ...options.parameters },
 		credentials: { [options.credential.type]: { id: credentials.credentialId, name: 'Bitrix24 test credential' } },
 		onError: options.onError ?? 'stopWorkflow',
+		...options.settings,
 	};
 	const workflowData: IWorkflowBase = {
 		id: 'wf-test',
@@ -144,14 +159,17 @@ export async function runNode(options: RunOptions): Promise<NodeRun> {
 		},
 	});
 	const workflowExecute = new WorkflowExecute(additionalDataFor(credentials, hooks), 'manual', runExecutionData);
-	await workflowExecute.processRunExecutionData(workflow);
-	const run = await finished;
-
-	const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
-	return {
-		outputs: (taskData?.data?.main ?? []).map((items) => items ?? []),
-		error: run.data.resultData.error,
-		credentials,
-		run,
+	const execution = workflowExecute.processRunExecutionData(workflow);
+	const collect = async (): Promise<NodeRun> => {
+		await execution;
+		const run = await finished;
+		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
+		return {
+			outputs: (taskData?.data?.main ?? []).map((items) => items ?? []),
+			error: run.data.resultData.error,
+			credentials,
+			run,
+		};
 	};
+	return { cancel: () => execution.cancel(), finished: collect() };
 }

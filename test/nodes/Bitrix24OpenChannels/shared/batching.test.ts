@@ -1,3 +1,5 @@
+import { sleep } from 'n8n-workflow';
+
 import { parseBatchCommand } from '../../../emulator/index.cjs';
 import {
 	batchCommand,
@@ -141,7 +143,7 @@ describe('RestBatcher', () => {
 			const keys = Object.keys(params.cmd as object);
 			events.push(`start ${keys[0]}`);
 			// The first batch answers slowly: a parallel second batch would overtake it.
-			await new Promise((resolve) => setTimeout(resolve, keys[0] === 'item0_1' ? 100 : 0));
+			await sleep(keys[0] === 'item0_1' ? 100 : 0);
 			events.push(`end ${keys[0]}`);
 			return await echoBatch(method, params);
 		}, 2);

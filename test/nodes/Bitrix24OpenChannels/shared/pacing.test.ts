@@ -1,3 +1,5 @@
+import { sleep } from 'n8n-workflow';
+
 import { budgetSettings, PortalBudget } from '../../../../nodes/Bitrix24OpenChannels/shared/pacing';
 
 /** Asks for `count` slots for `run` and records, per grant, the run and the moment it was granted. */
@@ -63,7 +65,7 @@ describe('PortalBudget', () => {
 		const stop = new AbortController();
 		const grants: Array<{ run: object; at: number }> = [];
 		const stopped = ask(budget, {}, 100, grants, stop.signal);
-		await new Promise((resolve) => setTimeout(resolve, 120));
+		await sleep(120);
 		stop.abort();
 
 		const outcomes = await stopped;
