@@ -43,10 +43,15 @@ const ROUTES: Readonly<Record<string, ControlRoute>> = {
 	'GET state': (emu) => jsonReply(200, emu.state()),
 	'GET world': (emu) => jsonReply(200, emu.world),
 	'POST faults': (emu, body) => {
-		const method = body.method;
+		const { method, insideBatch } = body;
 		if (method !== undefined && typeof method !== 'string')
 			throw new Error('method must be a string');
-		emu.injectFaults(parseFaults(body.faults), method === undefined ? {} : { method });
+		if (insideBatch !== undefined && typeof insideBatch !== 'boolean')
+			throw new Error('insideBatch must be a boolean');
+		emu.injectFaults(parseFaults(body.faults), {
+			...(method === undefined ? {} : { method }),
+			...(insideBatch === undefined ? {} : { insideBatch }),
+		});
 		return ok({ pendingFaults: emu.state().pendingFaults });
 	},
 	'POST budget': (emu, body) => {

@@ -24,11 +24,17 @@ export type Fault =
 export interface FaultFilter {
 	/** REST method name as called over HTTP (`batch` for batch calls); case-insensitive. */
 	method?: string;
+	/**
+	 * Hit a command inside a batch call instead of an HTTP call (only `status` and `operationTimeLimit` apply
+	 * there: the command fails in `result_error`, the others run).
+	 */
+	insideBatch?: boolean;
 }
 
 interface QueuedFault {
 	fault: Fault;
 	method?: string;
+	insideBatch: boolean;
 }
 
 export class FaultQueue {
@@ -36,15 +42,20 @@ export class FaultQueue {
 
 	add(faults: readonly Fault[], filter: FaultFilter = {}): void {
 		const method = filter.method?.toLowerCase();
+		const insideBatch = filter.insideBatch === true;
 		this.queue.push(
-			...faults.map((fault) => (method === undefined ? { fault } : { fault, method })),
+			...faults.map((fault) =>
+				method === undefined ? { fault, insideBatch } : { fault, method, insideBatch },
+			),
 		);
 	}
 
-	/** Remove and return the first fault queued for this method (or for any method). */
-	take(method: string): Fault | undefined {
+	/** Remove and return the first fault queued for this method (or for any method), for a call or a batch command. */
+	take(method: string, insideBatch = false): Fault | undefined {
 		const index = this.queue.findIndex(
-			(q) => q.method === undefined || q.method === method.toLowerCase(),
+			(q) =>
+				q.insideBatch === insideBatch &&
+				(q.method === undefined || q.method === method.toLowerCase()),
 		);
 		if (index === -1) return undefined;
 		return this.queue.splice(index, 1)[0]?.fault;

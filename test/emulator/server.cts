@@ -387,9 +387,25 @@ class PortalEmulator implements Emulator {
 				this.operatingResetAt.get(method.toLowerCase()) ??
 				this.operatingResetAt.get(ANY_METHOD) ??
 				Math.floor(this.now() / 1000) + 600,
-			invoke: (method, params) => invokeMethod(method, params, { ...ctx, viaBatch: true }),
+			invoke: (method, params) => {
+				const fault = this.faults.take(method, true);
+				if (fault) this.failCommand(method, fault);
+				return invokeMethod(method, params, { ...ctx, viaBatch: true });
+			},
 		};
 		return ctx;
+	}
+
+	/** A fault aimed at a command inside a batch: the command fails as the method would alone. */
+	private failCommand(method: string, fault: Fault): void {
+		if (fault.kind === 'operationTimeLimit') {
+			this.operatingResetAt.set(method.toLowerCase(), fault.resetAt);
+			throw Errors.operationTimeLimit();
+		}
+		if (fault.kind === 'status') {
+			const error = fault.error ?? 'INTERNAL_SERVER_ERROR';
+			throw new RestError(fault.status, error, fault.errorDescription ?? KNOWN_DESCRIPTIONS[error] ?? error);
+		}
 	}
 
 	private errorReply(error: RestError): HttpReply {

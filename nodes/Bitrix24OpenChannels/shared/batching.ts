@@ -30,10 +30,14 @@ function isObject(value: unknown): value is IDataObject {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reads one command's outcome out of a `batch` result (`result.result[key]` or `result.result_error[key]`). */
+/**
+ * Reads one command's outcome out of a `batch` result (`result.result[key]` with its `result_time[key]`, or
+ * `result.result_error[key]`).
+ */
 export function batchOutcome(batchResult: unknown, key: string, method: string): CallOutcome {
-	const results = isObject(batchResult) && isObject(batchResult.result) ? batchResult.result : {};
-	const errors = isObject(batchResult) && isObject(batchResult.result_error) ? batchResult.result_error : {};
+	const part = (name: string) => (isObject(batchResult) && isObject(batchResult[name]) ? batchResult[name] : {});
+	const results = part('result');
+	const errors = part('result_error');
 	const error = errors[key];
 	if (isObject(error)) {
 		return batchCommandFailure(
@@ -44,7 +48,7 @@ export function batchOutcome(batchResult: unknown, key: string, method: string):
 		);
 	}
 	return key in results
-		? { result: results[key] }
+		? { result: results[key], time: part('result_time')[key] }
 		: new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The batch answer left this command out.', 200, undefined, method);
 }
 
@@ -64,6 +68,13 @@ interface PendingCall extends RestCall {
 /** Sends one REST call as itself (a lone call, or a whole batch call). */
 export type SendOne = (method: string, params: IDataObject) => Promise<CallOutcome>;
 
+/** Which outcomes are worth sending again (Bitrix24 did not act), and how long to wait first. */
+export interface RetryPolicy {
+	/** After an outcome of `method` (attempt 1, 2...): the wait before sending it again, or undefined to keep it. */
+	retryAfter(method: string, outcome: CallOutcome, attempt: number): Promise<number | undefined>;
+	pause(ms: number): Promise<void>;
+}
+
 /**
  * Gathers the REST calls of one node run into `batch` calls. n8n starts every item's request in one
  * synchronous loop, so the calls made before the next tick of the event loop go out together, in
@@ -79,6 +90,7 @@ export class RestBatcher {
 		private readonly sendOne: SendOne,
 		private readonly batchSize: number,
 		private readonly lanes: OrderedLanes,
+		private readonly retries: RetryPolicy,
 	) {}
 
 	async call(call: RestCall, itemIndex: number): Promise<CallOutcome> {
@@ -131,19 +143,42 @@ export class RestBatcher {
 		return chunks;
 	}
 
+	/**
+	 * Sends a chunk and settles its calls; calls that may be sent again go again together after the wait,
+	 * still before any later batch to their chats.
+	 */
 	private async send(chunk: PendingCall[]): Promise<void> {
-		const [first] = chunk;
+		let pending = chunk;
+		for (let attempt = 1; pending.length > 0; attempt++) {
+			const outcomes = await this.sendChunk(pending);
+			const again: PendingCall[] = [];
+			let wait = 0;
+			for (const [index, call] of pending.entries()) {
+				const retryWait = await this.retries.retryAfter(call.method, outcomes[index], attempt);
+				if (retryWait === undefined) {
+					call.settle(outcomes[index]);
+				} else {
+					again.push(call);
+					wait = Math.max(wait, retryWait);
+				}
+			}
+			if (again.length > 0) await this.retries.pause(wait);
+			pending = again;
+		}
+	}
+
+	/** One call for the chunk: the lone call as itself, several as a batch call; an outcome per call. */
+	private async sendChunk(chunk: PendingCall[]): Promise<CallOutcome[]> {
 		if (chunk.length === 1) {
 			// A lone call goes out as itself: same budget, no batch envelope to unwrap.
-			first.settle(await this.sendOne(first.method, first.params));
-			return;
+			return [await this.sendOne(chunk[0].method, chunk[0].params)];
 		}
 		const cmd: IDataObject = {};
 		for (const call of chunk) cmd[call.key] = call.command;
 		const outcome = await this.sendOne(METHODS.batch, { halt: 0, cmd });
 		// A batch call that failed as a whole fails every command in it, with its verdict.
-		for (const call of chunk) {
-			call.settle(outcome instanceof Bitrix24Failure ? outcome.of(call.method) : batchOutcome(outcome.result, call.key, call.method));
-		}
+		return chunk.map((call) =>
+			outcome instanceof Bitrix24Failure ? outcome.of(call.method) : batchOutcome(outcome.result, call.key, call.method),
+		);
 	}
 }

@@ -32,8 +32,8 @@ export class PortalBudget {
 
 	private dispatching = false;
 
-	/** When the portal last said its methods' time budget resets (ms), from `time.operating_reset_at`. */
-	operatingResetAt?: number;
+	/** When the portal last said each method's time budget resets (ms), from `time.operating_reset_at`. */
+	private readonly operatingResets = new Map<string, number>();
 
 	constructor(
 		private settings: BudgetSettings,
@@ -83,10 +83,15 @@ export class PortalBudget {
 		this.level = Math.max(this.level, this.settings.burstLimit);
 	}
 
-	/** Remembers the reset time a success envelope's `time` block reports. */
-	noteOperatingReset(time: unknown): void {
+	/** Remembers the reset time a success's `time` block reports for `method` (each method has its own budget). */
+	noteOperatingReset(method: string, time: unknown): void {
 		const resetAt = (time as { operating_reset_at?: unknown } | undefined)?.operating_reset_at;
-		if (typeof resetAt === 'number' && resetAt > 0) this.operatingResetAt = resetAt * 1000;
+		if (typeof resetAt === 'number' && resetAt > 0) this.operatingResets.set(method, resetAt * 1000);
+	}
+
+	/** When `method`'s time budget resets (ms), if the portal said so. */
+	operatingResetAt(method: string): number | undefined {
+		return this.operatingResets.get(method);
 	}
 
 	/** Requests currently counted in the bucket; for tests and diagnostics. */

@@ -1,7 +1,7 @@
 import { sleep } from 'n8n-workflow';
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
-import { RestBatcher, type RestCall, type SendOne } from './batching';
+import { RestBatcher, type RestCall, type RetryPolicy, type SendOne } from './batching';
 import { Bitrix24Failure } from './errors';
 import type { PortalBudget } from './pacing';
 import type { RunState } from './runState';
@@ -25,47 +25,63 @@ const backoff = (attempt: number) => Math.round(500 * 1.5 ** (attempt - 1));
  * wait before the next attempt (the budget paces the attempt itself). Alone or as a command of a
  * batch, the same. Anything else, 5xx and lost connections included, is never retried.
  */
-const RETRIES: Partial<Record<string, (budget: PortalBudget, attempt: number) => number | undefined>> = {
+const RETRIES: Partial<Record<string, (budget: PortalBudget, attempt: number, method: string) => number | undefined>> = {
 	// Rejected by the rate limit: the portal's bucket is full, so ours must be too.
 	QUERY_LIMIT_EXCEEDED: (budget, attempt) => {
 		budget.markFull();
 		return backoff(attempt);
 	},
-	// The method's time budget is used up until the reset the portal last reported.
-	OPERATION_TIME_LIMIT: (budget) => {
-		const wait = budget.operatingResetAt !== undefined ? budget.operatingResetAt + 1000 - Date.now() : 10_000;
+	// The method's time budget is used up until the reset the portal last reported for it.
+	OPERATION_TIME_LIMIT: (budget, _attempt, method) => {
+		const resetAt = budget.operatingResetAt(method);
+		const wait = resetAt !== undefined ? resetAt + 1000 - Date.now() : 10_000;
 		return wait <= MAX_OPERATION_LIMIT_WAIT_MS ? Math.max(wait, 1000) : undefined;
 	},
 	// Nothing was sent.
 	CONNECTION_FAILED: (_budget, attempt) => backoff(attempt),
 };
 
-/** Waits `ms`, or less when the run is stopped meanwhile. */
-async function pause(ms: number, stop: AbortSignal): Promise<void> {
-	await Promise.race([
-		sleep(ms),
-		new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true })),
-	]);
+/** When to send a call again, for the calls of one run: after the failures Bitrix24 did not act on. */
+class RunRetries implements RetryPolicy {
+	constructor(
+		private readonly portal: Promise<Portal | Bitrix24Failure>,
+		private readonly stop: AbortSignal,
+	) {}
+
+	async retryAfter(method: string, outcome: CallOutcome, attempt: number): Promise<number | undefined> {
+		const portal = await this.portal;
+		if (portal instanceof Bitrix24Failure) return undefined;
+		if (!(outcome instanceof Bitrix24Failure)) {
+			portal.budget.noteOperatingReset(method, outcome.time);
+			return undefined;
+		}
+		const retry = RETRIES[outcome.code];
+		const wait = retry && attempt < MAX_ATTEMPTS ? retry(portal.budget, attempt, method) : undefined;
+		return this.stop.aborted ? undefined : wait;
+	}
+
+	/** Waits `ms`, or less when the run is stopped meanwhile (the next attempt is then not sent). */
+	async pause(ms: number): Promise<void> {
+		await Promise.race([
+			sleep(ms),
+			new Promise<void>((resolve) => this.stop.addEventListener('abort', () => resolve(), { once: true })),
+		]);
+	}
 }
 
-async function withRetries(
-	send: () => Promise<CallOutcome>,
-	portal: Promise<Portal | Bitrix24Failure>,
-	stop: AbortSignal,
-): Promise<CallOutcome> {
+/** One call sent alone, again while the policy says so. */
+async function withRetries(call: RestCall, send: SendOne, retries: RetryPolicy): Promise<CallOutcome> {
 	for (let attempt = 1; ; attempt++) {
-		const outcome = await send();
-		if (!(outcome instanceof Bitrix24Failure)) return outcome;
-		const retry = RETRIES[outcome.code];
-		const resolved = await portal;
-		const wait = retry && attempt < MAX_ATTEMPTS && !(resolved instanceof Bitrix24Failure) ? retry(resolved.budget, attempt) : undefined;
-		if (wait === undefined || stop.aborted) return outcome;
-		await pause(wait, stop);
+		const outcome = await send(call.method, call.params);
+		const wait = await retries.retryAfter(call.method, outcome, attempt);
+		if (wait === undefined) return outcome;
+		await retries.pause(wait);
 	}
 }
 
 interface RunCalls {
 	portal: Promise<Portal | Bitrix24Failure>;
+	retries: RunRetries;
 	batcher?: RestBatcher;
 }
 
@@ -100,15 +116,17 @@ export function restCallerFor(
 	if (!calls) {
 		// The first item resolves the credential for the whole run; its context sends the batch calls.
 		const portal = portalOf(context).catch((error: unknown) => toBitrix24Failure(error));
-		const batcher = batchSize > 1 ? new RestBatcher(sendOneFor(context, requestData, run, portal), batchSize, run.lanes) : undefined;
-		calls = { portal, batcher };
+		const retries = new RunRetries(portal, run.stop.signal);
+		const batcher =
+			batchSize > 1 ? new RestBatcher(sendOneFor(context, requestData, run, portal), batchSize, run.lanes, retries) : undefined;
+		calls = { portal, retries, batcher };
 		runCalls.set(run, calls);
 	}
-	const { portal, batcher } = calls;
-	const itemIndex = context.getItemIndex();
+	const { portal, retries, batcher } = calls;
+	if (batcher) {
+		const itemIndex = context.getItemIndex();
+		return async (call) => await batcher.call(call, itemIndex);
+	}
 	const sendOne = sendOneFor(context, requestData, run, portal);
-	const send = batcher
-		? async (call: RestCall) => await batcher.call(call, itemIndex)
-		: async (call: RestCall) => await sendOne(call.method, call.params);
-	return async (call) => await withRetries(async () => await send(call), portal, run.stop.signal);
+	return async (call) => await withRetries(call, sendOne, retries);
 }

@@ -14,8 +14,8 @@ import { Bitrix24Failure } from './errors';
 import { budgetSettings, portalBudget, type PortalBudget } from './pacing';
 import { oauthRestBase, webhookRestBase } from './portalUrl';
 
-/** What one REST command came to: Bitrix24's `result`, or why it failed. */
-export type CallOutcome = { result: unknown } | Bitrix24Failure;
+/** What one REST command came to: Bitrix24's `result` (and its `time` block), or why it failed. */
+export type CallOutcome = { result: unknown; time?: unknown } | Bitrix24Failure;
 
 const NOT_REACHED = { code: 'CONNECTION_FAILED', reason: 'the portal could not be reached' };
 const TLS_REFUSED = (reason: string) => ({ code: 'CONNECTION_FAILED', reason: `the TLS connection was refused: ${reason}` });
@@ -189,8 +189,7 @@ export async function sendRequest(
 	if (portal.restBase !== undefined) options.baseURL = portal.restBase;
 	try {
 		const [item] = await context.makeRoutingRequest({ ...requestData, options });
-		portal.budget.noteOperatingReset(item?.json.time);
-		return { result: item?.json.result };
+		return { result: item?.json.result, time: item?.json.time };
 	} catch (error) {
 		return toBitrix24Failure(error).of(method).scrubbed(portal.secrets);
 	}

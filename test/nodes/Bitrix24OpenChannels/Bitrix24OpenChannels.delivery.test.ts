@@ -137,6 +137,27 @@ describe.each(MODES)('answers that arrive after the portal posted, sending %s', 
 	});
 });
 
+describe.each(MODES)('429 OPERATION_TIME_LIMIT, sending %s', (mode, options) => {
+	it('waits for the reset the portal reported for the method and sends again, alone or inside a batch', async () => {
+		// The same credential across runs, as in n8n: its budget remembers the reset a success reported.
+		const credentials = new TestCredentialsHelper();
+		const resetAt = Math.ceil(Date.now() / 1000) + 2;
+		const blocked = { kind: 'operationTimeLimit' as const, resetAt };
+		// The method is blocked: alone, the next call is refused; in a batch, both of its commands are.
+		emulator.injectFaults(mode === 'in batches' ? [blocked, blocked] : [{ kind: 'delay', ms: 0 }, blocked], {
+			method: SEND,
+			insideBatch: mode === 'in batches',
+		});
+		await send([toChat(1341, 'reports the reset')], options, { credentials });
+		const { outputs } = await send([toChat(1341, 'one'), toChat(1341, 'two')], options, { credentials });
+
+		expect(outputs[1]).toEqual([]);
+		expect(posted()).toEqual(['reports the reset', 'one', 'two']);
+		const lastPosted = emulator.requests.filter((request) => request.status === 200).at(-1);
+		expect(lastPosted?.at).toBeGreaterThanOrEqual(resetAt * 1000);
+	}, 30_000);
+});
+
 describe.each(MODES)("n8n's Retry On Fail, sending %s", (_mode, options) => {
 	const retrying = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
 	// Three messages Bitrix24 takes and one it refuses (chat 1400 is not the lead's).

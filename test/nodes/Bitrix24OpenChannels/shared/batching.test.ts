@@ -6,6 +6,7 @@ import {
 	batchOutcome,
 	MAX_BATCH_BYTES,
 	RestBatcher,
+	type RetryPolicy,
 	type SendOne,
 } from '../../../../nodes/Bitrix24OpenChannels/shared/batching';
 import { Bitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
@@ -78,6 +79,8 @@ describe('batchOutcome', () => {
 	});
 });
 
+const NEVER_RETRY: RetryPolicy = { retryAfter: async () => undefined, pause: async () => undefined };
+
 /** The batch calls a RestBatcher makes, answered by `answer`. */
 function recordingBatcher(answer: SendOne, batchSize = 50) {
 	const sent: Array<{ method: string; params: Record<string, unknown> }> = [];
@@ -88,6 +91,7 @@ function recordingBatcher(answer: SendOne, batchSize = 50) {
 		},
 		batchSize,
 		new OrderedLanes(),
+		NEVER_RETRY,
 	);
 	return { batcher, sent };
 }

@@ -99,13 +99,16 @@ describe('PortalBudget', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(90);
 	});
 
-	it('remembers the operating reset a success reported, in milliseconds', () => {
+	it("remembers each method's operating reset a success reported, in milliseconds", () => {
 		const budget = new PortalBudget({ burstLimit: 5, requestsPerSecond: 2 });
-		budget.noteOperatingReset({ operating_reset_at: 1762349466, operating: 0 });
-		budget.noteOperatingReset(undefined);
-		budget.noteOperatingReset({ operating_reset_at: 'soon' });
+		budget.noteOperatingReset('imopenlines.crm.message.add', { operating_reset_at: 1762349466, operating: 0 });
+		budget.noteOperatingReset('imopenlines.crm.message.add', undefined);
+		budget.noteOperatingReset('imopenlines.crm.message.add', { operating_reset_at: 'soon' });
+		budget.noteOperatingReset('user.search', { operating_reset_at: 1762349999 });
 
-		expect(budget.operatingResetAt).toBe(1762349466000);
+		expect(budget.operatingResetAt('imopenlines.crm.message.add')).toBe(1762349466000);
+		expect(budget.operatingResetAt('user.search')).toBe(1762349999000);
+		expect(budget.operatingResetAt('imopenlines.crm.chat.get')).toBeUndefined();
 	});
 });
 
