@@ -15,15 +15,13 @@ function ask(budget: PortalBudget, run: object, count: number, grants: Array<{ r
 
 describe('PortalBudget', () => {
 	it('lets a burst through at once, keeping one slot of headroom', async () => {
-		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 2 });
+		// One request per 100 s: had any of the 49 waited for a drain, the test would time out.
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 0.01 });
 		const grants: Array<{ run: object; at: number }> = [];
-		const started = Date.now();
 
 		await ask(budget, {}, 49, grants);
 
 		expect(grants).toHaveLength(49);
-		// None of them waited for a drain (500 ms at 2 per second).
-		expect(Math.max(...grants.map((grant) => grant.at)) - started).toBeLessThan(450);
 		expect(Math.round(budget.pending)).toBe(49);
 	});
 
@@ -61,7 +59,7 @@ describe('PortalBudget', () => {
 	});
 
 	it("withdraws a stopped run's waiting requests, which then cost the others nothing", async () => {
-		const budget = new PortalBudget({ burstLimit: 2, requestsPerSecond: 20 });
+		const budget = new PortalBudget({ burstLimit: 2, requestsPerSecond: 10 });
 		const stop = new AbortController();
 		const grants: Array<{ run: object; at: number }> = [];
 		const stopped = ask(budget, {}, 100, grants, stop.signal);
@@ -73,10 +71,8 @@ describe('PortalBudget', () => {
 		expect(grantedBeforeStop).toBeLessThan(10);
 		expect(outcomes.filter((granted) => !granted)).toHaveLength(100 - grantedBeforeStop);
 
-		// Another run is served at the rate, not after 100 withdrawn requests (5 s at 20 per second).
-		const started = Date.now();
-		await ask(budget, {}, 1, grants);
-		expect(Date.now() - started).toBeLessThan(2000);
+		// Another run is served at the rate, not after the withdrawn requests (10 s at 10 per second).
+		expect(await budget.acquire({}, AbortSignal.timeout(5000))).toBe(true);
 	});
 
 	it('refuses at once when the run is already stopped', async () => {
