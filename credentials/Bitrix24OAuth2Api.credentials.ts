@@ -1,6 +1,6 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { portalBudgetProperties } from './portalBudget';
+import { budgetFields } from '../nodes/shared/budgetFields';
 
 export class Bitrix24OAuth2Api implements ICredentialType {
 	name = 'bitrix24OAuth2Api';
@@ -65,6 +65,6 @@ export class Bitrix24OAuth2Api implements ICredentialType {
 			type: 'hidden',
 			default: 'body',
 		},
-		...portalBudgetProperties,
+		...budgetFields,
 	];
 }

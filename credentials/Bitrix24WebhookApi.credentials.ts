@@ -6,9 +6,9 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { describeFailure, type Bitrix24Failure } from '../nodes/Bitrix24OpenChannels/shared/errors';
-import { webhookRestBase } from '../nodes/Bitrix24OpenChannels/shared/portalUrl';
-import { portalBudgetProperties } from './portalBudget';
+import { describeFailure, type Bitrix24Failure } from '../nodes/shared/errors';
+import { webhookRestBase } from '../nodes/shared/portalUrl';
+import { budgetFields } from '../nodes/shared/budgetFields';
 
 export class Bitrix24WebhookApi implements ICredentialType {
 	name = 'bitrix24WebhookApi';
@@ -21,6 +21,8 @@ export class Bitrix24WebhookApi implements ICredentialType {
 		'https://github.com/n8n-nodes-bitrix24-open-channels/n8n-nodes-bitrix24-open-channels#inbound-webhook';
 
 	properties: INodeProperties[] = [
+		// The URL holds the webhook's secret code, which grants access to the portal: keep it masked.
+		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
 		{
 			displayName: 'Webhook URL',
 			name: 'webhookUrl',
@@ -32,7 +34,7 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			description:
 				'The inbound webhook URL exactly as Bitrix24 shows it (Developer resources > Other > Inbound webhook). The webhook needs the Open Channels (imopenlines) scope. Keep it secret: the code in it grants access to your portal.',
 		},
-		...portalBudgetProperties,
+		...budgetFields,
 	];
 
 	/** The webhook's own URL is the REST base; its code never leaves the credential otherwise. */

@@ -9,7 +9,7 @@ import {
 } from 'n8n-workflow';
 
 import { Bitrix24OAuth2Api } from '../../credentials/Bitrix24OAuth2Api.credentials';
-import { portalBudgetProperties } from '../../credentials/portalBudget';
+import { budgetFields } from '../../nodes/shared/budgetFields';
 
 const credential = new Bitrix24OAuth2Api();
 
@@ -123,8 +123,8 @@ describe('Bitrix24OAuth2Api credential', () => {
 		expect(resolved.accessTokenUrl).toBe('https://oauth.bitrix.info/oauth/token/');
 	});
 
-	it("carries the portal's request budget (see portalBudget.test.ts)", () => {
-		expect(credential.properties).toEqual(expect.arrayContaining(portalBudgetProperties));
+	it("carries the portal's request budget (see budgetFields.test.ts)", () => {
+		expect(credential.properties).toEqual(expect.arrayContaining(budgetFields));
 	});
 
 	it('has no property twice', () => {

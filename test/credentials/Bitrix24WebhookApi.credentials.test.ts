@@ -1,7 +1,7 @@
 import type { IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
-import { portalBudgetProperties } from '../../credentials/portalBudget';
+import { budgetFields } from '../../nodes/shared/budgetFields';
 import { startEmulator, WEBHOOK_CODE, LIMITED_WEBHOOK_CODE, type Emulator } from '../emulator/index.cjs';
 import { testCredential } from '../harness/credentialTest';
 
@@ -42,8 +42,8 @@ describe('Bitrix24WebhookApi credential', () => {
 			expect(options.baseURL).toBe('https://yourcompany.bitrix24.com/rest/1/abc123xyz');
 		});
 
-		it("carries the portal's request budget (see portalBudget.test.ts)", () => {
-			expect(credential.properties).toEqual(expect.arrayContaining(portalBudgetProperties));
+		it("carries the portal's request budget (see budgetFields.test.ts)", () => {
+			expect(credential.properties).toEqual(expect.arrayContaining(budgetFields));
 		});
 
 		it('has no property twice', () => {

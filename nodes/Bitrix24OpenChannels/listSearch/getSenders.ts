@@ -1,9 +1,23 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
 
-import { Bitrix24Failure, describeFailure } from '../shared/errors';
-import { METHODS } from '../shared/methods';
-import { editorRequest } from '../shared/transport';
+import { Bitrix24Failure, describeFailure } from '../../shared/errors';
+import { METHODS } from '../../shared/methods';
+import { editorRequest } from '../../shared/transport';
+
+/** A user as `user.search` returns one (the fields the list shows). */
+interface BitrixUser {
+	ID: string;
+	NAME?: string;
+	LAST_NAME?: string;
+	EMAIL?: string;
+}
+
+/** A bot as `imbot.bot.list` returns one. */
+interface BitrixBot {
+	ID: string | number;
+	NAME?: string;
+}
 
 function editorError(context: ILoadOptionsFunctions, failure: unknown, scope: string): NodeOperationError {
 	return new NodeOperationError(context.getNode(), describeFailure(failure as Bitrix24Failure, { scope }));
@@ -20,14 +34,15 @@ async function botsMatching(context: ILoadOptionsFunctions, filter: string): Pro
 		throw editorError(context, failure, 'imbot');
 	}
 	// An object keyed by bot ID, or [] when the portal has none.
-	return Object.values(typeof bots === 'object' && bots !== null ? (bots as Record<string, IDataObject>) : {})
+	return Object.values(typeof bots === 'object' && bots !== null ? (bots as Record<string, BitrixBot>) : {})
 		.filter((bot) => String(bot.NAME ?? '').toLowerCase().includes(filter.toLowerCase()))
 		.map((bot) => ({ name: `${String(bot.NAME)} (bot ${String(bot.ID)})`, value: String(bot.ID) }));
 }
 
 /**
  * Active users matching the typed text (a page of 50 at a time), then the portal's bots, labelled so a
- * person can tell them apart: "Oleg Operator (user 27)", "SupportBot (bot 39)".
+ * person can tell them apart: "Oleg Operator (user 27)", "SupportBot (bot 39)". Users link to their
+ * profile in Bitrix24.
  */
 export async function getSenders(
 	this: ILoadOptionsFunctions,
@@ -36,17 +51,21 @@ export async function getSenders(
 ): Promise<INodeListSearchResult> {
 	const text = (filter ?? '').trim();
 	const start = Number(paginationToken ?? 0);
-	let page: IDataObject;
+	let page: Awaited<ReturnType<typeof editorRequest>>;
 	try {
 		page = await editorRequest(this, METHODS.searchUsers, { FILTER: { FIND: text, ACTIVE: true }, start });
 	} catch (failure) {
 		throw editorError(this, failure, 'user');
 	}
-	const users = (Array.isArray(page.result) ? (page.result as IDataObject[]) : []).map((user) => {
+	const users = (Array.isArray(page.result) ? (page.result as BitrixUser[]) : []).map((user) => {
 		const name = [user.NAME, user.LAST_NAME].filter(Boolean).join(' ') || String(user.EMAIL ?? 'User');
-		return { name: `${name} (user ${String(user.ID)})`, value: String(user.ID) };
+		return {
+			name: `${name} (user ${String(user.ID)})`,
+			value: String(user.ID),
+			url: `${page.origin}/company/personal/user/${String(user.ID)}/`,
+		};
 	});
-	const morePages = typeof page.next === 'number';
+	const morePages = page.next !== undefined;
 	// Bots come once, after the last page of users.
 	const bots = morePages ? [] : await botsMatching(this, text);
 	return {

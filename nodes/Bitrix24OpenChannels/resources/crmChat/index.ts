@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { sendMessage } from '../../hooks/sendMessage';
-import { readEnvelope } from '../../shared/transport';
+import { executeSendMessage } from './executeSendMessage';
+import { readEnvelope } from '../../../shared/transport';
 import { sendMessageDescription } from './sendMessage';
 
 export const crmChatDescription: INodeProperties[] = [
@@ -19,9 +19,9 @@ export const crmChatDescription: INodeProperties[] = [
 				description: 'Post a message into the open channel chat linked to a lead, deal, company or contact',
 				routing: {
 					request: { method: 'POST', url: 'imopenlines.crm.message.add.json' },
-					// The routing function validates each item and shapes its result or failure.
+					// Not pagination: n8n calls this routing function once per item (see executeSendMessage).
 					send: { paginate: true },
-					operations: { pagination: sendMessage },
+					operations: { pagination: executeSendMessage },
 					output: { postReceive: [readEnvelope] },
 				},
 			},

@@ -1,20 +1,30 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { MAX_BATCH_COMMANDS } from '../../../shared/batching';
+
 const showOnlyForSendMessage = {
 	resource: ['crmChat'],
 	operation: ['sendMessage'],
 };
 
+interface IdLocatorOptions {
+	displayName: string;
+	/** The node parameter. */
+	name: string;
+	/** The Bitrix24 parameter the ID is sent as. */
+	bitrixParameter: string;
+	description: string;
+	placeholder: string;
+	/** The node's `methods.listSearch` method behind "From List". */
+	searchListMethod: string;
+	/** Whether the list filters by typed text on the portal (users do; an entity's few chats need not). */
+	searchable: boolean;
+	show?: { [parameter: string]: string[] };
+}
+
 /** A resource locator of a Bitrix24 numeric ID: picked from a list, or entered (or mapped) by ID. */
-function idLocator(
-	displayName: string,
-	name: string,
-	bitrixParameter: string,
-	description: string,
-	placeholder: string,
-	searchListMethod: string,
-	show: { [parameter: string]: string[] } = showOnlyForSendMessage,
-): INodeProperties {
+function idLocator(options: IdLocatorOptions): INodeProperties {
+	const { displayName, name, bitrixParameter, description, placeholder, searchListMethod, searchable } = options;
 	return {
 		displayName,
 		name,
@@ -28,7 +38,7 @@ function idLocator(
 				name: 'list',
 				type: 'list',
 				placeholder: `Select a ${displayName.toLowerCase()}...`,
-				typeOptions: { searchListMethod, searchable: searchListMethod === 'getSenders' },
+				typeOptions: { searchListMethod, searchable },
 			},
 			{
 				displayName: 'By ID',
@@ -43,7 +53,7 @@ function idLocator(
 				],
 			},
 		],
-		displayOptions: { show },
+		displayOptions: { show: options.show ?? showOnlyForSendMessage },
 		routing: { send: { type: 'body', property: bitrixParameter } },
 	};
 }
@@ -75,14 +85,15 @@ export const sendMessageDescription: INodeProperties[] = [
 		displayOptions: { show: showOnlyForSendMessage },
 		routing: { send: { type: 'body', property: 'CRM_ENTITY' } },
 	},
-	idLocator(
-		'Sender',
-		'userId',
-		'USER_ID',
-		'User or bot who sends the message; they must be a member of the chat',
-		'27',
-		'getSenders',
-	),
+	idLocator({
+		displayName: 'Sender',
+		name: 'userId',
+		bitrixParameter: 'USER_ID',
+		description: 'User or bot who sends the message; they must be a member of the chat',
+		placeholder: '27',
+		searchListMethod: 'getSenders',
+		searchable: true,
+	}),
 	{
 		displayName: 'Send To',
 		name: 'chatSource',
@@ -104,15 +115,16 @@ export const sendMessageDescription: INodeProperties[] = [
 		],
 		displayOptions: { show: showOnlyForSendMessage },
 	},
-	idLocator(
-		'Chat',
-		'chatId',
-		'CHAT_ID',
-		'Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)',
-		'1341',
-		'getChats',
-		{ ...showOnlyForSendMessage, chatSource: ['specificChat'] },
-	),
+	idLocator({
+		displayName: 'Chat',
+		name: 'chatId',
+		bitrixParameter: 'CHAT_ID',
+		description: 'Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)',
+		placeholder: '1341',
+		searchListMethod: 'getChats',
+		searchable: false,
+		show: { ...showOnlyForSendMessage, chatSource: ['specificChat'] },
+	}),
 	{
 		displayName: 'Message',
 		name: 'message',
@@ -153,8 +165,8 @@ export const sendMessageDescription: INodeProperties[] = [
 				displayName: 'Batch Size',
 				name: 'batchSize',
 				type: 'number',
-				default: 50,
-				typeOptions: { minValue: 1, maxValue: 50 },
+				default: MAX_BATCH_COMMANDS,
+				typeOptions: { minValue: 1, maxValue: MAX_BATCH_COMMANDS },
 				description: 'How many messages go into one batch call when sending in batches (Bitrix24 allows at most 50)',
 			},
 		],

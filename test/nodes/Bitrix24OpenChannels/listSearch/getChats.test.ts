@@ -24,7 +24,7 @@ describe('Chat > From List', () => {
 		});
 
 		// Lead 1195 also has a finished (1342) and a new (1343) dialog: the send would refuse those.
-		expect(results).toEqual([{ name: 'Telegram - chat 1341', value: '1341' }]);
+		expect(results).toEqual([{ name: 'Telegram - chat 1341', value: '1341', url: `${emulator.baseUrl}/online/?IM_DIALOG=chat1341` }]);
 		expect(emulator.requests[0].params).toMatchObject({ CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1195 });
 	});
 
@@ -40,9 +40,9 @@ describe('Chat > From List', () => {
 		);
 
 		expect(listed).toEqual([
-			[{ name: 'Telegram - chat 1500', value: '1500' }],
-			[{ name: 'WhatsApp - chat 1600', value: '1600' }],
-			[{ name: 'Live Chat - chat 1700', value: '1700' }],
+			[{ name: 'Telegram - chat 1500', value: '1500', url: `${emulator.baseUrl}/online/?IM_DIALOG=chat1500` }],
+			[{ name: 'WhatsApp - chat 1600', value: '1600', url: `${emulator.baseUrl}/online/?IM_DIALOG=chat1600` }],
+			[{ name: 'Live Chat - chat 1700', value: '1700', url: `${emulator.baseUrl}/online/?IM_DIALOG=chat1700` }],
 		]);
 	});
 
@@ -53,7 +53,7 @@ describe('Chat > From List', () => {
 			credential: oauthCredential(emulator, tokens),
 		});
 
-		expect(results).toEqual([{ name: 'Live Chat - chat 1400', value: '1400' }]);
+		expect(results).toEqual([{ name: 'Live Chat - chat 1400', value: '1400', url: `${emulator.baseUrl}/online/?IM_DIALOG=chat1400` }]);
 		expect(emulator.requests[0]).toMatchObject({ path: '/rest/imopenlines.crm.chat.get.json', authKind: 'oauth' });
 	});
 

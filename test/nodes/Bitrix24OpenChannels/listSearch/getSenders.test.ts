@@ -26,9 +26,9 @@ describe('Sender > From List', () => {
 		const { results, paginationToken } = await search();
 
 		expect(results).toEqual([
-			{ name: 'Anna Admin (user 1)', value: '1' },
-			{ name: 'Oleg Operator (user 27)', value: '27' },
-			{ name: 'Maria Manager (user 31)', value: '31' },
+			{ name: 'Anna Admin (user 1)', value: '1', url: `${emulator.baseUrl}/company/personal/user/1/` },
+			{ name: 'Oleg Operator (user 27)', value: '27', url: `${emulator.baseUrl}/company/personal/user/27/` },
+			{ name: 'Maria Manager (user 31)', value: '31', url: `${emulator.baseUrl}/company/personal/user/31/` },
 			{ name: 'SupportBot (bot 39)', value: '39' },
 			{ name: 'SurveyBot (bot 40)', value: '40' },
 		]);
@@ -37,7 +37,7 @@ describe('Sender > From List', () => {
 	});
 
 	it('searches users and bots by the typed text', async () => {
-		expect((await search('oleg')).results).toEqual([{ name: 'Oleg Operator (user 27)', value: '27' }]);
+		expect((await search('oleg')).results).toEqual([{ name: 'Oleg Operator (user 27)', value: '27', url: `${emulator.baseUrl}/company/personal/user/27/` }]);
 		expect((await search('support')).results).toEqual([{ name: 'SupportBot (bot 39)', value: '39' }]);
 		const [userSearch] = emulator.requests.filter((request) => request.restMethod === 'user.search');
 		expect(userSearch.params).toMatchObject({ FILTER: { FIND: 'oleg' } });

@@ -142,7 +142,7 @@ export class PortalBudget {
 /** One budget per portal and credential, shared by every item and every execution in this n8n process. */
 const budgets = new Map<string, PortalBudget>();
 
-export function portalBudget(key: string, settings: BudgetSettings): PortalBudget {
+export function sharedBudget(key: string, settings: BudgetSettings): PortalBudget {
 	let budget = budgets.get(key);
 	if (budget) {
 		budget.resize(settings);

@@ -1,7 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-/** The portal's request budget, stored with each credential: the node paces its calls by it. */
-export const portalBudgetProperties: INodeProperties[] = [
+/**
+ * The credential fields of the portal's request budget, which both credentials carry: the nodes pace their
+ * calls by it. The defaults are pacing's DEFAULT_BUDGET (n8n's lint wants literals here; a test holds them equal).
+ */
+export const budgetFields: INodeProperties[] = [
 	{
 		displayName: 'Requests per Second',
 		name: 'requestsPerSecond',

@@ -4,8 +4,8 @@ import {
 	EXPLAINED_CODES,
 	hintFor,
 	scrubSecrets,
-	type MessageContext,
-} from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
+	type MessageTarget,
+} from '../../../nodes/shared/errors';
 
 /** Every code in the "Possible Errors" and "System Error Codes" tables of imopenlines.crm.message.add. */
 const SEED_DOC_CODES = [
@@ -34,12 +34,12 @@ const OTHER_BITRIX24_CODES = ['MESSAGE_ADD_ERROR', 'OPERATION_TIME_LIMIT', 'ERRO
 
 const CODES = [...SEED_DOC_CODES, ...OTHER_BITRIX24_CODES];
 
-const CONTEXT: MessageContext = { crmEntityType: 'lead', crmEntityId: 1195, chatId: 1400, userId: 27 };
+const CONTEXT: MessageTarget = { crmEntityType: 'lead', crmEntityId: 1195, chatId: 1400, userId: 27 };
 
 const DESCRIPTION = 'Some description from Bitrix24';
 
 /** The sentence for an unknown code, with `code` in place of the unknown one. */
-function fallbackSentence(code: string, failure: Bitrix24Failure, context: MessageContext): string {
+function fallbackSentence(code: string, failure: Bitrix24Failure, context: MessageTarget): string {
 	const unknown = new Bitrix24Failure('NOT_A_BITRIX24_CODE', failure.description, failure.httpStatus, failure.argument);
 	return describeFailure(unknown, context).replace(/\(NOT_A_BITRIX24_CODE\)$/, `(${code})`);
 }
@@ -66,7 +66,7 @@ describe('describeFailure / hintFor', () => {
 	it.each([
 		['the full context', CONTEXT],
 		['no context', {}],
-	])('gives every explained code its own sentence (%s)', (_label, context: MessageContext) => {
+	])('gives every explained code its own sentence (%s)', (_label, context: MessageTarget) => {
 		const sentences = EXPLAINED_CODES.map((code) =>
 			describeFailure(new Bitrix24Failure(code, DESCRIPTION, 400), context).replace(/ \([^()]*\)$/, ''),
 		);

@@ -2,9 +2,10 @@ import { sleep } from 'n8n-workflow';
 import type { IDataObject } from 'n8n-workflow';
 
 import { batchCommandFailure, Bitrix24Failure } from './errors';
+import { isObject } from './json';
 import { METHODS } from './methods';
 import type { OrderedLanes } from './runState';
-import type { CallOutcome } from './transport';
+import type { RestOutcome } from './transport';
 
 /** Bitrix24 runs at most 50 commands per batch call. */
 export const MAX_BATCH_COMMANDS = 50;
@@ -26,15 +27,11 @@ export function batchCommand(method: string, params: IDataObject): string {
 	return `${method}?${query}`;
 }
 
-function isObject(value: unknown): value is IDataObject {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Reads one command's outcome out of a `batch` result (`result.result[key]` with its `result_time[key]`, or
  * `result.result_error[key]`).
  */
-export function batchOutcome(batchResult: unknown, key: string, method: string): CallOutcome {
+export function batchOutcome(batchResult: unknown, key: string, method: string): RestOutcome {
 	const part = (name: string) => (isObject(batchResult) && isObject(batchResult[name]) ? batchResult[name] : {});
 	const results = part('result');
 	const errors = part('result_error');
@@ -53,25 +50,25 @@ export function batchOutcome(batchResult: unknown, key: string, method: string):
 }
 
 /** One REST call of an item; calls with the same lane (a chat) reach the portal in the order they were made. */
-export interface RestCall {
+export interface RestRequest {
 	method: string;
 	params: IDataObject;
 	lane?: string;
 }
 
-interface PendingCall extends RestCall {
+interface PendingCall extends RestRequest {
 	key: string;
 	command: string;
-	settle: (outcome: CallOutcome) => void;
+	settle: (outcome: RestOutcome) => void;
 }
 
 /** Sends one REST call as itself (a lone call, or a whole batch call). */
-export type SendOne = (method: string, params: IDataObject) => Promise<CallOutcome>;
+export type SendOne = (method: string, params: IDataObject) => Promise<RestOutcome>;
 
 /** Which outcomes are worth sending again (Bitrix24 did not act), and how long to wait first. */
 export interface RetryPolicy {
 	/** After an outcome of `method` (attempt 1, 2...): the wait before sending it again, or undefined to keep it. */
-	retryAfter(method: string, outcome: CallOutcome, attempt: number): Promise<number | undefined>;
+	retryAfter(method: string, outcome: RestOutcome, attempt: number): Promise<number | undefined>;
 	pause(ms: number): Promise<void>;
 }
 
@@ -93,7 +90,7 @@ export class RestBatcher {
 		private readonly retries: RetryPolicy,
 	) {}
 
-	async call(call: RestCall, itemIndex: number): Promise<CallOutcome> {
+	async call(call: RestRequest, itemIndex: number): Promise<RestOutcome> {
 		let command: string;
 		try {
 			command = batchCommand(call.method, call.params);
@@ -168,7 +165,7 @@ export class RestBatcher {
 	}
 
 	/** One call for the chunk: the lone call as itself, several as a batch call; an outcome per call. */
-	private async sendChunk(chunk: PendingCall[]): Promise<CallOutcome[]> {
+	private async sendChunk(chunk: PendingCall[]): Promise<RestOutcome[]> {
 		if (chunk.length === 1) {
 			// A lone call goes out as itself: same budget, no batch envelope to unwrap.
 			return [await this.sendOne(chunk[0].method, chunk[0].params)];

@@ -1,6 +1,6 @@
 import { sleep } from 'n8n-workflow';
 
-import { parseBatchCommand } from '../../../emulator/index.cjs';
+import { parseBatchCommand } from '../../emulator/index.cjs';
 import {
 	batchCommand,
 	batchOutcome,
@@ -8,9 +8,9 @@ import {
 	RestBatcher,
 	type RetryPolicy,
 	type SendOne,
-} from '../../../../nodes/Bitrix24OpenChannels/shared/batching';
-import { Bitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
-import { OrderedLanes } from '../../../../nodes/Bitrix24OpenChannels/shared/runState';
+} from '../../../nodes/shared/batching';
+import { Bitrix24Failure } from '../../../nodes/shared/errors';
+import { OrderedLanes } from '../../../nodes/shared/runState';
 
 const SEND = 'imopenlines.crm.message.add';
 

@@ -1,16 +1,16 @@
 import { sleep } from 'n8n-workflow';
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
-import { RestBatcher, type RestCall, type RetryPolicy, type SendOne } from './batching';
+import { RestBatcher, type RestRequest, type RetryPolicy, type SendOne } from './batching';
 import { Bitrix24Failure } from './errors';
 import type { PortalBudget } from './pacing';
 import type { RunState } from './runState';
-import { portalOf, sendRequest, toBitrix24Failure, type CallOutcome, type Portal } from './transport';
+import { portalOf, sendRequest, toBitrix24Failure, type RestOutcome, type Portal } from './transport';
 
-export type { CallOutcome };
+export type { RestOutcome };
 
 /** Sends one REST call of an item and settles with its outcome (after any safe retries); never throws. */
-export type RestCaller = (call: RestCall) => Promise<CallOutcome>;
+export type RestSender = (call: RestRequest) => Promise<RestOutcome>;
 
 const MAX_ATTEMPTS = 5;
 
@@ -48,7 +48,7 @@ class RunRetries implements RetryPolicy {
 		private readonly stop: AbortSignal,
 	) {}
 
-	async retryAfter(method: string, outcome: CallOutcome, attempt: number): Promise<number | undefined> {
+	async retryAfter(method: string, outcome: RestOutcome, attempt: number): Promise<number | undefined> {
 		const portal = await this.portal;
 		if (portal instanceof Bitrix24Failure) return undefined;
 		if (!(outcome instanceof Bitrix24Failure)) {
@@ -70,7 +70,7 @@ class RunRetries implements RetryPolicy {
 }
 
 /** One call sent alone, again while the policy says so. */
-async function withRetries(call: RestCall, send: SendOne, retries: RetryPolicy): Promise<CallOutcome> {
+async function withRetries(call: RestRequest, send: SendOne, retries: RetryPolicy): Promise<RestOutcome> {
 	for (let attempt = 1; ; attempt++) {
 		const outcome = await send(call.method, call.params);
 		const wait = await retries.retryAfter(call.method, outcome, attempt);
@@ -106,12 +106,12 @@ function sendOneFor(
  * (`batchSize` > 1). In batch mode the item's first call must be made before its first await, so that
  * the whole run's calls gather in one tick.
  */
-export function restCallerFor(
+export function restSenderFor(
 	context: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	run: RunState<unknown>,
 	batchSize: number,
-): RestCaller {
+): RestSender {
 	let calls = runCalls.get(run);
 	if (!calls) {
 		// The first item resolves the credential for the whole run; its context sends the batch calls.

@@ -48,34 +48,46 @@ const isEmpty = (value: unknown) =>
 /** How an error names what it got instead of a valid value. */
 const received = (value: unknown) => (isEmpty(value) ? ', but it is empty' : `, not ${shown(value)}`);
 
-/** Text of a number or string value; undefined for anything else (lists, objects, booleans). */
-const scalarText = (value: unknown) =>
-	typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+/** Digits of a number or string value (trimmed); undefined for anything else. */
+function digitsOf(value: unknown): string | undefined {
+	const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
+	return /^\d+$/.test(text) ? text : undefined;
+}
+
+/** A Bitrix24 ID (a positive whole number, as a number or text), or undefined. */
+export function positiveIdOf(value: unknown): number | undefined {
+	const digits = digitsOf(value);
+	const id = digits === undefined ? NaN : Number(digits);
+	return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+/** The CRM entity type named (any case, surrounding spaces), or undefined. */
+export function crmEntityTypeOf(value: unknown): CrmEntityType | undefined {
+	const type = typeof value === 'string' ? value.trim().toLowerCase() : '';
+	return (CRM_ENTITY_TYPES as readonly string[]).includes(type) ? (type as CrmEntityType) : undefined;
+}
 
 function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID'): number {
 	const value = body[argument];
 	if (Array.isArray(value)) {
 		throw invalid(argument, `must be one ID, not a list (${shown(value)}): map a single value`);
 	}
-	const text = scalarText(value) ?? '';
-	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
-	const id = /^\d+$/.test(text) ? Number(text) : NaN;
-	if (Number.isFinite(id) && id > 0 && !Number.isSafeInteger(id)) {
+	const id = positiveIdOf(value);
+	if (id !== undefined) return id;
+	if (digitsOf(value) !== undefined && Number(digitsOf(value)) > 0) {
 		throw invalid(argument, `is too large to be a Bitrix24 ID (${shown(value)})`);
 	}
-	if (!Number.isSafeInteger(id) || id <= 0) {
-		throw invalid(argument, `must be a positive whole number${received(value)}`);
-	}
-	return id;
+	throw invalid(argument, `must be a positive whole number${received(value)}`);
 }
 
 function entityType(body: IDataObject): CrmEntityType {
 	const value = body.CRM_ENTITY_TYPE;
-	const type = typeof value === 'string' ? value.trim().toLowerCase() : '';
-	if (!(CRM_ENTITY_TYPES as readonly string[]).includes(type)) {
+	const type = crmEntityTypeOf(value);
+	if (type === undefined) {
 		throw invalid('CRM_ENTITY_TYPE', `must be one of ${CRM_ENTITY_TYPES.join(', ')}${received(value)}`);
 	}
-	return type as CrmEntityType;
+	return type;
 }
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */

@@ -5,29 +5,31 @@ import type {
 	INodeExecutionData,
 } from 'n8n-workflow';
 
-import { Bitrix24Failure, type MessageContext } from '../shared/errors';
-import { METHODS } from '../shared/methods';
-import { restCallerFor, type CallOutcome, type RestCaller } from '../shared/restCalls';
-import { failedItem, sentMessageItem } from '../shared/results';
-import { runStateOf, type RunState } from '../shared/runState';
+import { MAX_BATCH_COMMANDS } from '../../../shared/batching';
+import { Bitrix24Failure, type MessageTarget } from '../../../shared/errors';
+import { METHODS } from '../../../shared/methods';
+import { restSenderFor, type RestOutcome, type RestSender } from '../../../shared/restCalls';
+import { failureItem, stopWorkflowError } from '../../../shared/results';
+import { runStateOf, type RunState } from '../../../shared/runState';
 import {
+	crmEntityTypeOf,
+	positiveIdOf,
 	validateMessageDraft,
 	validateMessageRequest,
 	type MessageDraft,
 	type MessageRequest,
-} from '../shared/validation';
+} from '../../../shared/validation';
 
 /** How one item ended: the message posted, or why not. */
-type ItemOutcome = { messageId: number; request: MessageRequest } | { failure: Bitrix24Failure; context: MessageContext };
+type ItemOutcome = { messageId: number; request: MessageRequest } | { failure: Bitrix24Failure; target: MessageTarget };
 
 /** Whatever the raw parameters say about the message, to phrase an error about invalid input. */
-function contextOf(body: IDataObject): MessageContext {
-	const id = (value: unknown) => (Number.isSafeInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined);
+function targetOf(body: IDataObject): MessageTarget {
 	return {
-		crmEntityType: typeof body.CRM_ENTITY_TYPE === 'string' ? body.CRM_ENTITY_TYPE.toLowerCase() : undefined,
-		crmEntityId: id(body.CRM_ENTITY),
-		userId: id(body.USER_ID),
-		chatId: id(body.CHAT_ID),
+		crmEntityType: crmEntityTypeOf(body.CRM_ENTITY_TYPE),
+		crmEntityId: positiveIdOf(body.CRM_ENTITY),
+		userId: positiveIdOf(body.USER_ID),
+		chatId: positiveIdOf(body.CHAT_ID),
 	};
 }
 
@@ -40,15 +42,16 @@ interface SendOptions {
 /** The node's "Options": messages go out in batches of 50 unless the user says otherwise. */
 function optionsOf(context: IExecutePaginationFunctions): SendOptions {
 	const options = context.getNodeParameter('options', {}) as IDataObject;
-	const size = Number(options.batchSize ?? 50);
+	const size = Number(options.batchSize ?? MAX_BATCH_COMMANDS);
+	const batchSize = Number.isInteger(size) ? Math.min(MAX_BATCH_COMMANDS, Math.max(1, size)) : MAX_BATCH_COMMANDS;
 	return {
-		batchSize: options.sendInBatches === false ? 1 : Number.isInteger(size) ? Math.min(50, Math.max(1, size)) : 50,
+		batchSize: options.sendInBatches === false ? 1 : batchSize,
 		addSenderToChat: options.addSenderToChat === true,
 	};
 }
 
 /** The message ID in Bitrix24's `result`, or a failure when there is none. */
-function messageIdOf(outcome: CallOutcome): number | Bitrix24Failure {
+function messageIdOf(outcome: RestOutcome): number | Bitrix24Failure {
 	if (outcome instanceof Bitrix24Failure) return outcome;
 	const messageId = typeof outcome.result === 'string' ? Number(outcome.result) : outcome.result;
 	if (typeof messageId !== 'number' || !Number.isSafeInteger(messageId) || messageId <= 0) {
@@ -58,8 +61,8 @@ function messageIdOf(outcome: CallOutcome): number | Bitrix24Failure {
 }
 
 /** The CRM entity's most recent chat whose dialog is in progress, from `imopenlines.crm.chat.get`. */
-async function activeChatOf(call: RestCaller, draft: MessageDraft): Promise<number | Bitrix24Failure> {
-	const outcome = await call({
+async function activeChatOf(rest: RestSender, draft: MessageDraft): Promise<number | Bitrix24Failure> {
+	const outcome = await rest({
 		method: METHODS.activeChats,
 		params: { CRM_ENTITY_TYPE: draft.CRM_ENTITY_TYPE, CRM_ENTITY: draft.CRM_ENTITY },
 	});
@@ -76,15 +79,15 @@ async function activeChatOf(call: RestCaller, draft: MessageDraft): Promise<numb
 }
 
 /** Sends the message; on CANCELED (the sender is not in the chat) adds the sender and sends once more. */
-async function deliver(call: RestCaller, request: MessageRequest, options: SendOptions): Promise<number | Bitrix24Failure> {
+async function deliver(rest: RestSender, request: MessageRequest, options: SendOptions): Promise<number | Bitrix24Failure> {
 	const lane = `chat:${request.CHAT_ID}`;
-	const send = async () => messageIdOf(await call({ method: METHODS.sendMessage, params: { ...request }, lane }));
+	const send = async () => messageIdOf(await rest({ method: METHODS.sendMessage, params: { ...request }, lane }));
 	const outcome = await send();
 	if (!(outcome instanceof Bitrix24Failure) || outcome.code !== 'CANCELED' || !options.addSenderToChat) {
 		return outcome;
 	}
 	// CANCELED means nothing was posted, so sending again cannot duplicate the message.
-	const added = await call({
+	const added = await rest({
 		method: METHODS.addChatUser,
 		params: {
 			CRM_ENTITY_TYPE: request.CRM_ENTITY_TYPE,
@@ -109,18 +112,18 @@ async function sendItem(
 	try {
 		draft = toActiveChat ? validateMessageDraft(body) : validateMessageRequest(body);
 	} catch (failure) {
-		return { failure: failure as Bitrix24Failure, context: contextOf(body) };
+		return { failure: failure as Bitrix24Failure, target: targetOf(body) };
 	}
 	const options = optionsOf(context);
-	const call = restCallerFor(context, requestData, run, options.batchSize);
+	const rest = restSenderFor(context, requestData, run, options.batchSize);
 	const sendToChat = async (): Promise<ItemOutcome> => {
 		// In batch mode this is the item's first call, made in the tick the run's calls gather in.
-		const chatId = draft.CHAT_ID ?? (await activeChatOf(call, draft));
-		if (chatId instanceof Bitrix24Failure) return { failure: chatId, context: contextOf(body) };
+		const chatId = draft.CHAT_ID ?? (await activeChatOf(rest, draft));
+		if (chatId instanceof Bitrix24Failure) return { failure: chatId, target: targetOf(body) };
 		const request: MessageRequest = { ...draft, CHAT_ID: chatId };
-		const outcome = await deliver(call, request, options);
+		const outcome = await deliver(rest, request, options);
 		return outcome instanceof Bitrix24Failure
-			? { failure: outcome, context: { ...contextOf(body), chatId } }
+			? { failure: outcome, target: { ...targetOf(body), chatId } }
 			: { messageId: outcome, request };
 	};
 	if (options.batchSize > 1) return await sendToChat();
@@ -130,15 +133,35 @@ async function sendItem(
 	return await run.lanes.inOrder([lane], sendToChat);
 }
 
+/** The sent message, paired to its input item. */
+function sentMessageItem(context: IExecutePaginationFunctions, request: MessageRequest, messageId: number): INodeExecutionData {
+	return {
+		json: {
+			messageId,
+			chatId: request.CHAT_ID,
+			crmEntityType: request.CRM_ENTITY_TYPE,
+			crmEntityId: request.CRM_ENTITY,
+			userId: request.USER_ID,
+		},
+		pairedItem: { item: context.getItemIndex() },
+	};
+}
+
 /**
- * Runs one item of Send Message (n8n calls it as the operation's routing function, with the request
- * it built from the parameters): invalid input fails the item before anything is sent; otherwise the
- * message goes out once, alone or in a batch, to the chat given or to the CRM entity's active chat,
- * and the item comes back as the sent message or its failure. When n8n runs the node again in the
- * same execution (Settings > Retry On Fail), an item whose message was or may have been posted comes
- * back as it did the first time; only items refused or never sent are tried again.
+ * The node's per-item executor. The operation's routing sets `send.paginate` and names this function as
+ * `operations.pagination`: n8n-core's RoutingNode.makeRequest then calls it once per item, with the
+ * request it built from the parameters and `this.makeRoutingRequest` (credentials, OAuth refresh and
+ * postReceive included), and takes the items it returns as that item's output. RoutingNode.runNode starts
+ * every item this way in one synchronous loop before awaiting any (Promise.allSettled), which the
+ * batching relies on: an item's first REST call is made before its first await, so the run's calls
+ * gather in one tick (n8n's Request Options > Batching, when on, only starts the items in groups).
+ *
+ * Invalid input fails the item before anything is sent; otherwise the message goes out once, alone or
+ * in a batch, to the chat given or to the CRM entity's active chat. When n8n runs the node again in the
+ * same execution (Settings > Retry On Fail), an item whose message was or may have been posted comes back
+ * as it did the first time; only items refused or never sent are tried again.
  */
-export async function sendMessage(
+export async function executeSendMessage(
 	this: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 ): Promise<INodeExecutionData[]> {
@@ -148,7 +171,7 @@ export async function sendMessage(
 	const mayHavePosted = previous !== undefined && !('failure' in previous && previous.failure.delivery === 'not_sent');
 	const outcome = mayHavePosted ? previous : await sendItem(this, requestData, run);
 	run.outcomes.set(itemIndex, outcome);
-	return 'failure' in outcome
-		? [failedItem(this, outcome.failure, outcome.context)]
-		: [sentMessageItem(this, outcome.request, outcome.messageId)];
+	if (!('failure' in outcome)) return [sentMessageItem(this, outcome.request, outcome.messageId)];
+	if (!this.continueOnFail()) throw stopWorkflowError(this, outcome.failure, outcome.target);
+	return [failureItem(this, outcome.failure, outcome.target)];
 }

@@ -3,7 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { METHODS } from './methods';
 
 /** What the node knows about one request, used to phrase errors about it. */
-export interface MessageContext {
+export interface MessageTarget {
 	crmEntityType?: string;
 	crmEntityId?: number;
 	userId?: number;
@@ -98,16 +98,16 @@ interface ErrorExplanation {
 	 */
 	delivery?: Delivery;
 	/** What happened, phrased for a person; the node appends the code. */
-	reason: (context: MessageContext, failure: Bitrix24Failure) => string;
+	reason: (context: MessageTarget, failure: Bitrix24Failure) => string;
 	/** How to fix it. */
 	hint: string;
 }
 
-const entity = (context: MessageContext) =>
+const entity = (context: MessageTarget) =>
 	`${context.crmEntityType ?? 'the CRM entity'}${context.crmEntityId !== undefined ? ` ${context.crmEntityId}` : ''}`;
-const chat = (context: MessageContext) =>
+const chat = (context: MessageTarget) =>
 	context.chatId !== undefined ? `the chat ${context.chatId}` : 'the chat';
-const sender = (context: MessageContext) =>
+const sender = (context: MessageTarget) =>
 	context.userId !== undefined ? `the sender ${context.userId}` : 'the sender';
 
 const ON_PORTAL_SIDE = 'This is on the Bitrix24 side: contact Bitrix24 support if it persists.';
@@ -300,7 +300,7 @@ function explanationOf(failure: Bitrix24Failure): ErrorExplanation {
 }
 
 /** One sentence a person understands, ending with the Bitrix24 code. */
-export function describeFailure(failure: Bitrix24Failure, context: MessageContext): string {
+export function describeFailure(failure: Bitrix24Failure, context: MessageTarget): string {
 	return `${explanationOf(failure).reason(context, failure)} (${failure.code})`;
 }
 

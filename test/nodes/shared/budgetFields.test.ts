@@ -1,9 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { portalBudgetProperties } from '../../credentials/portalBudget';
+import { budgetFields } from '../../../nodes/shared/budgetFields';
+import { DEFAULT_BUDGET } from '../../../nodes/shared/pacing';
 
 function property(name: string): INodeProperties {
-	const found = portalBudgetProperties.find((p) => p.name === name);
+	const found = budgetFields.find((p) => p.name === name);
 	if (!found) throw new Error(`The budget has no property ${name}`);
 	return found;
 }
@@ -19,5 +20,10 @@ describe("the portal's request budget both credentials carry", () => {
 		expect(burstLimit.type).toBe('number');
 		expect(burstLimit.default).toBe(50);
 		expect(burstLimit.description).toContain('250');
+	});
+
+	it('defaults to the budget the nodes assume when a credential has none', () => {
+		expect(property('requestsPerSecond').default).toBe(DEFAULT_BUDGET.requestsPerSecond);
+		expect(property('burstLimit').default).toBe(DEFAULT_BUDGET.burstLimit);
 	});
 });

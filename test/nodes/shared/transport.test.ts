@@ -1,7 +1,7 @@
 import { NodeApiError, type IN8nHttpFullResponse, type INode } from 'n8n-workflow';
 
-import { Bitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
-import { readEnvelope, toBitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/transport';
+import { Bitrix24Failure } from '../../../nodes/shared/errors';
+import { readEnvelope, toBitrix24Failure } from '../../../nodes/shared/transport';
 
 const WEBHOOK_MARKER = 'k7x9q2m4w8z1v5r3';
 const SECRET_URL = `https://yourcompany.bitrix24.com/rest/1/${WEBHOOK_MARKER}/imopenlines.crm.message.add.json`;

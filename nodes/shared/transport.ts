@@ -11,11 +11,12 @@ import type {
 } from 'n8n-workflow';
 
 import { Bitrix24Failure } from './errors';
-import { budgetSettings, portalBudget, type PortalBudget } from './pacing';
+import { isObject } from './json';
+import { budgetSettings, sharedBudget, type PortalBudget } from './pacing';
 import { oauthRestBase, webhookRestBase } from './portalUrl';
 
 /** What one REST command came to: Bitrix24's `result` (and its `time` block), or why it failed. */
-export type CallOutcome = { result: unknown; time?: unknown } | Bitrix24Failure;
+export type RestOutcome = { result: unknown; time?: unknown } | Bitrix24Failure;
 
 const NOT_REACHED = { code: 'CONNECTION_FAILED', reason: 'the portal could not be reached' };
 const TLS_REFUSED = (reason: string) => ({ code: 'CONNECTION_FAILED', reason: `the TLS connection was refused: ${reason}` });
@@ -49,10 +50,6 @@ const NETWORK_FAILURES: Record<string, { code: string; reason: string }> = {
 	ETIMEDOUT: TOO_SLOW,
 	ECONNABORTED: TOO_SLOW,
 };
-
-function isObject(value: unknown): value is IDataObject {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Bitrix24's answer: the `result` and `time` of a success, or a Bitrix24Failure for anything else. */
 function envelopeOf(body: unknown, httpStatus: number): IDataObject | Bitrix24Failure {
@@ -153,6 +150,8 @@ export interface Portal {
 	restBase?: string;
 	/** Masked in every text taken from an answer. */
 	secrets: string[];
+	/** The portal's web address (`https://yourcompany.bitrix24.com`), for links to its pages. */
+	origin: string;
 }
 
 /** The portal of the node's credential; a credential URL of the wrong shape fails here, before anything is sent. */
@@ -165,10 +164,10 @@ export async function portalOf(context: Context): Promise<Portal> {
 		throw toBitrix24Failure(error);
 	}
 	const restBase = type === 'bitrix24OAuth2Api' ? oauthRestBase(credentials.portalUrl) : undefined;
-	if (restBase === undefined) webhookRestBase(credentials.webhookUrl);
+	const origin = new URL(restBase ?? webhookRestBase(credentials.webhookUrl)).origin;
 	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
-	const budget = portalBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
-	return { budget, restBase, secrets: secretsOf(credentials) };
+	const budget = sharedBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
+	return { budget, restBase, secrets: secretsOf(credentials), origin };
 }
 
 /**
@@ -181,7 +180,7 @@ export async function sendRequest(
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	portal: Portal,
 	request: { method: string; params: IDataObject; run: object; stop: AbortSignal },
-): Promise<CallOutcome> {
+): Promise<RestOutcome> {
 	const { method, params, run, stop } = request;
 	const stopped = () => new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null, undefined, method);
 	if (!(await portal.budget.acquire(run, stop))) return stopped();
@@ -195,11 +194,19 @@ export async function sendRequest(
 	}
 }
 
+/** Bitrix24's answer to a call from the editor, with the portal's web address for links. */
+export interface EditorAnswer {
+	result: unknown;
+	/** The offset of the next page, for list methods. */
+	next?: number;
+	origin: string;
+}
+
 /**
  * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
- * within the same budget. Returns Bitrix24's envelope (`result`, and `next` for lists); throws a Bitrix24Failure.
+ * within the same budget. Throws a Bitrix24Failure.
  */
-export async function editorRequest(context: ILoadOptionsFunctions, method: string, params: IDataObject): Promise<IDataObject> {
+export async function editorRequest(context: ILoadOptionsFunctions, method: string, params: IDataObject): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
 	await portal.budget.acquire(context);
 	const options: IHttpRequestOptions = {
@@ -222,5 +229,9 @@ export async function editorRequest(context: ILoadOptionsFunctions, method: stri
 		envelope = toBitrix24Failure(error);
 	}
 	if (envelope instanceof Bitrix24Failure) throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
-	return envelope;
+	return {
+		result: envelope.result,
+		next: typeof envelope.next === 'number' ? envelope.next : undefined,
+		origin: portal.origin,
+	};
 }

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { Bitrix24Failure } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
-import { MAX_MESSAGE_LENGTH, validateMessageRequest } from '../../../../nodes/Bitrix24OpenChannels/shared/validation';
+import { Bitrix24Failure } from '../../../nodes/shared/errors';
+import { MAX_MESSAGE_LENGTH, validateMessageRequest } from '../../../nodes/shared/validation';
 
 /** A request every check accepts; each test breaks one field of it. */
 const VALID: IDataObject = {

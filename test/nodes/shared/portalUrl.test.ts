@@ -1,5 +1,5 @@
-import { Bitrix24Failure, describeFailure, hintFor } from '../../../../nodes/Bitrix24OpenChannels/shared/errors';
-import { webhookRestBase } from '../../../../nodes/Bitrix24OpenChannels/shared/portalUrl';
+import { Bitrix24Failure, describeFailure, hintFor } from '../../../nodes/shared/errors';
+import { webhookRestBase } from '../../../nodes/shared/portalUrl';
 
 /** A distinctive webhook code: no error text may ever contain it. */
 const SECRET = 'Zk8sEcReT0wq5';

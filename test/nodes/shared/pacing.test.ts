@@ -1,6 +1,6 @@
 import { sleep } from 'n8n-workflow';
 
-import { budgetSettings, PortalBudget } from '../../../../nodes/Bitrix24OpenChannels/shared/pacing';
+import { budgetSettings, PortalBudget } from '../../../nodes/shared/pacing';
 
 /** Asks for `count` slots for `run` and records, per grant, the run and the moment it was granted. */
 function ask(budget: PortalBudget, run: object, count: number, grants: Array<{ run: object; at: number }>, signal?: AbortSignal) {
