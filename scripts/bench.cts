@@ -3,8 +3,11 @@
  * budget, next to a naive sender. Each scenario starts the emulated portal (a real HTTP server on
  * 127.0.0.1 with a real leaky bucket) with a budget, runs N items through the node in n8n's real engine
  * (WorkflowExecute -> RoutingNode, the node's sources), and reads what the portal recorded.
- * Prints a markdown table, then PASS/WARN lines for the issue's success criteria (not asserted).
- * Options: `--only <text>` runs the scenarios whose id contains the text; `--list` lists them.
+ * Prints a markdown table, then PASS/WARN lines for the issue's success criteria (not asserted). Then two
+ * in-process measurements of sharing: fairness between executions on one credential (bench/fairness.cts)
+ * and the cost of keeping messages to one chat in order (bench/order.cts), each a table of its own.
+ * Options: `--only <text>[,<text>...]` runs the rows whose id contains one of the texts (e.g. `fairness,order`);
+ * `--list` lists them.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,6 +31,15 @@ import {
 	type Budget,
 	type MemoryPeak,
 } from './bench/measure.cjs';
+import {
+	FAIRNESS_ABOUT,
+	FAIRNESS_SCENARIOS,
+	fairnessNotes,
+	fairnessTable,
+	runFairness,
+	type FairnessResult,
+} from './bench/fairness.cjs';
+import { ORDER_ABOUT, ORDER_SCENARIOS, orderNotes, orderTable, runOrder, type OrderResult } from './bench/order.cjs';
 
 type Mode = 'per-item' | 'batch' | 'naive';
 
@@ -380,11 +392,17 @@ export async function main(argv: string[] = []): Promise<void> {
 	const onlyAt = argv.indexOf('--only');
 	const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
 	if (argv.includes('--list')) {
-		for (const scenario of SCENARIOS) console.log(scenario.id);
+		for (const { id } of [...SCENARIOS, ...FAIRNESS_SCENARIOS, ...ORDER_SCENARIOS]) console.log(id);
 		return;
 	}
-	const scenarios = SCENARIOS.filter((scenario) => only === undefined || scenario.id.includes(only));
-	if (scenarios.length === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
+	const texts = only?.split(',').filter((text) => text !== '');
+	const selected = <T extends { id: string }>(rows: T[]) =>
+		rows.filter(({ id }) => texts === undefined || texts.some((text) => id.includes(text)));
+	const scenarios = selected(SCENARIOS);
+	const fairness = selected(FAIRNESS_SCENARIOS);
+	const order = selected(ORDER_SCENARIOS);
+	const total = scenarios.length + fairness.length + order.length;
+	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
 	const header = [
@@ -396,33 +414,68 @@ export async function main(argv: string[] = []): Promise<void> {
 			`${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
 			`load average ${loadAverage()} at the start`,
 		`- Sources: ${sourcesMeasured()}`,
-		'- The node runs from its sources in n8n\'s WorkflowExecute; the emulated portal runs in the same process ' +
-			'(127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a fresh node-side budget) per row.',
-		`- ${SCALING}`,
-		'- Physical limit: (requests - burst) / rate seconds, 0 within the burst; requests = N per item, ceil(N/50) in ' +
-			'batches. Ratio = limit / wall time (1.0 = as fast as the budget physically allows).',
+		'- In-process: the node runs from its sources in n8n\'s WorkflowExecute; the emulated portal runs in the same ' +
+			'process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a fresh node-side budget) per row.',
+		...(scenarios.length > 0
+			? [
+					`- ${SCALING}`,
+					'- Physical limit: (requests - burst) / rate seconds, 0 within the burst; requests = N per item, ' +
+						'ceil(N/50) in batches. Ratio = limit / wall time (1.0 = as fast as the budget physically allows).',
+				]
+			: []),
 		'',
 	];
 	console.log(header.join('\n'));
 
 	const benchStarted = performance.now();
+	let done = 0;
+	const progress = (id: string, expected = '') => process.stderr.write(`[${++done}/${total}] ${id}${expected} ... `);
 	const results: Result[] = [];
-	for (const [index, scenario] of scenarios.entries()) {
+	for (const scenario of scenarios) {
 		const expected = limitSeconds(scenario);
-		process.stderr.write(
-			`[${index + 1}/${scenarios.length}] ${scenario.id}${expected > 0 ? ` (at least ${seconds(expected * 1000)})` : ''} ... `,
-		);
+		progress(scenario.id, expected > 0 ? ` (at least ${seconds(expected * 1000)})` : '');
 		const result = await runScenario(scenario);
 		process.stderr.write(`${seconds(result.wallMs)}\n`);
 		results.push(result);
 	}
+	if (results.length > 0) {
+		console.log(markdownTable(HEADER, results.map(row)));
+		console.log('');
+		for (const line of verdicts(results)) console.log(line);
+		console.log('');
+		for (const line of notes(results)) console.log(line);
+		console.log('');
+	}
 
-	console.log(markdownTable(HEADER, results.map(row)));
-	console.log('');
-	for (const line of verdicts(results)) console.log(line);
-	console.log('');
-	for (const line of notes(results)) console.log(line);
-	console.log('');
+	const fairnessResults: FairnessResult[] = [];
+	for (const scenario of fairness) {
+		progress(scenario.id);
+		const result = await runFairness(scenario);
+		process.stderr.write(`${seconds(result.bulkWallMs)}\n`);
+		fairnessResults.push(result);
+	}
+	if (fairnessResults.length > 0) {
+		console.log(`${FAIRNESS_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(fairnessTable(fairnessResults));
+		console.log('');
+		for (const line of fairnessNotes(fairnessResults)) console.log(line);
+		console.log('');
+	}
+
+	const orderResults: OrderResult[] = [];
+	for (const scenario of order) {
+		progress(scenario.id);
+		const result = await runOrder(scenario);
+		process.stderr.write(`${seconds(result.wallMs)}\n`);
+		orderResults.push(result);
+	}
+	if (orderResults.length > 0) {
+		console.log(`${ORDER_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(orderTable(orderResults));
+		console.log('');
+		for (const line of orderNotes(orderResults)) console.log(line);
+		console.log('');
+	}
 	console.log(
 		`Total bench time: ${seconds(performance.now() - benchStarted)}; load average ${loadAverage()} at the end ` +
 			`(other processes on the machine slow the CPU-bound parts: n8n's per-item work and the batch rows)`,

@@ -16,6 +16,12 @@ interface Waiter {
 	grant: (granted: boolean) => void;
 }
 
+/** A run's waiting requests, and how to stop listening to its stop signal once none wait. */
+interface RunQueue {
+	waiters: Waiter[];
+	unsubscribe: () => void;
+}
+
 /**
  * A mirror of the portal's leaky bucket, kept on this side so requests leave no faster than the portal
  * accepts them. Requests wait in one queue per run (a node run of one execution) and the queues take
@@ -28,7 +34,7 @@ export class PortalBudget {
 	private updatedAt: number;
 
 	/** Waiting requests per run, in the order the runs take turns. */
-	private readonly queues = new Map<object, Waiter[]>();
+	private readonly queues = new Map<object, RunQueue>();
 
 	private dispatching = false;
 
@@ -53,31 +59,28 @@ export class PortalBudget {
 	 */
 	async acquire(run: object, signal?: AbortSignal): Promise<boolean> {
 		if (signal?.aborted) return false;
-		return await new Promise<boolean>((resolve) => {
-			const waiter: Waiter = {
-				grant: (granted) => {
-					signal?.removeEventListener('abort', withdraw);
-					resolve(granted);
-				},
-			};
-			const withdraw = () => {
-				const queue = this.queues.get(run);
-				const index = queue?.indexOf(waiter) ?? -1;
-				if (queue && index !== -1) {
-					queue.splice(index, 1);
-					if (queue.length === 0) this.queues.delete(run);
-				}
-				waiter.grant(false);
-			};
-			signal?.addEventListener('abort', withdraw);
-			const queue = this.queues.get(run);
-			if (queue) queue.push(waiter);
-			else this.queues.set(run, [waiter]);
+		return await new Promise<boolean>((grant) => {
+			let queue = this.queues.get(run);
+			if (!queue) {
+				// One listener per waiting run, not per request: a run may have thousands waiting.
+				const withdraw = () => this.withdraw(run);
+				signal?.addEventListener('abort', withdraw, { once: true });
+				queue = { waiters: [], unsubscribe: () => signal?.removeEventListener('abort', withdraw) };
+				this.queues.set(run, queue);
+			}
+			queue.waiters.push({ grant });
 			void this.dispatch();
 		});
 	}
 
-	/** The portal said its bucket is full (503 QUERY_LIMIT_EXCEEDED): believe it, so every caller waits for the drain. */
+	/** A stopped run's waiting requests leave the line, refused. */
+	private withdraw(run: object): void {
+		const queue = this.queues.get(run);
+		this.queues.delete(run);
+		for (const waiter of queue?.waiters ?? []) waiter.grant(false);
+	}
+
+/** The portal said its bucket is full (503 QUERY_LIMIT_EXCEEDED): believe it, so every caller waits for the drain. */
 	markFull(): void {
 		this.drain();
 		this.level = Math.max(this.level, this.settings.burstLimit);
@@ -123,11 +126,12 @@ export class PortalBudget {
 	}
 
 	private grantNextTurn(): void {
-		const [run, queue] = this.queues.entries().next().value as [object, Waiter[]];
-		const waiter = queue.shift() as Waiter;
+		const [run, queue] = this.queues.entries().next().value as [object, RunQueue];
+		const waiter = queue.waiters.shift() as Waiter;
 		// The run goes to the back of the line; an emptied queue leaves it.
 		this.queues.delete(run);
-		if (queue.length > 0) this.queues.set(run, queue);
+		if (queue.waiters.length > 0) this.queues.set(run, queue);
+		else queue.unsubscribe();
 		waiter.grant(true);
 	}
 

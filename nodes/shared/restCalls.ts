@@ -45,7 +45,7 @@ const RETRIES: Partial<Record<string, (budget: PortalBudget, attempt: number, me
 class RunRetries implements RetryPolicy {
 	constructor(
 		private readonly portal: Promise<Portal | Bitrix24Failure>,
-		private readonly stop: AbortSignal,
+		private readonly run: RunState<unknown>,
 	) {}
 
 	async retryAfter(method: string, outcome: RestOutcome, attempt: number): Promise<number | undefined> {
@@ -57,15 +57,12 @@ class RunRetries implements RetryPolicy {
 		}
 		const retry = RETRIES[outcome.code];
 		const wait = retry && attempt < MAX_ATTEMPTS ? retry(portal.budget, attempt, method) : undefined;
-		return this.stop.aborted ? undefined : wait;
+		return this.run.stop.signal.aborted ? undefined : wait;
 	}
 
 	/** Waits `ms`, or less when the run is stopped meanwhile (the next attempt is then not sent). */
 	async pause(ms: number): Promise<void> {
-		await Promise.race([
-			sleep(ms),
-			new Promise<void>((resolve) => this.stop.addEventListener('abort', () => resolve(), { once: true })),
-		]);
+		await Promise.race([sleep(ms), this.run.stopped]);
 	}
 }
 
@@ -116,7 +113,7 @@ export function restSenderFor(
 	if (!calls) {
 		// The first item resolves the credential for the whole run; its context sends the batch calls.
 		const portal = portalOf(context).catch((error: unknown) => toBitrix24Failure(error));
-		const retries = new RunRetries(portal, run.stop.signal);
+		const retries = new RunRetries(portal, run);
 		const batcher =
 			batchSize > 1 ? new RestBatcher(sendOneFor(context, requestData, run, portal), batchSize, run.lanes, retries) : undefined;
 		calls = { portal, retries, batcher };

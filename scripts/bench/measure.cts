@@ -76,3 +76,9 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 export const thousands = (value: number) => value.toLocaleString('en-US');
+
+export function median(values: readonly number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

@@ -16,7 +16,7 @@ export type { AuthKind, RecordedMessage } from './context.cjs';
 export type { BudgetSettings, BudgetSnapshot } from './rateLimit.cjs';
 export type { ParamRecord, ParamValue } from './params.cjs';
 export type { TimeInfo, RestErrorBody } from './envelope.cjs';
-export { createSeedWorld } from './world.cjs';
+export { addCampaignChats, createSeedWorld, FIRST_CAMPAIGN_CHAT } from './world.cjs';
 export type {
 	AccessDenial,
 	CrmEntity,

@@ -252,3 +252,27 @@ export function chatsOfEntity(world: World, type: CrmEntityType, id: number): Op
 		.filter((c) => c.entityType === type && c.entityId === id)
 		.sort((a, b) => a.id - b.id);
 }
+
+/** Campaign chats get IDs from here on, clear of the seeded ones. */
+export const FIRST_CAMPAIGN_CHAT = 100_000;
+
+/**
+ * Adds `count` chats in progress on lead 1195 (IDs FIRST_CAMPAIGN_CHAT, +1...), Oleg (27) a member of each:
+ * one chat per customer, as a campaign has. The portal only checks that a chat belongs to the entity and
+ * the sender is in it, so they can all hang on one lead.
+ */
+export function addCampaignChats(world: World, count: number): number[] {
+	const ids = Array.from({ length: count }, (_, index) => FIRST_CAMPAIGN_CHAT + index);
+	for (const id of ids) {
+		world.chats.push({
+			id,
+			entityType: 'lead',
+			entityId: LEADS.WEBSITE_INQUIRY,
+			connectorId: 'telegrambot',
+			connectorTitle: 'Telegram',
+			status: 'inProgress',
+			members: [USERS.ANNA_ADMIN, USERS.OLEG_OPERATOR],
+		});
+	}
+	return ids;
+}

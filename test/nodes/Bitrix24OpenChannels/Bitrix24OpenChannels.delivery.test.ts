@@ -6,6 +6,7 @@
 import { sleep, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
 import {
+	addCampaignChats,
 	BAD_ANSWERS,
 	parseBatchCommand,
 	startEmulator,
@@ -233,7 +234,8 @@ describe('fairness on one credential', () => {
 		emulator.setBudget(budget);
 		const credentials = new TestCredentialsHelper();
 		const webhook = { type: 'bitrix24WebhookApi' as const, data: { webhookUrl: emulator.webhookUrl, ...budget } };
-		const items = Array.from({ length: 200 }, (_, index) => toChat(1341, `bulk ${index}`));
+		// A campaign: one chat per customer, so all 200 requests wait for the budget at once.
+		const items = addCampaignChats(emulator.world, 200).map((chat, index) => toChat(chat, `bulk ${index}`));
 		const bulk = startNode({ credential: webhook, credentials, items, parameters: { ...MAPPED_PARAMETERS, options: { sendInBatches: false } } });
 		await waitFor(() => emulator.messages.length >= 10);
 
