@@ -90,7 +90,7 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 }
 
 interface ErrorExplanation {
-	/** The HTTP status Bitrix24 documents for the code; batch answers carry none per command. */
+	/** The HTTP status Bitrix24 answers the code with alone; batch answers carry none per command. */
 	status?: number;
 	/**
 	 * Whether a call that failed so can have acted. Codes without it: `unknown` for a 5xx or no answer,
@@ -101,6 +101,11 @@ interface ErrorExplanation {
 	reason: (context: MessageTarget, failure: Bitrix24Failure) => string;
 	/** How to fix it. */
 	hint: string;
+	/**
+	 * The same code with another meaning at another HTTP status: Bitrix24's auth layer answers every refusal 401
+	 * (rest/lib/oauthexception.php), some with a code a method also uses.
+	 */
+	atStatus?: Record<number, Omit<ErrorExplanation, 'atStatus'>>;
 }
 
 const entity = (context: MessageTarget) =>
@@ -136,7 +141,14 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	ACCESS_DENIED: {
 		status: 403,
 		reason: (c) => `Bitrix24 denied access to ${entity(c)}`,
-		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity. On free plans the REST API itself is not available.",
+		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity.",
+		atStatus: {
+			// rest/lib/apauth/auth.php and oauth/auth.php: "REST is available only by subscription / on commercial plans."
+			401: {
+				reason: () => "Bitrix24 refused the call: the portal's plan does not include the REST API",
+				hint: "Webhooks and applications work on Bitrix24's commercial plans only (a free plan, or an expired subscription or trial, has no REST API). Renew or change the portal's plan; the credential itself is fine.",
+			},
+		},
 	},
 	ERROR_ARGUMENT: {
 		status: 400,
@@ -153,15 +165,51 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		reason: (c) => `Bitrix24 could not post the message to ${chat(c)}`,
 		hint: 'The chat accepted the request but the messenger failed to add the message. Check the chat in Bitrix24.',
 	},
+	// The messenger's own reasons replace MESSAGE_ADD_ERROR (imopenlines/lib/rest.php, rest.php::processException).
+	ERROR_FROM_OTHER_MODULE: {
+		status: 400,
+		delivery: 'not_sent',
+		reason: (c, f) =>
+			`Another module of the portal refused the message to ${chat(c)}${f.description ? `: ${f.description}` : ''}`,
+		hint: "An event handler on the portal (an application, a chat bot or a module that checks outgoing messages) vetoed it; its reason is in details.description. Ask the portal's administrator.",
+	},
+	ERROR_CORE: {
+		// 400 for several refusals, 500 for a database error. A batch command carries no status: assume the
+		// database error, after which the message may have been posted.
+		status: 500,
+		reason: (_c, f) =>
+			`Bitrix24 reported several errors at once, or a database error${f.description ? `: ${f.description}` : ''}`,
+		hint: 'Bitrix24 joins several refusals of the messenger under this code (their texts in details.description), and answers a database error so too (HTTP 500: then the message may have been posted).',
+	},
+	IM_NOT_INSTALLED: {
+		status: 400,
+		reason: () => 'The messenger (im) module is not installed on the Bitrix24 portal',
+		hint: 'Open channels need the messenger: install or enable the Messenger (im) module of the portal.',
+	},
+	CRM_CHAT_USER_NOT_ACTIVE: {
+		status: 400,
+		reason: (c) => `Bitrix24 could not add ${sender(c)} to ${chat(c)}: the user does not exist or is deactivated`,
+		hint: 'Pick an active employee or a bot as the sender.',
+	},
+	WRONG_REQUEST: {
+		status: 400,
+		reason: (c) => `Bitrix24 refused to add ${sender(c)} to ${chat(c)}`,
+		hint: 'The messenger would not take the sender into the chat. Add the sender to the dialog in Bitrix24, or pick an operator or bot already in it.',
+	},
 	NO_AUTH_FOUND: {
 		status: 401,
-		reason: () => 'Bitrix24 did not accept the credentials',
-		hint: 'The webhook code or access token is wrong or was deleted. Copy the webhook URL again from Bitrix24 (Developer resources > Other > Inbound webhook), or reconnect the OAuth credential.',
+		reason: () => 'Bitrix24 found no credentials in the request',
+		hint: 'The call reached the portal without a webhook code or access token: reconnect the OAuth2 credential, and if a proxy stands in front of the portal, make it pass the Authorization header on.',
 	},
 	INVALID_CREDENTIALS: {
-		status: 403,
-		reason: () => "Bitrix24 says the credential's user lacks permission for this call",
-		hint: 'Use a webhook or OAuth connection created by a user who may work with open channels and this CRM entity.',
+		status: 401,
+		reason: () => 'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated',
+		hint: 'Copy the webhook URL again from Bitrix24 (Developer resources > Other > Inbound webhook): the user ID and the code must both match a webhook that still exists.',
+	},
+	authorization_error: {
+		status: 401,
+		reason: () => "Bitrix24 could not sign in the credential's user",
+		hint: 'A webhook or OAuth connection acts as the user who created it; that user is probably dismissed or deactivated. Create the webhook, or connect the OAuth2 credential, as an active user.',
 	},
 	invalid_token: {
 		status: 401,
@@ -174,19 +222,19 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		hint: 'n8n refreshes the token by itself; if this persists, reconnect the Bitrix24 OAuth2 credential (the refresh token lives 180 days).',
 	},
 	insufficient_scope: {
-		status: 403,
+		status: 401,
 		reason: (c) => `The Bitrix24 webhook or application lacks the ${c.scope ?? 'imopenlines'} permission`,
-		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the scope named in the error: Open Channels (imopenlines) to send, Users (user) for the Sender list. Then save.',
+		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the scope named in the error: Open Channels (imopenlines) to send, Users (user) for the Sender list. Then save; an OAuth2 credential must then be connected again, so its token carries the new scope.',
 	},
 	user_access_error: {
-		status: 403,
+		status: 401,
 		reason: () => 'The Bitrix24 application is not available to this user',
 		hint: "In Bitrix24's application settings, give the credential's user access to the application.",
 	},
 	INVALID_REQUEST: {
-		status: 400,
-		reason: () => 'Bitrix24 requires HTTPS for REST calls',
-		hint: 'Use the https:// address of the portal in the credential.',
+		status: 401,
+		reason: () => 'Bitrix24 requires HTTPS for webhook calls',
+		hint: 'Use the https:// address of the portal in the webhook URL (an on-premise portal can allow http by defining REST_APAUTH_ALLOW_HTTP).',
 	},
 	QUERY_LIMIT_EXCEEDED: {
 		status: 503,
@@ -201,7 +249,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		hint: 'Wait until the reset time the portal reports (a few minutes) and run again.',
 	},
 	OVERLOAD_LIMIT: {
-		status: 503,
+		status: 401,
 		delivery: 'not_sent',
 		reason: () => "Bitrix24 has blocked the portal's REST API because of overload",
 		hint: 'This is a manual block: contact Bitrix24 support to lift it.',
@@ -222,7 +270,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		hint: ON_PORTAL_SIDE,
 	},
 	PORTAL_DELETED: {
-		status: 500,
+		status: 403,
 		// Answered before any method runs.
 		delivery: 'not_sent',
 		reason: () => 'The Bitrix24 portal is deleted or its public part is closed',
@@ -295,13 +343,15 @@ const UNKNOWN: ErrorExplanation = {
 	hint: 'See the code in Bitrix24 REST documentation.',
 };
 
-function explanationOf(failure: Bitrix24Failure): ErrorExplanation {
-	return Object.prototype.hasOwnProperty.call(ERRORS, failure.code) ? ERRORS[failure.code] : UNKNOWN;
+/** The code's explanation, in its variant for the HTTP status when it has one. */
+function explanationOf(code: string, httpStatus: number | null): Omit<ErrorExplanation, 'atStatus'> {
+	const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code] : UNKNOWN;
+	return (httpStatus !== null && known.atStatus?.[httpStatus]) || known;
 }
 
 /** One sentence a person understands, ending with the Bitrix24 code. */
 export function describeFailure(failure: Bitrix24Failure, context: MessageTarget): string {
-	return `${explanationOf(failure).reason(context, failure)} (${failure.code})`;
+	return `${explanationOf(failure.code, failure.httpStatus).reason(context, failure)} (${failure.code})`;
 }
 
 /** What the item's delivery verdict means for the user. */
@@ -312,11 +362,11 @@ const DELIVERY_HINTS: Record<Delivery, string> = {
 
 /** How to fix it, and whether sending again is safe. */
 export function hintFor(failure: Bitrix24Failure): string {
-	return `${explanationOf(failure).hint} ${DELIVERY_HINTS[failure.delivery]}`;
+	return `${explanationOf(failure.code, failure.httpStatus).hint} ${DELIVERY_HINTS[failure.delivery]}`;
 }
 
 function deliveryOf(code: string, httpStatus: number | null): Delivery {
-	const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code].delivery : undefined;
+	const known = explanationOf(code, httpStatus).delivery;
 	if (known !== undefined) return known;
 	// A server error or no answer can come after the method ran; a refusal comes before.
 	return httpStatus === null || httpStatus >= 500 ? 'unknown' : 'not_sent';

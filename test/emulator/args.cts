@@ -1,50 +1,34 @@
-/** Argument checks with Bitrix24's ERROR_ARGUMENT codes and messages. */
+/** Argument checks as imopenlines/lib/rest.php makes them, with Bitrix24's ERROR_ARGUMENT codes and messages. */
 import { Errors } from './envelope.cjs';
 import {
-	isRecord,
-	parseInteger,
+	phpInt,
+	phpIsNumeric,
+	phpTruthy,
 	scalarString,
 	type ParamRecord,
 	type ParamValue,
 } from './params.cjs';
-import { CRM_ENTITY_TYPES, type CrmEntityType } from './world.cjs';
 
-/** PHP `empty()` after trim: missing, null, '', whitespace, false, or an empty array. */
-export function isEmptyParam(value: ParamValue | undefined): boolean {
-	if (value === undefined || value === null || value === false) return true;
-	if (typeof value === 'string') return value.trim() === '';
-	if (Array.isArray(value)) return value.length === 0;
-	if (isRecord(value)) return Object.keys(value).length === 0;
-	return false;
+/** PHP `empty()`: missing, null, false, 0, "", "0" or an empty array. Whitespace is not empty. */
+export const isEmptyParam = (value: ParamValue | undefined): boolean => !phpTruthy(value);
+
+/** `if (empty($arParams[X])) throw new ArgumentNullException(X)`: "Argument 'X' is null or empty". */
+export function requireNotEmpty(params: ParamRecord, name: string): ParamValue {
+	const value = params[name];
+	if (value === undefined || isEmptyParam(value)) throw Errors.argumentEmpty(name);
+	return value;
 }
 
-/** First missing name (in the given order) -> "Argument 'X' is null or empty". */
-export function requirePresent(params: ParamRecord, names: readonly string[]): void {
-	const missing = names.find((name) => isEmptyParam(params[name]));
-	if (missing !== undefined) throw Errors.argumentEmpty(missing);
-}
-
-export function requireEntityType(params: ParamRecord, name = 'CRM_ENTITY_TYPE'): CrmEntityType {
-	const text = scalarString(params[name])?.trim().toLowerCase();
-	const type = CRM_ENTITY_TYPES.find((t) => t === text);
-	if (type === undefined) throw Errors.argumentType(name);
-	return type;
-}
-
-/** An integer > 0 given as a JSON number or a numeric string. */
-export function requirePositiveId(params: ParamRecord, name: string): number {
-	const id = parseInteger(params[name]);
-	if (id === undefined || id <= 0) throw Errors.argumentType(name);
+/**
+ * An ID as the server checks one: not empty ("null or empty"), then `is_numeric` and `(int) > 0` ("invalid type");
+ * the value is the (int) cast, so "1.9" is 1 and " 12" is 12.
+ */
+export function requireId(params: ParamRecord, name: string): number {
+	const value = requireNotEmpty(params, name);
+	const id = phpInt(value);
+	if (!phpIsNumeric(value) || id <= 0) throw Errors.argumentType(name);
 	return id;
 }
 
-/** Optional id: absent/empty -> undefined, otherwise it must be valid. */
-export function optionalPositiveId(params: ParamRecord, name: string): number | undefined {
-	return isEmptyParam(params[name]) ? undefined : requirePositiveId(params, name);
-}
-
-export function requireText(params: ParamRecord, name: string): string {
-	const text = scalarString(params[name]);
-	if (text === undefined) throw Errors.argumentType(name);
-	return text;
-}
+/** A parameter read as text (CRM_ENTITY_TYPE is never validated as such: lookups resolve it, or find nothing). */
+export const textOf = (value: ParamValue | undefined): string => scalarString(value) ?? '';

@@ -39,6 +39,8 @@ export const LEADS = {
 export const DEALS = { ORDER_501: 501 } as const;
 export const CONTACTS = { PAVEL_CUSTOMER: 77 } as const;
 export const COMPANIES = { ACME: 12 } as const;
+/** A CRM type chats are never linked to: readable, listed by no chat method. */
+export const QUOTES = { SPRING_OFFER: 7 } as const;
 
 export const CHATS = {
 	/** lead 1195, Telegram, in progress, members 1, 27, 39: the happy path. */
@@ -58,6 +60,9 @@ export const CHATS = {
 	/** lead 1198 (the caller has no access), in progress. */
 	RESTRICTED_LEAD_CHAT: 1800,
 } as const;
+
+/** When the seeded chats' dialogs were last active (ms): chat 1341 then, the next IDs a minute later each. */
+export const SEED_ACTIVITY_AT = Date.UTC(2025, 0, 15, 9, 0, 0);
 
 /** First ID handed out by imopenlines.crm.message.add (the docs' example value). */
 export const FIRST_MESSAGE_ID = 19880117;

@@ -1,4 +1,6 @@
 /** Types shared by the REST method handlers and the server that calls them. */
+import type { Scope } from './auth.cjs';
+import type { ApplicationException } from './envelope.cjs';
 import type { ParamRecord } from './params.cjs';
 import type { CrmEntityType, World } from './world.cjs';
 
@@ -26,6 +28,15 @@ export interface MethodOutcome {
 	next?: number;
 }
 
+/** What one HTTP request shares across the methods it runs (a batch runs several). */
+export interface RequestState {
+	/**
+	 * The messenger's last $APPLICATION->ThrowException in this request: rest.php::processException reports it
+	 * for every later failure, and nothing resets it (so it leaks across a batch's commands).
+	 */
+	thrown?: ApplicationException;
+}
+
 export interface CallContext {
 	world: World;
 	/** The user behind the webhook or access token. */
@@ -35,18 +46,17 @@ export interface CallContext {
 	now: () => number;
 	messages: RecordedMessage[];
 	viaBatch: boolean;
-	/** Unix seconds when the method's operating-time budget resets (the envelope's operating_reset_at). */
-	operatingResetAt: (method: string) => number;
-	/** Run another method with the same credentials (used by `batch`). */
-	invoke: (method: string, params: ParamRecord) => MethodOutcome;
+	request: RequestState;
+	/**
+	 * Run another method as a command of this batch (same credentials and request): its response, a success
+	 * envelope (`result`, `time`, maybe `next`, `total`) or an error body.
+	 */
+	invoke: (method: string, params: ParamRecord) => Record<string, unknown>;
 }
 
 export type MethodHandler = (params: ParamRecord, ctx: CallContext) => MethodOutcome;
 
 export interface MethodSpec {
-	/** Scope the credentials must include; null for methods every credential may call. */
-	scope: string | null;
+	scope: Scope;
 	handler: MethodHandler;
-	/** false: refused inside `batch` with ERROR_BATCH_METHOD_NOT_ALLOWED. */
-	batchable?: boolean;
 }

@@ -216,7 +216,7 @@ describe('OAuth', () => {
 	it('401 expired_token after the TTL, after expireAccessTokens(), and for tokens minted expired', async () => {
 		const expiredBody = {
 			error: 'expired_token',
-			error_description: 'The access token provided has expired.',
+			error_description: 'The access token provided has expired',
 		};
 		const ttl = emu.issueOAuthTokens();
 		clock += 3_599_000;

@@ -120,12 +120,12 @@ describe('imopenlines.crm.message.add', () => {
 		['CRM_ENTITY missing', { CRM_ENTITY_TYPE: 'lead' }, 'CRM_ENTITY'],
 		['USER_ID empty', { ...VALID, USER_ID: '' }, 'USER_ID'],
 		['CHAT_ID null', { ...VALID, CHAT_ID: null }, 'CHAT_ID'],
-		['MESSAGE whitespace', { ...VALID, MESSAGE: ' \n\t ' }, 'MESSAGE'],
-		[
-			'MESSAGE missing while CRM_ENTITY is also bad (emptiness is checked first)',
-			{ ...VALID, CRM_ENTITY: 'abc', MESSAGE: '' },
-			'MESSAGE',
-		],
+		['USER_ID "0"', { ...VALID, USER_ID: '0' }, 'USER_ID'],
+		['USER_ID 0', { ...VALID, USER_ID: 0 }, 'USER_ID'],
+		['MESSAGE ""', { ...VALID, MESSAGE: '' }, 'MESSAGE'],
+		['MESSAGE "0" (PHP\'s empty())', { ...VALID, MESSAGE: '0' }, 'MESSAGE'],
+		['MESSAGE the number 0', { ...VALID, MESSAGE: 0 }, 'MESSAGE'],
+		['MESSAGE missing', { ...VALID, MESSAGE: undefined }, 'MESSAGE'],
 	])('400 "null or empty" when %s', async (_name, params, argument) => {
 		const res = await call(SEND, params);
 		expect(res.status).toBe(400);
@@ -138,17 +138,16 @@ describe('imopenlines.crm.message.add', () => {
 	});
 
 	it.each([
-		['CRM_ENTITY_TYPE', 'invoice'],
-		['CRM_ENTITY', 'abc'],
-		['CRM_ENTITY', '12abc'],
-		['CRM_ENTITY', -5],
-		['USER_ID', '0'],
-		['USER_ID', 0],
-		['CHAT_ID', 1.5],
-		['CHAT_ID', '1341.0'],
-		['MESSAGE', { nested: 'object' }],
-	])('400 "invalid type" for %s = %p', async (argument, value) => {
-		const res = await call(SEND, { ...VALID, [argument]: value });
+		['CRM_ENTITY', 'abc', {}],
+		['CRM_ENTITY', '12abc', {}],
+		['CRM_ENTITY', -5, {}],
+		['USER_ID', '0x1B', {}],
+		['CHAT_ID', '-1341', {}],
+		['MESSAGE', { nested: 'object' }, {}],
+		// Each argument's emptiness and type are checked in turn: the bad entity ID is met before the empty message.
+		['CRM_ENTITY', 'abc', { MESSAGE: '' }],
+	])('400 "invalid type" for %s = %p', async (argument, value, also) => {
+		const res = await call(SEND, { ...VALID, [argument]: value, ...also });
 		expect(res.status).toBe(400);
 		expect(res.body).toEqual({
 			error: 'ERROR_ARGUMENT',
@@ -157,25 +156,26 @@ describe('imopenlines.crm.message.add', () => {
 		});
 	});
 
+	const CALLER_DENIED = 'Access denied! You dont have access to this action';
+	const SENDER_DENIED = 'Access denied! User dont have access to this entity';
 	it.each([
 		[
 			'the caller cannot read the entity',
 			{ CRM_ENTITY: LEADS.RESTRICTED, CHAT_ID: CHATS.RESTRICTED_LEAD_CHAT, USER_ID: 1 },
+			CALLER_DENIED,
 		],
+		['the entity does not exist', { CRM_ENTITY: 999999 }, CALLER_DENIED],
 		[
 			'USER_ID cannot read the entity',
 			{ CRM_ENTITY_TYPE: 'deal', CRM_ENTITY: 501, CHAT_ID: 1500, USER_ID: USERS.MARIA_MANAGER },
+			SENDER_DENIED,
 		],
-		['USER_ID is deactivated', { USER_ID: USERS.IVAN_FORMER }],
-		['USER_ID does not exist', { USER_ID: 999 }],
-		['the entity does not exist', { CRM_ENTITY: 999999 }],
-	])('403 ACCESS_DENIED when %s', async (_name, override) => {
+		['USER_ID is deactivated', { USER_ID: USERS.IVAN_FORMER }, SENDER_DENIED],
+		['USER_ID does not exist', { USER_ID: 999 }, SENDER_DENIED],
+	])('403 ACCESS_DENIED when %s', async (_name, override, description) => {
 		const res = await call(SEND, { ...VALID, ...override });
 		expect(res.status).toBe(403);
-		expect(res.body).toEqual({
-			error: 'ACCESS_DENIED',
-			error_description: "Access denied! User doesn't have access to this entity",
-		});
+		expect(res.body).toEqual({ error: 'ACCESS_DENIED', error_description: description });
 	});
 
 	it.each([
@@ -298,7 +298,7 @@ describe('request encodings', () => {
 });
 
 describe('webhook auth', () => {
-	it('401 NO_AUTH_FOUND for a wrong code or a wrong user', async () => {
+	it('401 INVALID_CREDENTIALS for a wrong code or a wrong user', async () => {
 		for (const url of [
 			`${emu.baseUrl}/rest/1/wrongcode/user.current`,
 			`${emu.baseUrl}/rest/27/${WEBHOOK_CODE}/user.current`,
@@ -306,21 +306,21 @@ describe('webhook auth', () => {
 			const res = await request(url);
 			expect(res.status).toBe(401);
 			expect(res.body).toEqual({
-				error: 'NO_AUTH_FOUND',
-				error_description: 'Wrong authorization data',
+				error: 'INVALID_CREDENTIALS',
+				error_description: 'Invalid request credentials',
 			});
 		}
 	});
 
-	it('403 insufficient_scope for imopenlines through the crm+user webhook; its own scopes work', async () => {
+	it('401 insufficient_scope for imopenlines through the crm+user webhook; its own scopes work', async () => {
 		const denied = await postJson(`${emu.limitedWebhookUrl}${SEND}`, VALID);
-		expect(denied.status).toBe(403);
+		expect(denied.status).toBe(401);
 		expect(denied.body).toEqual({
 			error: 'insufficient_scope',
 			error_description:
 				'The request requires higher privileges than provided by the webhook token',
 		});
-		expect((await request(`${emu.limitedWebhookUrl}imbot.bot.list`)).status).toBe(403);
+		expect((await request(`${emu.limitedWebhookUrl}imbot.bot.list`)).status).toBe(401);
 		expect((await request(`${emu.limitedWebhookUrl}user.current`)).status).toBe(200);
 		expect(
 			(await postJson(`${emu.limitedWebhookUrl}crm.item.list`, { entityTypeId: 1 })).status,
@@ -357,7 +357,7 @@ describe('lookup methods', () => {
 		});
 	});
 
-	it('imopenlines.crm.chat.get: active chats by default, all with ACTIVE_ONLY=N, oldest first', async () => {
+	it('imopenlines.crm.chat.get: active chats by default, all with ACTIVE_ONLY=N, newest activity first', async () => {
 		const active = await call('imopenlines.crm.chat.get', {
 			CRM_ENTITY_TYPE: 'lead',
 			CRM_ENTITY: 1195,
@@ -372,9 +372,9 @@ describe('lookup methods', () => {
 			ACTIVE_ONLY: 'N',
 		});
 		expect(obj(all.body).result).toEqual([
-			{ CHAT_ID: '1341', CONNECTOR_ID: 'telegrambot', CONNECTOR_TITLE: 'Telegram' },
-			{ CHAT_ID: '1342', CONNECTOR_ID: 'whatsapp', CONNECTOR_TITLE: 'WhatsApp' },
 			{ CHAT_ID: '1343', CONNECTOR_ID: 'livechat', CONNECTOR_TITLE: 'Live Chat' },
+			{ CHAT_ID: '1342', CONNECTOR_ID: 'whatsapp', CONNECTOR_TITLE: 'WhatsApp' },
+			{ CHAT_ID: '1341', CONNECTOR_ID: 'telegrambot', CONNECTOR_TITLE: 'Telegram' },
 		]);
 
 		// Only the exact string "N" disables the filter.
@@ -394,11 +394,8 @@ describe('lookup methods', () => {
 			CRM_ENTITY: LEADS.NO_CHATS,
 		});
 		expect(obj(none.body).result).toEqual([]);
-		const badType = await call('imopenlines.crm.chat.get', {
-			CRM_ENTITY_TYPE: 'invoice',
-			CRM_ENTITY: 1,
-		});
-		expect(badType.body).toMatchObject({ error: 'ERROR_ARGUMENT', argument: 'CRM_ENTITY_TYPE' });
+		const missingType = await call('imopenlines.crm.chat.get', { CRM_ENTITY: 1 });
+		expect(missingType.body).toMatchObject({ error: 'ERROR_ARGUMENT', argument: 'CRM_ENTITY_TYPE' });
 		const missing = await call('imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead' });
 		expect(missing.body).toMatchObject({ error: 'ERROR_ARGUMENT', argument: 'CRM_ENTITY' });
 		const forbidden = await call('imopenlines.crm.chat.get', {
@@ -448,13 +445,20 @@ describe('lookup methods', () => {
 		expect(obj((await call(SEND, { ...VALID, USER_ID: 31 })).body).error).toBe('CANCELED');
 	});
 
-	it('imopenlines.crm.chat.user.add: newest chat without CHAT_ID, 0 without chats, CHAT_NOT_IN_CRM for foreign chats', async () => {
+	it('imopenlines.crm.chat.user.add: the last chat without CHAT_ID (refused unless in progress), 0 without chats, CHAT_NOT_IN_CRM for foreign chats', async () => {
 		const newest = await call('imopenlines.crm.chat.user.add', {
+			CRM_ENTITY_TYPE: 'lead',
+			CRM_ENTITY: 1196,
+			USER_ID: BOTS.SUPPORT_BOT,
+		});
+		expect(obj(newest.body).result).toBe(CHATS.LEAD2_LIVECHAT_ACTIVE);
+		// Lead 1195's last active chat is a new dialog: not one of its chats in progress.
+		const lastIsNew = await call('imopenlines.crm.chat.user.add', {
 			CRM_ENTITY_TYPE: 'lead',
 			CRM_ENTITY: 1195,
 			USER_ID: BOTS.SUPPORT_BOT,
 		});
-		expect(obj(newest.body).result).toBe(CHATS.LEAD_LIVECHAT_NEW);
+		expect(obj(lastIsNew.body).error).toBe('CHAT_NOT_IN_CRM');
 		const none = await call('imopenlines.crm.chat.user.add', {
 			CRM_ENTITY_TYPE: 'lead',
 			CRM_ENTITY: LEADS.NO_CHATS,
@@ -559,6 +563,7 @@ describe('world', () => {
 		expect(messages).toHaveLength(0);
 		expect(emu.requests).toHaveLength(0);
 		expect(emu.world.chats).toHaveLength(8);
+		expect(emu.world.portal.restAvailable).toBe(true);
 		expect(obj((await call(SEND, VALID)).body).result).toBe(FIRST_MESSAGE_ID);
 	});
 });

@@ -3,8 +3,9 @@
  * uses (webhook and OAuth auth, leaky-bucket rate limit, batch, injected faults, link jitter, a control API).
  *
  * Order of checks for a REST call: jitter hold -> injected fault -> rate limit (503, not processed) ->
- * auth (401) -> method lookup (404) -> scope (403) -> the method's own validation.
- * Chat lists are ordered oldest first (chat IDs grow with recency, so the most recent chat is last).
+ * closed portal (403) -> method lookup (404) -> auth with the method's scope (401) -> the method's own checks,
+ * as Bitrix24's server code orders them (README.md: "Checked against the server code").
+ * Chat lists are ordered by the dialogs' last activity, newest first.
  */
 export { startEmulator } from './server.cjs';
 export type { Emulator, EmulatorOptions, EmulatorState, RecordedRequest } from './types.cjs';
@@ -21,10 +22,13 @@ export type {
 	AccessDenial,
 	CrmEntity,
 	CrmEntityType,
+	CrmOwnerType,
 	DialogStatus,
+	LineRights,
 	OAuthApp,
 	OpenLineChat,
 	PortalBot,
+	PortalSettings,
 	PortalUser,
 	Webhook,
 	World,

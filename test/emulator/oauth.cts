@@ -32,9 +32,9 @@ export interface TokenGrant {
 	scopes: string[];
 }
 
+/** An access token's grant, expired or not (Bitrix24 checks the plan before expiry), or nothing. */
 export type AccessLookup =
-	| { kind: 'valid'; grant: TokenGrant }
-	| { kind: 'expired' }
+	| { kind: 'valid' | 'expired'; grant: TokenGrant }
 	| { kind: 'unknown' };
 
 interface OAuthDeps {
@@ -80,7 +80,7 @@ export class OAuthServer {
 	lookupAccess(token: string): AccessLookup {
 		const entry = this.access.get(token);
 		if (!entry) return { kind: 'unknown' };
-		if (entry.expiresAt <= this.deps.now()) return { kind: 'expired' };
+		if (entry.expiresAt <= this.deps.now()) return { kind: 'expired', grant: entry };
 		return { kind: 'valid', grant: entry };
 	}
 

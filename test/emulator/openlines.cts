@@ -1,16 +1,23 @@
-/** imopenlines.crm.* handlers: sending into CRM-linked open-channel chats and finding those chats. */
-import {
-	optionalPositiveId,
-	requireEntityType,
-	requirePositiveId,
-	requirePresent,
-	requireText,
-} from './args.cjs';
+/**
+ * imopenlines.crm.* handlers, check for check as imopenlines/lib/rest.php makes them (crmChatMessageAdd,
+ * getCrmChats, crmLastChatIdGet, crmChatUserAdd, crmChatUserDelete), with the chat lookups of
+ * imopenlines/lib/crm/common.php (world.cts).
+ */
+import { requireId, requireNotEmpty, textOf } from './args.cjs';
 import { MESSAGE_MAX_LENGTH, TRUNCATION_SUFFIX } from './constants.cjs';
 import type { CallContext, MethodOutcome, RecordedMessage } from './context.cjs';
 import { Errors } from './envelope.cjs';
-import { scalarString, type ParamRecord } from './params.cjs';
-import { canRead, chatsOfEntity, type CrmEntityType, type OpenLineChat } from './world.cjs';
+import { phpInt, phpIsNumeric, phpTruthy, scalarString, type ParamRecord } from './params.cjs';
+import {
+	chatsByCrmEntity,
+	findBot,
+	findUser,
+	hasAccessToEntity,
+	isChatOfCrmEntity,
+	lastChatIdOf,
+	type OpenLineChat,
+	type World,
+} from './world.cjs';
 
 /** Bitrix24 counts characters (code points), cuts at 20,000 and marks the cut. */
 export function truncateMessage(text: string): string {
@@ -20,65 +27,82 @@ export function truncateMessage(text: string): string {
 		: text;
 }
 
-interface EntityRef {
-	type: CrmEntityType;
-	id: number;
-}
-
-/** CRM_ENTITY_TYPE + CRM_ENTITY present and valid, and the caller may read the entity. */
-function readableEntity(
-	params: ParamRecord,
+/**
+ * Chat::sendMessageFromUser -> CIMMessenger::Add: the new message's ID, or undefined after leaving the reason as
+ * the request's application exception (which processException then reports in place of MESSAGE_ADD_ERROR): CANCELED
+ * for a sender who may not write to the chat, the chat's messenger errors (one as itself, several as ERROR_CORE,
+ * CAdminException joining their texts with "<br>").
+ */
+function sendMessageFromUser(
 	ctx: CallContext,
-	alsoRequired: readonly string[] = [],
-): EntityRef {
-	requirePresent(params, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', ...alsoRequired]);
-	const ref = { type: requireEntityType(params), id: requirePositiveId(params, 'CRM_ENTITY') };
-	if (!canRead(ctx.world, ctx.callerId, ref.type, ref.id)) throw Errors.accessDenied();
-	return ref;
+	chat: OpenLineChat,
+	userId: number,
+	text: string,
+): number | undefined {
+	const errors = chat.messengerErrors ?? [];
+	if (!chat.members.includes(userId)) {
+		ctx.request.thrown = { code: 'CANCELED', message: 'You cannot send messages to the specified chat' };
+	} else if (errors.length > 0) {
+		ctx.request.thrown =
+			errors.length === 1 && errors[0] !== undefined
+				? errors[0]
+				: { code: '', message: errors.map((e) => `${e.message}<br>`).join('') };
+	} else {
+		const recorded: RecordedMessage = {
+			id: ctx.world.nextMessageId++,
+			chatId: chat.id,
+			userId,
+			crmEntityType: chat.entityType,
+			crmEntityId: chat.entityId,
+			message: truncateMessage(text),
+			authKind: ctx.authKind,
+			at: ctx.now(),
+			viaBatch: ctx.viaBatch,
+		};
+		ctx.messages.push(recorded);
+		return recorded.id;
+	}
+	return undefined;
 }
 
-const belongsTo = (chat: OpenLineChat, ref: EntityRef): boolean =>
-	chat.entityType === ref.type && chat.entityId === ref.id;
+const findChat = (world: World, chatId: number): OpenLineChat | undefined =>
+	world.chats.find((c) => c.id === chatId);
 
-/** Validation order follows the server code: all emptiness checks, then types, then access, chat, membership. */
+/**
+ * crmChatMessageAdd: each argument's emptiness and then its type, in the order of the arguments; CRM_ENTITY_TYPE
+ * only for emptiness and MESSAGE only by PHP's empty() ("0" is empty, "   " is not). Then the caller's and the
+ * sender's read access, the chat among the entity's chats in progress, and the messenger.
+ */
 function messageAdd(params: ParamRecord, ctx: CallContext): MethodOutcome {
-	requirePresent(params, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'CHAT_ID', 'MESSAGE']);
-	const type = requireEntityType(params);
-	const entityId = requirePositiveId(params, 'CRM_ENTITY');
-	const userId = requirePositiveId(params, 'USER_ID');
-	const chatId = requirePositiveId(params, 'CHAT_ID');
-	const text = requireText(params, 'MESSAGE');
+	const type = textOf(requireNotEmpty(params, 'CRM_ENTITY_TYPE'));
+	const entityId = requireId(params, 'CRM_ENTITY');
+	const userId = requireId(params, 'USER_ID');
+	const chatId = requireId(params, 'CHAT_ID');
+	const message = requireNotEmpty(params, 'MESSAGE');
 	const { world } = ctx;
 
-	if (!canRead(world, ctx.callerId, type, entityId)) throw Errors.accessDenied();
-	if (!canRead(world, userId, type, entityId)) throw Errors.accessDenied();
-	const chat = world.chats.find((c) => c.id === chatId);
-	if (!chat || !belongsTo(chat, { type, id: entityId }) || chat.status !== 'inProgress')
-		throw Errors.chatNotInCrm();
-	if (!chat.members.includes(userId)) throw Errors.canceled();
+	if (!hasAccessToEntity(world, type, entityId, ctx.callerId))
+		throw Errors.accessDenied('You dont have access to this action');
+	if (!hasAccessToEntity(world, type, entityId, userId))
+		throw Errors.accessDenied('User dont have access to this entity');
+	const chat = findChat(world, chatId);
+	if (!chat || !isChatOfCrmEntity(world, type, entityId, chatId)) throw Errors.chatNotInCrm();
+	// The method takes a string: a list cannot be sent (PHP would stop with a type error).
+	const text = scalarString(message);
+	if (text === undefined) throw Errors.argumentType('MESSAGE');
 
-	const recorded: RecordedMessage = {
-		id: world.nextMessageId++,
-		chatId,
-		userId,
-		crmEntityType: type,
-		crmEntityId: entityId,
-		message: truncateMessage(text),
-		authKind: ctx.authKind,
-		at: ctx.now(),
-		viaBatch: ctx.viaBatch,
-	};
-	ctx.messages.push(recorded);
-	return { result: recorded.id };
+	const messageId = sendMessageFromUser(ctx, chat, userId, text);
+	if (messageId === undefined) throw Errors.messageNotAdded();
+	return { result: messageId };
 }
 
-/** Chats oldest first (most recent last); ACTIVE_ONLY defaults to "Y" and only the string "N" turns it off. */
+/** getCrmChats: newest activity first; ACTIVE_ONLY is "Y" unless it is exactly the string "N". */
 function chatGet(params: ParamRecord, ctx: CallContext): MethodOutcome {
-	const ref = readableEntity(params, ctx);
-	const activeOnly = scalarString(params.ACTIVE_ONLY) !== 'N';
-	const chats = chatsOfEntity(ctx.world, ref.type, ref.id).filter(
-		(c) => !activeOnly || c.status === 'inProgress',
-	);
+	const type = textOf(requireNotEmpty(params, 'CRM_ENTITY_TYPE'));
+	const entityId = requireId(params, 'CRM_ENTITY');
+	if (!hasAccessToEntity(ctx.world, type, entityId, ctx.callerId))
+		throw Errors.accessDenied('You dont have access to this action');
+	const chats = chatsByCrmEntity(ctx.world, type, entityId, params.ACTIVE_ONLY !== 'N');
 	return {
 		result: chats.map((c) => ({
 			CHAT_ID: String(c.id),
@@ -88,47 +112,92 @@ function chatGet(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	};
 }
 
-/** The newest chat whatever its dialog status (it may be closed). */
+/** crmLastChatIdGet: the chat of the latest activity whatever its dialog; no access check at all. */
 function chatGetLastId(params: ParamRecord, ctx: CallContext): MethodOutcome {
-	const ref = readableEntity(params, ctx);
-	const last = chatsOfEntity(ctx.world, ref.type, ref.id).at(-1);
-	if (!last) throw Errors.crmChatEmpty();
-	return { result: last.id };
+	if (!phpTruthy(params.CRM_ENTITY_TYPE) || !phpTruthy(params.CRM_ENTITY))
+		throw Errors.crmChatEmpty('Empty CRM data');
+	const entityId = phpInt(params.CRM_ENTITY);
+	if (!phpIsNumeric(params.CRM_ENTITY) || entityId <= 0) throw Errors.argumentType('CRM_ENTITY');
+	const chatId = lastChatIdOf(ctx.world, textOf(params.CRM_ENTITY_TYPE), entityId);
+	if (chatId === 0) throw Errors.crmChatEmpty('Could not find CRM entity');
+	return { result: chatId };
 }
 
-/** CHAT_ID given: that chat (must belong to the entity); otherwise the entity's newest chat. */
-function targetChat(
-	params: ParamRecord,
-	ctx: CallContext,
-	ref: EntityRef,
-): OpenLineChat | undefined {
-	const chatId = optionalPositiveId(params, 'CHAT_ID');
-	if (chatId === undefined) return chatsOfEntity(ctx.world, ref.type, ref.id).at(-1);
-	const chat = ctx.world.chats.find((c) => c.id === chatId);
-	if (!chat || !belongsTo(chat, ref)) throw Errors.chatNotInCrm();
-	return chat;
+/** Im\User::getInstance(id)->isExists() && isActive(): bots are messenger users too. */
+const isActiveUser = (world: World, id: number): boolean =>
+	findUser(world, id)?.active === true || findBot(world, id) !== undefined;
+
+/** The chat the call names (CHAT_ID's (int) cast, which may be 0 or negative), or the entity's last chat. */
+const targetChatId = (params: ParamRecord, world: World, type: string, entityId: number): number =>
+	phpTruthy(params.CHAT_ID) ? phpInt(params.CHAT_ID) : lastChatIdOf(world, type, entityId);
+
+/**
+ * crmChatUserAdd: the entity arguments, the messenger module, the caller's access; then, for a chat ID above 0
+ * (else that ID is the result, 0 included): the chat in progress of this entity, the caller's right to add users
+ * to the line, USER_ID (its (int) cast; "Empty USER_ID" below 1), an active user, the user's read access and
+ * history right. A member already in the chat is no error: the chat ID comes back.
+ */
+function chatUserAdd(params: ParamRecord, ctx: CallContext): MethodOutcome {
+	const { world } = ctx;
+	const type = textOf(requireNotEmpty(params, 'CRM_ENTITY_TYPE'));
+	const entityId = requireId(params, 'CRM_ENTITY');
+	if (!world.portal.imInstalled) throw Errors.imNotInstalled();
+	if (!hasAccessToEntity(world, type, entityId, ctx.callerId))
+		throw Errors.accessDenied("You don't have access to join user to chat");
+	const chatId = targetChatId(params, world, type, entityId);
+	if (chatId <= 0) return { result: chatId };
+
+	const chat = findChat(world, chatId);
+	if (!chat || !isChatOfCrmEntity(world, type, entityId, chatId)) throw Errors.chatNotInCrm();
+	if (world.lineRights.cannotJoin.includes(ctx.callerId))
+		throw Errors.accessDenied("You don't have access to join user to chat");
+	const userId = phpInt(params.USER_ID);
+	if (userId <= 0) throw Errors.argumentEmpty('Empty USER_ID');
+	if (!isActiveUser(world, userId)) throw Errors.userNotActive();
+	if (!hasAccessToEntity(world, type, entityId, userId))
+		throw Errors.accessDenied(
+			'This user does not have access to the chat because he does not have access to this CRM entity',
+		);
+	if (world.lineRights.cannotViewHistory.includes(userId))
+		throw Errors.accessDenied(
+			'This user does not have access to the chat because he does not have access to this view chat history',
+		);
+	if (chat.refusesNewMembers === true)
+		throw Errors.wrongRequest("You don't have access or user already member in chat");
+	if (!chat.members.includes(userId)) chat.members.push(userId);
+	return { result: chatId };
 }
 
-function membershipChange(apply: (chat: OpenLineChat, userId: number) => void) {
-	return (params: ParamRecord, ctx: CallContext): MethodOutcome => {
-		const ref = readableEntity(params, ctx, ['USER_ID']);
-		const userId = requirePositiveId(params, 'USER_ID');
-		if (!canRead(ctx.world, userId, ref.type, ref.id)) throw Errors.accessDenied();
-		const chat = targetChat(params, ctx, ref);
-		if (!chat) return { result: 0 };
-		apply(chat, userId);
-		return { result: chat.id };
-	};
+/** crmChatUserDelete: its own order and codes; removing a user who is not in the chat is WRONG_REQUEST. */
+function chatUserDelete(params: ParamRecord, ctx: CallContext): MethodOutcome {
+	const { world } = ctx;
+	const userId = phpInt(params.USER_ID);
+	if (userId <= 0) throw Errors.crmChatEmptyUser();
+	if (!phpTruthy(params.CRM_ENTITY_TYPE) || !phpTruthy(params.CRM_ENTITY))
+		throw Errors.crmChatEmpty('Empty CRM data');
+	const entityId = phpInt(params.CRM_ENTITY);
+	if (!phpIsNumeric(params.CRM_ENTITY) || entityId <= 0) throw Errors.argumentType('CRM_ENTITY');
+	const type = textOf(params.CRM_ENTITY_TYPE);
+	if (!world.portal.imInstalled) throw Errors.imNotInstalled();
+	if (!hasAccessToEntity(world, type, entityId, ctx.callerId))
+		throw Errors.accessDenied("You don't have access to join user to chat");
+	const chatId = targetChatId(params, world, type, entityId);
+	if (chatId <= 0) return { result: chatId };
+
+	const chat = findChat(world, chatId);
+	if (!chat || !isChatOfCrmEntity(world, type, entityId, chatId)) throw Errors.chatNotInCrm();
+	if (world.lineRights.cannotJoin.includes(ctx.callerId)) throw Errors.deleteUserDenied();
+	if (!isActiveUser(world, userId)) throw Errors.userNotActive();
+	if (!chat.members.includes(userId))
+		throw Errors.wrongRequest("You don't have access or user already not in chat");
+	chat.members = chat.members.filter((m) => m !== userId);
+	return { result: chatId };
 }
 
 export const OPENLINES_METHODS = {
 	'imopenlines.crm.message.add': messageAdd,
 	'imopenlines.crm.chat.get': chatGet,
 	'imopenlines.crm.chat.getlastid': chatGetLastId,
-	'imopenlines.crm.chat.user.add': membershipChange((chat, userId) => {
-		if (!chat.members.includes(userId)) chat.members.push(userId);
-	}),
-	'imopenlines.crm.chat.user.delete': membershipChange((chat, userId) => {
-		chat.members = chat.members.filter((m) => m !== userId);
-	}),
+	'imopenlines.crm.chat.user.add': chatUserAdd,
+	'imopenlines.crm.chat.user.delete': chatUserDelete,
 } as const;

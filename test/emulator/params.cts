@@ -8,7 +8,7 @@ export interface ParamRecord {
 	[key: string]: ParamValue;
 }
 
-export type BodyKind = 'none' | 'json' | 'form' | 'invalid-json' | 'unsupported';
+export type BodyKind = 'none' | 'json' | 'form' | 'invalid-json';
 
 export interface ParsedBody {
 	params: ParamRecord;
@@ -64,30 +64,38 @@ export function parsePhpQuery(query: string): ParamRecord {
 	return result;
 }
 
-/** JSON values become params as-is; non-object JSON documents carry no params (PHP ignores them). */
+/**
+ * A JSON body: an object (or a list, which PHP decodes to an array keyed 0..n-1) gives the params; anything else,
+ * or invalid JSON, gives none (main/lib/httprequest.php::decodeJsonStrict throws, CRestUtil::getRequestData
+ * swallows it and keeps the query alone).
+ */
 function parseJsonBody(raw: string): ParsedBody {
 	try {
 		const parsed: unknown = JSON.parse(raw);
-		return isRecord(parsed)
-			? { params: parsed, kind: 'json' }
-			: { params: {}, kind: 'invalid-json' };
+		if (isRecord(parsed)) return { params: parsed, kind: 'json' };
+		if (Array.isArray(parsed))
+			return { params: Object.fromEntries(parsed.map((v: ParamValue, i) => [String(i), v])), kind: 'json' };
+		return { params: {}, kind: 'invalid-json' };
 	} catch {
 		return { params: {}, kind: 'invalid-json' };
 	}
 }
 
-const BODY_PARSERS: ReadonlyArray<{ match: RegExp; parse: (raw: string) => ParsedBody }> = [
-	{ match: /json/i, parse: parseJsonBody },
-	{
-		match: /x-www-form-urlencoded/i,
-		parse: (raw) => ({ params: parsePhpQuery(raw), kind: 'form' }),
-	},
-];
+/** HttpRequest::isJson: the media type (lower case, parameters cut) is exactly application/json or has +json. */
+function isJsonMediaType(contentType: string | undefined): boolean {
+	const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+	return mediaType === 'application/json' || mediaType.includes('+json');
+}
 
-export function parseBody(raw: string, contentType: string | undefined): ParsedBody {
-	if (raw.trim() === '') return { params: {}, kind: 'none' };
-	const parser = BODY_PARSERS.find((p) => p.match.test(contentType ?? ''));
-	return parser ? parser.parse(raw) : { params: {}, kind: 'unsupported' };
+/**
+ * The body as CRestUtil::getRequestData reads it: only for POST; JSON when the media type says so, otherwise
+ * parse_str of the raw body (what PHP's form parsing gives for urlencoded bodies; multipart is not modelled).
+ */
+export function parseBody(raw: string, contentType: string | undefined, httpMethod: string): ParsedBody {
+	if (httpMethod.toUpperCase() !== 'POST' || raw.trim() === '') return { params: {}, kind: 'none' };
+	return isJsonMediaType(contentType)
+		? parseJsonBody(raw)
+		: { params: parsePhpQuery(raw.trim()), kind: 'form' };
 }
 
 /** Query and body merged at the top level; the body wins. */
@@ -125,4 +133,42 @@ export function parseFlag(value: ParamValue | undefined): boolean | undefined {
 	const text = scalarString(value)?.trim().toUpperCase();
 	if (text === undefined || text === '') return undefined;
 	return ['Y', 'TRUE', '1'].includes(text);
+}
+
+/** PHP's whitespace in is_numeric and in PCRE's \s without the u flag: space, \t, \n, \v, \f, \r. */
+export const PHP_WHITESPACE = ' \t\n\v\f\r';
+
+const NUMERIC_STRING = new RegExp(
+	`^[${PHP_WHITESPACE}]*[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?[${PHP_WHITESPACE}]*$`,
+);
+const LEADING_NUMBER = new RegExp(`^[${PHP_WHITESPACE}]*([+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?)`);
+
+/** PHP 8's is_numeric: numbers, and strings like " 12", "1.5", "1e3" (not "0x1A", "12abc", "", true). */
+export function phpIsNumeric(value: ParamValue | undefined): boolean {
+	if (typeof value === 'number') return Number.isFinite(value);
+	return typeof value === 'string' && NUMERIC_STRING.test(value);
+}
+
+/** PHP's (int) cast: "1.9" -> 1, "1e3" -> 1000, "12abc" -> 12, "abc" -> 0, true -> 1, a non-empty array -> 1. */
+export function phpInt(value: ParamValue | undefined): number {
+	if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : 0;
+	if (typeof value === 'boolean') return value ? 1 : 0;
+	if (typeof value === 'string') {
+		const match = LEADING_NUMBER.exec(value);
+		return match?.[1] === undefined ? 0 : Math.trunc(Number(match[1])) || 0;
+	}
+	if (Array.isArray(value)) return value.length > 0 ? 1 : 0;
+	return isRecord(value) && Object.keys(value).length > 0 ? 1 : 0;
+}
+
+/**
+ * PHP's truthiness (and `empty()` is its negation): false for missing, null, false, 0, "", "0" and an empty
+ * array; true for everything else, "false", "no", "00" and " 0" included.
+ */
+export function phpTruthy(value: ParamValue | undefined): boolean {
+	if (value === undefined || value === null || value === false) return false;
+	if (typeof value === 'number') return value !== 0;
+	if (typeof value === 'string') return value !== '' && value !== '0';
+	if (Array.isArray(value)) return value.length > 0;
+	return value === true || Object.keys(value).length > 0;
 }

@@ -4,7 +4,7 @@
  * (HTTP, or HTTPS with a test certificate).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AUTH_PARAMS, oauthCaller, webhookCaller, type Caller } from './auth.cjs';
+import { AUTH_PARAMS, oauthCaller, scopeAllows, webhookCaller, type Caller } from './auth.cjs';
 import {
 	ADMIN_USER_ID,
 	DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
@@ -14,12 +14,12 @@ import {
 	LIMITED_WEBHOOK_CODE,
 	WEBHOOK_CODE,
 } from './constants.cjs';
-import type { CallContext, RecordedMessage } from './context.cjs';
+import type { CallContext, MethodOutcome, RecordedMessage, RequestState } from './context.cjs';
 import { CONTROL_PREFIX, handleControl } from './control.cjs';
-import { Errors, KNOWN_DESCRIPTIONS, RestError, timeInfo } from './envelope.cjs';
+import { Errors, KNOWN_DESCRIPTIONS, processException, RestError, timeInfo } from './envelope.cjs';
 import { FaultQueue, type BadAnswer, type Fault, type FaultFilter } from './faults.cjs';
 import { jitterDelays } from './jitter.cjs';
-import { invokeMethod } from './methods.cjs';
+import { findMethod } from './methods.cjs';
 import { OAuthServer, type OAuthTokens } from './oauth.cjs';
 import { mergeParams, parseBody, parsePhpQuery, type ParamRecord } from './params.cjs';
 import { LeakyBucket, type BudgetSettings } from './rateLimit.cjs';
@@ -133,10 +133,15 @@ class PortalEmulator implements Emulator {
 	/** The next hold (ms) before a REST call is processed. */
 	private nextJitter: () => number;
 	private readonly now: () => number;
+	/** Cloud portals' load limiter: successes report `time.operating` and `operating_reset_at`. */
+	private readonly loadLimiter: boolean;
+	private readonly https: boolean;
 	readonly server: Server;
 
 	constructor(options: EmulatorOptions) {
 		this.now = options.now ?? Date.now;
+		this.loadLimiter = options.loadLimiter ?? true;
+		this.https = options.tls !== undefined;
 		this.defaultBudget = {
 			burstLimit: options.burstLimit ?? DEFAULT_BURST_LIMIT,
 			requestsPerSecond: options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
@@ -250,7 +255,7 @@ class PortalEmulator implements Emulator {
 			this.send(res, handleControl(this, httpMethod, url.pathname, rawBody));
 			return;
 		}
-		const body = parseBody(rawBody, req.headers['content-type']);
+		const body = parseBody(rawBody, req.headers['content-type'], httpMethod);
 		const params = mergeParams(parsePhpQuery(url.search.slice(1)), body.params);
 		const record: RecordedRequest = {
 			at: this.now(),
@@ -301,8 +306,9 @@ class PortalEmulator implements Emulator {
 	}
 
 	/**
-	 * Order: injected fault, rate limit (503 means not processed), auth, method lookup, scope, handler;
-	 * then the answer (unless a fault drops, delays or replaces it).
+	 * Order: injected fault, rate limit (503 means not processed; where the real limiter sits is not in the public
+	 * server code, so the documented behaviour is kept), then the server's own order (see process); then the answer
+	 * (unless a fault drops, delays or replaces it).
 	 */
 	private rest(
 		req: IncomingMessage,
@@ -349,6 +355,10 @@ class PortalEmulator implements Emulator {
 		return this.errorReply(Errors.queryLimit());
 	}
 
+	/**
+	 * rest.php::CRestServer::processExecution: a closed portal (403), the method lookup (404), authentication with
+	 * the method's scope (401, auth.cts), then the method; a failure is reported through processException.
+	 */
 	private process(
 		route: RestRoute,
 		params: ParamRecord,
@@ -356,25 +366,48 @@ class PortalEmulator implements Emulator {
 		started: number,
 	): HttpReply {
 		try {
+			if (this.currentWorld.portal.closed) throw Errors.portalDeleted();
+			const spec = findMethod(route.method);
+			if (!spec) throw Errors.methodNotFound();
 			const caller: Caller =
 				route.kind === 'webhook'
-					? webhookCaller(this.currentWorld, route.userId, route.code)
-					: oauthCaller(this.oauth, authorization, params);
+					? webhookCaller(this.currentWorld, route, spec.scope, this.https)
+					: oauthCaller(this.currentWorld, this.oauth, { authorization, params }, spec.scope);
 			const ctx = this.context(caller);
-			const outcome = invokeMethod(route.method, withoutAuthParams(params), ctx);
-			return jsonReply(200, {
-				result: outcome.result,
-				...(outcome.next !== undefined ? { next: outcome.next } : {}),
-				...(outcome.total !== undefined ? { total: outcome.total } : {}),
-				time: timeInfo(started, this.now(), ctx.operatingResetAt(route.method)),
-			});
+			let outcome: MethodOutcome;
+			try {
+				outcome = spec.handler(withoutAuthParams(params), ctx);
+			} catch (error: unknown) {
+				throw error instanceof RestError ? processException(error, ctx.request.thrown) : error;
+			}
+			return jsonReply(200, this.success(route.method, outcome, started));
 		} catch (error: unknown) {
 			if (error instanceof RestError) return this.errorReply(error);
 			throw error;
 		}
 	}
 
+	/** A success envelope: `result`, the list siblings, and the `time` block. */
+	private success(method: string, outcome: MethodOutcome, started: number): Record<string, unknown> {
+		return {
+			result: outcome.result,
+			...(outcome.next !== undefined ? { next: outcome.next } : {}),
+			...(outcome.total !== undefined ? { total: outcome.total } : {}),
+			time: timeInfo(started, this.now(), this.loadLimiter ? this.operatingReset(method) : undefined),
+		};
+	}
+
+	/** Unix seconds when the method's operating-time budget resets, as the load limiter reports it. */
+	private operatingReset(method: string): number {
+		return (
+			this.operatingResetAt.get(method.toLowerCase()) ??
+			this.operatingResetAt.get(ANY_METHOD) ??
+			Math.floor(this.now() / 1000) + 600
+		);
+	}
+
 	private context(caller: Caller): CallContext {
+		const request: RequestState = {};
 		const ctx: CallContext = {
 			world: this.currentWorld,
 			callerId: caller.userId,
@@ -383,17 +416,32 @@ class PortalEmulator implements Emulator {
 			now: this.now,
 			messages: this.messages,
 			viaBatch: false,
-			operatingResetAt: (method) =>
-				this.operatingResetAt.get(method.toLowerCase()) ??
-				this.operatingResetAt.get(ANY_METHOD) ??
-				Math.floor(this.now() / 1000) + 600,
-			invoke: (method, params) => {
-				const fault = this.faults.take(method, true);
-				if (fault) this.failCommand(method, fault);
-				return invokeMethod(method, params, { ...ctx, viaBatch: true });
-			},
+			request,
+			invoke: (method, params) => this.command(method, withoutAuthParams(params), ctx),
 		};
 		return ctx;
+	}
+
+	/**
+	 * One batch command (CRestServerBatchItem): `batch` itself is refused, then an injected fault aimed inside
+	 * batches, the lookup, the batch's scopes (insufficient_scope with an empty description), the method. Its
+	 * failure goes through processException with the request's application exception, which an earlier command
+	 * may have left: the leak that makes later failures say CANCELED.
+	 */
+	private command(method: string, params: ParamRecord, batchCtx: CallContext): Record<string, unknown> {
+		const started = this.now();
+		try {
+			if (method.toLowerCase() === 'batch') throw Errors.batchMethodNotAllowed();
+			const fault = this.faults.take(method, true);
+			if (fault) this.failCommand(method, fault);
+			const spec = findMethod(method);
+			if (!spec) throw Errors.methodNotFound();
+			if (!scopeAllows(batchCtx.scopes, spec.scope)) throw Errors.insufficientScope('batch');
+			return this.success(method, spec.handler(params, { ...batchCtx, viaBatch: true }), started);
+		} catch (error: unknown) {
+			if (error instanceof RestError) return { ...processException(error, batchCtx.request.thrown).body() };
+			throw error;
+		}
 	}
 
 	/** A fault aimed at a command inside a batch: the command fails as the method would alone. */

@@ -27,6 +27,11 @@ export interface EmulatorOptions {
 	jitterSeed?: number;
 	/** Serve HTTPS with this test certificate (see tls/README.md) instead of HTTP. */
 	tls?: TlsProfile;
+	/**
+	 * The load limiter of cloud portals: successes carry `time.operating` and `time.operating_reset_at`.
+	 * Default true; false is a portal without it (fields absent).
+	 */
+	loadLimiter?: boolean;
 }
 
 export interface RecordedRequest {

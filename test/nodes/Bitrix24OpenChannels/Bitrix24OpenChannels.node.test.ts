@@ -361,7 +361,7 @@ describe("Bitrix24's answers", () => {
 
 		expect(outputs[1][0].json).toMatchObject({
 			error: 'The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)',
-			details: { code: 'insufficient_scope', httpStatus: 403 },
+			details: { code: 'insufficient_scope', httpStatus: 401 },
 		});
 	});
 
@@ -371,8 +371,8 @@ describe("Bitrix24's answers", () => {
 
 		expect(outputs[1][0].json).toMatchObject({
 			...lead1195(1341),
-			error: 'Bitrix24 did not accept the credentials (NO_AUTH_FOUND)',
-			details: { code: 'NO_AUTH_FOUND', httpStatus: 401 },
+			error: 'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated (INVALID_CREDENTIALS)',
+			details: { code: 'INVALID_CREDENTIALS', httpStatus: 401, delivery: 'not_sent' },
 		});
 	});
 

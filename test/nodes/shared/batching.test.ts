@@ -67,10 +67,18 @@ describe('batchOutcome', () => {
 	});
 
 	it('tells a server error inside one command as maybe-acted, a refusal as not sent', () => {
-		const failed = { result_error: { a: { error: 'INTERNAL_SERVER_ERROR', error_description: '' }, b: { error: 'ACCESS_DENIED' } } };
+		const failed = {
+			result_error: {
+				a: { error: 'INTERNAL_SERVER_ERROR', error_description: '' },
+				b: { error: 'ACCESS_DENIED' },
+				// A batch command carries no status: ERROR_CORE may be a database error after the message was stored.
+				c: { error: 'ERROR_CORE', error_description: 'SQL query error!' },
+			},
+		};
 
 		expect((batchOutcome(failed, 'a', SEND) as Bitrix24Failure).delivery).toBe('unknown');
 		expect((batchOutcome(failed, 'b', SEND) as Bitrix24Failure).delivery).toBe('not_sent');
+		expect((batchOutcome(failed, 'c', SEND) as Bitrix24Failure).delivery).toBe('unknown');
 	});
 
 	it('fails a command the answer left out', () => {

@@ -29,8 +29,18 @@ const SEED_DOC_CODES = [
 	'PORTAL_DELETED',
 ];
 
-/** Codes Bitrix24 sends that the seed doc does not list. */
-const OTHER_BITRIX24_CODES = ['MESSAGE_ADD_ERROR', 'OPERATION_TIME_LIMIT', 'ERROR_METHOD_NOT_FOUND'];
+/** Codes Bitrix24 sends that the seed doc does not list (found in the server code, yuliai/bitrix-modules). */
+const OTHER_BITRIX24_CODES = [
+	'MESSAGE_ADD_ERROR',
+	'OPERATION_TIME_LIMIT',
+	'ERROR_METHOD_NOT_FOUND',
+	'ERROR_FROM_OTHER_MODULE',
+	'authorization_error',
+	'CRM_CHAT_USER_NOT_ACTIVE',
+	'WRONG_REQUEST',
+	'ERROR_CORE',
+	'IM_NOT_INSTALLED',
+];
 
 const CODES = [...SEED_DOC_CODES, ...OTHER_BITRIX24_CODES];
 
@@ -87,6 +97,26 @@ describe('describeFailure / hintFor', () => {
 		);
 		expect(sentence).toContain('27');
 		expect(sentence).toContain('1400');
+	});
+
+	it("tells the plan's ACCESS_DENIED (401, the auth layer) from the entity's (403)", () => {
+		const plan = new Bitrix24Failure('ACCESS_DENIED', 'REST is available only by subscription.', 401);
+		const entity = new Bitrix24Failure('ACCESS_DENIED', 'Access denied! You dont have access to this action', 403);
+
+		expect(describeFailure(plan, CONTEXT)).toBe(
+			"Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)",
+		);
+		expect(hintFor(plan)).toMatch(/^Webhooks and applications work on Bitrix24's commercial plans only/);
+		expect(describeFailure(entity, CONTEXT)).toBe('Bitrix24 denied access to lead 1195 (ACCESS_DENIED)');
+		expect(hintFor(entity)).toMatch(/read access to this CRM entity/);
+		expect(hintFor(entity)).not.toMatch(/plan/);
+	});
+
+	it('says a wrong webhook code is wrong, not a lack of permission (INVALID_CREDENTIALS is 401)', () => {
+		const failure = new Bitrix24Failure('INVALID_CREDENTIALS', 'Invalid request credentials', 401);
+		expect(describeFailure(failure, {})).toMatch(/code is wrong, or the webhook was deleted/);
+		expect(hintFor(failure)).toMatch(/Copy the webhook URL again/);
+		expect(describeFailure(failure, {})).not.toMatch(/permission/);
 	});
 
 	it('phrases ACCESS_DENIED with the entity', () => {
@@ -201,7 +231,9 @@ describe('delivery verdicts', () => {
 		['CHAT_NOT_IN_CRM', 400, 'not_sent'],
 		['QUERY_LIMIT_EXCEEDED', 503, 'not_sent'],
 		['OVERLOAD_LIMIT', 503, 'not_sent'],
-		['PORTAL_DELETED', 500, 'not_sent'],
+		['PORTAL_DELETED', 403, 'not_sent'],
+		['ERROR_FROM_OTHER_MODULE', 400, 'not_sent'],
+		['ERROR_CORE', 400, 'not_sent'],
 		['OPERATION_TIME_LIMIT', 429, 'not_sent'],
 		['CONNECTION_FAILED', null, 'not_sent'],
 		['EXECUTION_STOPPED', null, 'not_sent'],
@@ -211,6 +243,8 @@ describe('delivery verdicts', () => {
 		['INTERNAL_SERVER_ERROR', 500, 'unknown'],
 		['ERROR_UNEXPECTED_ANSWER', 500, 'unknown'],
 		['UNEXPECTED_RESPONSE', 504, 'unknown'],
+		// Several refusals are 400; a database error is 500, maybe after the message was stored.
+		['ERROR_CORE', 500, 'unknown'],
 		['UNEXPECTED_RESPONSE', 200, 'unknown'],
 		['UNEXPECTED_RESPONSE', 404, 'unknown'],
 		['DELIVERY_UNKNOWN', null, 'unknown'],
