@@ -28,6 +28,22 @@ export function batchCommand(method: string, params: IDataObject): string {
 }
 
 /**
+ * Text Bitrix24's `batch` would rewrite: before a command runs, every parameter value is scanned for
+ * `$<kind>` and the run of characters up to the next whitespace (PHP's: space, tab, \n, \v, \f, \r); a `[...]` in
+ * that run makes it a reference to earlier commands' answers, replaced with what it reaches
+ * (rest_util.php::CRestUtil::ParseBatchQuery). No encoding escapes it, and the kinds grow as commands fail, so
+ * any `$` and letter followed by a bracketed segment counts. Direct calls are never rewritten.
+ */
+const BATCH_REFERENCE = /\$[A-Za-z_][^ \t\n\v\f\r]*\[[^\] \t\n\v\f\r]+\]/;
+
+/** Whether a call's parameters hold text a batch would alter, so the call must go as itself. */
+export function rewrittenInBatch(params: IDataObject): boolean {
+	return Object.values(params).some((value) =>
+		typeof value === 'string' ? BATCH_REFERENCE.test(value) : isObject(value) && rewrittenInBatch(value),
+	);
+}
+
+/**
  * Reads one command's outcome out of a `batch` result (`result.result[key]` with its `result_time[key]`, or
  * `result.result_error[key]`).
  */
@@ -59,6 +75,8 @@ export interface RestRequest {
 interface PendingCall extends RestRequest {
 	key: string;
 	command: string;
+	/** Goes as its own call: a batch would rewrite its text. */
+	alone: boolean;
 	settle: (outcome: RestOutcome) => void;
 }
 
@@ -101,7 +119,7 @@ export class RestBatcher {
 		return await new Promise((settle) => {
 			if (this.pending.length === 0) void sleep(0).then(async () => await this.flush());
 			const key = `item${itemIndex}_${++this.calls}`;
-			this.pending.push({ ...call, key, command, settle });
+			this.pending.push({ ...call, key, command, alone: rewrittenInBatch(call.params), settle });
 		});
 	}
 
@@ -122,21 +140,30 @@ export class RestBatcher {
 		);
 	}
 
-	/** Input order, at most `batchSize` commands and MAX_BATCH_BYTES per chunk. */
+	/**
+	 * Input order, at most `batchSize` commands and MAX_BATCH_BYTES per chunk; a call that must go alone is a
+	 * chunk of its own in its place, so messages to a chat still leave in input order.
+	 */
 	private chunksOf(calls: PendingCall[]): PendingCall[][] {
 		const chunks: PendingCall[][] = [];
 		let chunk: PendingCall[] = [];
 		let bytes = 0;
+		const close = () => {
+			if (chunk.length > 0) chunks.push(chunk);
+			chunk = [];
+			bytes = 0;
+		};
 		for (const call of calls) {
-			if (chunk.length === this.batchSize || (chunk.length > 0 && bytes + call.command.length > MAX_BATCH_BYTES)) {
-				chunks.push(chunk);
-				chunk = [];
-				bytes = 0;
+			if (call.alone) {
+				close();
+				chunks.push([call]);
+				continue;
 			}
+			if (chunk.length === this.batchSize || (chunk.length > 0 && bytes + call.command.length > MAX_BATCH_BYTES)) close();
 			chunk.push(call);
 			bytes += call.command.length;
 		}
-		if (chunk.length > 0) chunks.push(chunk);
+		close();
 		return chunks;
 	}
 

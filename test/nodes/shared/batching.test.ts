@@ -6,6 +6,7 @@ import {
 	batchOutcome,
 	MAX_BATCH_BYTES,
 	RestBatcher,
+	rewrittenInBatch,
 	type RetryPolicy,
 	type SendOne,
 } from '../../../nodes/shared/batching';
@@ -37,6 +38,27 @@ describe('batchCommand', () => {
 			method: 'imopenlines.crm.message.add',
 			params: { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: '1195', USER_ID: '27', CHAT_ID: '1341', MESSAGE: text },
 		});
+	});
+});
+
+describe('rewrittenInBatch', () => {
+	it.each([
+		['Total: $result[c0].', true],
+		['$error[item0_1][error]', true],
+		['cost $USD[1] today', true],
+		// PHP's \s does not take a no-break space: the run goes on to the bracket.
+		['$result\u00a0[x]', true],
+		['in a list: {"a": {"b": "$next[3]"}}', true],
+		['$ 5 [x]', false],
+		['price $5[x]', false],
+		['$abc[] or $ab[c d]', false],
+		['Dear customer, your order costs $25.', false],
+	])('%j: %s', (text, rewritten) => {
+		expect(rewrittenInBatch({ MESSAGE: text })).toBe(rewritten);
+	});
+
+	it('looks into nested parameters', () => {
+		expect(rewrittenInBatch({ FILTER: { FIND: '$total[0]' } })).toBe(true);
 	});
 });
 
@@ -135,6 +157,22 @@ describe('RestBatcher', () => {
 		expect(outcomes[2]).toEqual({ result: expect.any(String) });
 		expect(sent).toHaveLength(1);
 		expect(Object.keys(sent[0].params.cmd as object)).toHaveLength(2);
+	});
+
+	it('sends a call whose text a batch would rewrite as itself, in its place between batches', async () => {
+		const { batcher, sent } = recordingBatcher(echoBatch);
+
+		await Promise.all(
+			['one', 'two', 'see $result[item0_1]', 'three', 'four'].map(
+				async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index),
+			),
+		);
+
+		expect(sent.map((call) => (call.method === 'batch' ? Object.keys(call.params.cmd as object).length : call.params.MESSAGE))).toEqual([
+			2,
+			'see $result[item0_1]',
+			2,
+		]);
 	});
 
 	it('splits a batch whose body would pass the byte cap', async () => {
