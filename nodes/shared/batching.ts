@@ -1,7 +1,7 @@
 import { sleep } from 'n8n-workflow';
 import type { IDataObject } from 'n8n-workflow';
 
-import { batchCommandFailure, Bitrix24Failure } from './errors';
+import { batchCommandFailure, Bitrix24Failure, leaksInBatch } from './errors';
 import { isObject } from './json';
 import { METHODS } from './methods';
 import type { OrderedLanes } from './runState';
@@ -201,8 +201,28 @@ export class RestBatcher {
 		for (const call of chunk) cmd[call.key] = call.command;
 		const outcome = await this.sendOne(METHODS.batch, { halt: 0, cmd });
 		// A batch call that failed as a whole fails every command in it, with its verdict.
-		return chunk.map((call) =>
-			outcome instanceof Bitrix24Failure ? outcome.of(call.method) : batchOutcome(outcome.result, call.key, call.method),
+		if (outcome instanceof Bitrix24Failure) return chunk.map((call) => outcome.of(call.method));
+		return await this.withOwnReasons(
+			chunk,
+			chunk.map((call) => batchOutcome(outcome.result, call.key, call.method)),
 		);
+	}
+
+	/**
+	 * After a CANCELED (or another messenger refusal) Bitrix24 reports every later failing command of the batch
+	 * with that code and text, whatever went wrong with it. Those failures are asked again alone, one by one in
+	 * input order, to learn their own reason: a command refused so posted nothing, so this cannot post twice.
+	 */
+	private async withOwnReasons(chunk: PendingCall[], outcomes: RestOutcome[]): Promise<RestOutcome[]> {
+		const leak = outcomes.findIndex((outcome) => outcome instanceof Bitrix24Failure && leaksInBatch(outcome));
+		if (leak === -1) return outcomes;
+		const own = [...outcomes];
+		for (let index = leak + 1; index < chunk.length; index++) {
+			const outcome = outcomes[index];
+			if (outcome instanceof Bitrix24Failure && outcome.delivery === 'not_sent') {
+				own[index] = await this.sendOne(chunk[index].method, chunk[index].params);
+			}
+		}
+		return own;
 	}
 }

@@ -102,6 +102,11 @@ interface ErrorExplanation {
 	/** How to fix it. */
 	hint: string;
 	/**
+	 * The messenger's application exception carries this code, and nothing resets it within a batch: every later
+	 * failing command of the same batch call is reported with this code and text too (rest.php::processException).
+	 */
+	leaksInBatch?: true;
+	/**
 	 * The same code with another meaning at another HTTP status: Bitrix24's auth layer answers every refusal 401
 	 * (rest/lib/oauthexception.php), some with a code a method also uses.
 	 */
@@ -135,6 +140,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	CANCELED: {
 		status: 400,
+		leaksInBatch: true,
 		reason: (c) => `Bitrix24 refused the message: ${sender(c)} cannot send messages to ${chat(c)}`,
 		hint: 'The sender must be a member of the chat: pick an operator or bot of this dialog, or add the sender to the chat first.',
 	},
@@ -168,6 +174,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	// The messenger's own reasons replace MESSAGE_ADD_ERROR (imopenlines/lib/rest.php, rest.php::processException).
 	ERROR_FROM_OTHER_MODULE: {
 		status: 400,
+		leaksInBatch: true,
 		delivery: 'not_sent',
 		reason: (c, f) =>
 			`Another module of the portal refused the message to ${chat(c)}${f.description ? `: ${f.description}` : ''}`,
@@ -177,6 +184,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		// 400 for several refusals, 500 for a database error. A batch command carries no status: assume the
 		// database error, after which the message may have been posted.
 		status: 500,
+		leaksInBatch: true,
 		reason: (_c, f) =>
 			`Bitrix24 reported several errors at once, or a database error${f.description ? `: ${f.description}` : ''}`,
 		hint: 'Bitrix24 joins several refusals of the messenger under this code (their texts in details.description), and answers a database error so too (HTTP 500: then the message may have been posted).',
@@ -370,6 +378,11 @@ function deliveryOf(code: string, httpStatus: number | null): Delivery {
 	if (known !== undefined) return known;
 	// A server error or no answer can come after the method ran; a refusal comes before.
 	return httpStatus === null || httpStatus >= 500 ? 'unknown' : 'not_sent';
+}
+
+/** Whether the failures after this one in the same batch call may carry its code instead of their own. */
+export function leaksInBatch(failure: Bitrix24Failure): boolean {
+	return explanationOf(failure.code, failure.httpStatus).leaksInBatch === true;
 }
 
 /** A failure of one command inside a batch, given the HTTP status Bitrix24 answers the code with alone. */

@@ -73,3 +73,50 @@ describe('text that looks like a batch reference ($result[...])', () => {
 		expect(posted()[2]).toMatch(new RegExp(`^Debug: ${emulator.messages[0].id} came back at \\d+(\\.\\d+)?$`));
 	});
 });
+
+describe('failures after a CANCELED in the same batch (Bitrix24 reports them all as CANCELED)', () => {
+	const items = [
+		// Maria (31) is not in chat 1341: CANCELED, which then leaks into every later failure of the batch.
+		{ type: 'lead', entityId: 1195, sender: 31, chat: 1341, text: 'from Maria' },
+		// Chat 1400 is lead 1196's.
+		{ type: 'lead', entityId: 1195, sender: 27, chat: 1400, text: 'to the wrong chat' },
+		toChat1341('delivered'),
+		// Maria may not read deal 501.
+		{ type: 'deal', entityId: 501, sender: 31, chat: 1500, text: 'to a deal Maria cannot see' },
+	];
+
+	it('each ends with its own code and sentence: the batch is sent once, the suspects again alone', async () => {
+		const { outputs } = await send(items);
+
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual([{ item: 2 }]);
+		expect(outputs[1].map((item) => [item.json.error, item.json.details])).toEqual([
+			[
+				'Bitrix24 refused the message: the sender 31 cannot send messages to the chat 1341 (CANCELED)',
+				{ code: 'CANCELED', description: 'You cannot send messages to the specified chat', httpStatus: 400, method: SEND, delivery: 'not_sent' },
+			],
+			[
+				'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
+				{ code: 'CHAT_NOT_IN_CRM', description: 'Chat does not belong to the CRM entity being checked', httpStatus: 400, method: SEND, delivery: 'not_sent' },
+			],
+			[
+				'Bitrix24 denied access to deal 501 (ACCESS_DENIED)',
+				{ code: 'ACCESS_DENIED', description: 'Access denied! User dont have access to this entity', httpStatus: 403, method: SEND, delivery: 'not_sent' },
+			],
+		]);
+		// The batch, then the two failures after the CANCELED, each alone; the success was not asked again.
+		expect(emulator.requests.map((request) => [request.restMethod, request.params.CHAT_ID])).toEqual([
+			['batch', undefined],
+			[SEND, 1400],
+			[SEND, 1500],
+		]);
+		expect(posted()).toEqual(['delivered']);
+	});
+
+	it('the same as one request per message', async () => {
+		const batched = await send(items);
+		emulator.reset();
+		const alone = await send(items, { sendInBatches: false });
+
+		expect(batched.outputs).toEqual(alone.outputs);
+	});
+});

@@ -175,6 +175,34 @@ describe('RestBatcher', () => {
 		]);
 	});
 
+	it('asks the failures after a CANCELED again, alone and in order, and keeps their own reasons', async () => {
+		const refused = (error: string) => ({ error, error_description: '' });
+		const { batcher, sent } = recordingBatcher(async (method, params) => {
+			if (method !== 'batch') return new Bitrix24Failure('CHAT_NOT_IN_CRM', 'its own reason', 400, undefined, SEND);
+			const keys = Object.keys(params.cmd as object);
+			return {
+				result: {
+					result: { [keys[2]]: 19880117 },
+					// Bitrix24 says CANCELED for every failure after the first CANCELED.
+					result_error: { [keys[0]]: refused('ACCESS_DENIED'), [keys[1]]: refused('CANCELED'), [keys[3]]: refused('CANCELED'), [keys[4]]: refused('CANCELED') },
+				},
+			};
+		});
+
+		const outcomes = await Promise.all(
+			['a', 'b', 'c', 'd', 'e'].map(async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index)),
+		);
+
+		expect(outcomes.map((outcome) => (outcome instanceof Bitrix24Failure ? outcome.code : outcome.result))).toEqual([
+			'ACCESS_DENIED',
+			'CANCELED',
+			19880117,
+			'CHAT_NOT_IN_CRM',
+			'CHAT_NOT_IN_CRM',
+		]);
+		expect(sent.map((call) => call.params.MESSAGE ?? call.method)).toEqual(['batch', 'd', 'e']);
+	});
+
 	it('splits a batch whose body would pass the byte cap', async () => {
 		const { batcher, sent } = recordingBatcher(echoBatch);
 		// 20,000 emoji encode to 240,000 bytes each: four fit under 1 MB.
