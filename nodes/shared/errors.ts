@@ -164,7 +164,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 			f.httpStatus === null
 				? f.description
 				: `Bitrix24 rejected the parameter ${f.argument ?? 'of the request'}: ${f.description}`,
-		hint: 'Check the field named in the error: IDs must be positive whole numbers, the entity type one of lead, deal, company, contact, and the message not empty.',
+		hint: 'Check the field named in the error: IDs must be positive whole numbers, the entity type one of lead, deal, company, contact, and the message not empty (nor just "0").',
 	},
 	MESSAGE_ADD_ERROR: {
 		status: 400,

@@ -102,6 +102,10 @@ function messageText(body: IDataObject): string {
 	if (text.trim() === '') {
 		throw invalid('MESSAGE', 'is empty: write the text to send');
 	}
+	// The server refuses a message PHP's empty() calls empty, and that includes "0" (imopenlines/lib/rest.php).
+	if (text === '0') {
+		throw invalid('MESSAGE', 'is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text');
+	}
 	// Half of a surrogate pair (text cut in the middle of an emoji) cannot be encoded for Bitrix24 at all.
 	const broken = LONE_SURROGATE.exec(text);
 	if (broken) {

@@ -120,3 +120,28 @@ describe('failures after a CANCELED in the same batch (Bitrix24 reports them all
 		expect(batched.outputs).toEqual(alone.outputs);
 	});
 });
+
+describe.each(MODES)('a message of just "0", sending %s', (_mode, options) => {
+	const refusal = 'The field "Message" (MESSAGE) is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text';
+
+	it('fails that item with ERROR_ARGUMENT before anything is sent (Bitrix24 would call it empty); the others go out', async () => {
+		const { outputs } = await send([toChat1341('0'), { ...toChat1341(''), text: 0 }, toChat1341('0 items left')], options);
+
+		expect(outputs[1].map((item) => [item.json.error, item.json.details])).toEqual(
+			[0, 1].map(() => [
+				`${refusal} (ERROR_ARGUMENT)`,
+				{ code: 'ERROR_ARGUMENT', description: refusal, httpStatus: null, argument: 'MESSAGE', delivery: 'not_sent' },
+			]),
+		);
+		expect(posted()).toEqual(['0 items left']);
+	});
+
+	it('says how to fix it when the run stops', async () => {
+		const { error } = await send([toChat1341('0')], options, { onError: 'stopWorkflow' });
+
+		expect(error?.message).toBe(`${refusal} (ERROR_ARGUMENT)`);
+		expect(error?.description).toContain('the message not empty (nor just "0")');
+		expect(error?.description).toContain('Nothing was posted');
+		expect(emulator.requests).toEqual([]);
+	});
+});

@@ -200,8 +200,21 @@ describe('validateMessageRequest', () => {
 		});
 
 		it.each([
+			['the text "0"', '0'],
+			['the number 0', 0],
+		])('refuses %s, which Bitrix24 treats as empty (PHP empty())', (_label, value) => {
+			const failure = expectArgumentError({ ...VALID, MESSAGE: value }, 'MESSAGE');
+			expect(failure.description).toBe(
+				'The field "Message" (MESSAGE) is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text',
+			);
+		});
+
+		it.each([' 0', '00', '0.0', '0 items left'])('accepts %j, which Bitrix24 does not call empty', (text) => {
+			expect(validateMessageRequest({ ...VALID, MESSAGE: text }).MESSAGE).toBe(text);
+		});
+
+		it.each([
 			[42, '42'],
-			[0, '0'],
 			[3.25, '3.25'],
 		])('turns the number %p into the string %j', (value, expected) => {
 			const result = validateMessageRequest({ ...VALID, MESSAGE: value });
