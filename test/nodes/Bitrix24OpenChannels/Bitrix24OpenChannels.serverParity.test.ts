@@ -145,3 +145,29 @@ describe.each(MODES)('a message of just "0", sending %s', (_mode, options) => {
 		expect(emulator.requests).toEqual([]);
 	});
 });
+
+describe.each(MODES)("Send To the CRM entity's active chat, sending %s", (_mode, options) => {
+	const toActiveChat = (items: IDataObject[]) =>
+		send(items, options, {
+			parameters: { ...MAPPED_PARAMETERS, chatSource: 'activeChat', chatId: { __rl: true, mode: 'id', value: '' }, options },
+		});
+
+	it('takes the chat whose dialog was active last, as Bitrix24 lists them, not the highest chat ID', async () => {
+		const telegram = emulator.world.chats.find((chat) => chat.id === 1341)!;
+		// A newer chat (a higher ID) whose customer wrote an hour before the Telegram dialog's last message.
+		emulator.world.chats.push({ ...telegram, id: 1390, connectorId: 'livechat', connectorTitle: 'Live Chat', members: [...telegram.members], lastActivityAt: telegram.lastActivityAt - 3_600_000 });
+		const { outputs } = await toActiveChat([{ type: 'lead', entityId: 1195, sender: 27, text: 'to the live dialog' }]);
+
+		expect(outputs[0].map((item) => item.json.chatId)).toEqual([1341]);
+		expect(emulator.messages.map((message) => [message.chatId, message.message])).toEqual([[1341, 'to the live dialog']]);
+	});
+
+	it('follows the activity: once the newer chat is the livelier, it gets the message', async () => {
+		const telegram = emulator.world.chats.find((chat) => chat.id === 1341)!;
+		emulator.world.chats.push({ ...telegram, id: 1390, members: [...telegram.members], lastActivityAt: telegram.lastActivityAt + 60_000 });
+		telegram.lastActivityAt -= 3_600_000;
+		const { outputs } = await toActiveChat([{ type: 'lead', entityId: 1195, sender: 27, text: 'hi' }]);
+
+		expect(outputs[0].map((item) => item.json.chatId)).toEqual([1390]);
+	});
+});

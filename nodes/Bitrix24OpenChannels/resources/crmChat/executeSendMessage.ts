@@ -7,6 +7,7 @@ import type {
 
 import { MAX_BATCH_COMMANDS } from '../../../shared/batching';
 import { Bitrix24Failure, type MessageTarget } from '../../../shared/errors';
+import { isObject } from '../../../shared/json';
 import { METHODS } from '../../../shared/methods';
 import { restSenderFor, type RestOutcome, type RestSender } from '../../../shared/restCalls';
 import { failureItem, stopWorkflowError } from '../../../shared/results';
@@ -60,7 +61,10 @@ function messageIdOf(outcome: RestOutcome): number | Bitrix24Failure {
 	return messageId;
 }
 
-/** The CRM entity's most recent chat whose dialog is in progress, from `imopenlines.crm.chat.get`. */
+/**
+ * The CRM entity's chat whose dialog in progress was active last: the first `imopenlines.crm.chat.get` lists
+ * (Bitrix24 orders them by the session's last change, newest first: imopenlines/lib/crm/common.php::getChatsByCrmEntity).
+ */
 async function activeChatOf(rest: RestSender, draft: MessageDraft): Promise<number | Bitrix24Failure> {
 	const outcome = await rest({
 		method: METHODS.activeChats,
@@ -68,14 +72,10 @@ async function activeChatOf(rest: RestSender, draft: MessageDraft): Promise<numb
 	});
 	// A failed lookup posted nothing, whatever the answer was.
 	if (outcome instanceof Bitrix24Failure) return outcome.beforeSending();
-	const chatIds = (Array.isArray(outcome.result) ? outcome.result : [])
-		.map((chat) => Number((chat as IDataObject).CHAT_ID))
-		.filter((chatId) => Number.isSafeInteger(chatId) && chatId > 0);
-	if (chatIds.length === 0) {
-		return new Bitrix24Failure('NO_ACTIVE_CHAT', 'No chat of this CRM entity has a dialog in progress.', null);
-	}
-	// Chat IDs grow with time, so the largest is the most recent.
-	return Math.max(...chatIds);
+	const chatId = (Array.isArray(outcome.result) ? outcome.result : [])
+		.map((chat: unknown) => (isObject(chat) ? positiveIdOf(chat.CHAT_ID) : undefined))
+		.find((id) => id !== undefined);
+	return chatId ?? new Bitrix24Failure('NO_ACTIVE_CHAT', 'No chat of this CRM entity has a dialog in progress.', null);
 }
 
 /** Sends the message; on CANCELED (the sender is not in the chat) adds the sender and sends once more. */
