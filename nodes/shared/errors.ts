@@ -107,6 +107,12 @@ interface ErrorExplanation {
 	 */
 	leaksInBatch?: true;
 	/**
+	 * Bitrix24 refused the credential, not this one call (the auth layer's 401s, or n8n could not refresh it):
+	 * every call of the run would get the same (all of the node's calls need the imopenlines scope), so the run's
+	 * later calls fail with it, unsent.
+	 */
+	refusesEveryCall?: true;
+	/**
 	 * The same code with another meaning at another HTTP status: Bitrix24's auth layer answers every refusal 401
 	 * (rest/lib/oauthexception.php), some with a code a method also uses.
 	 */
@@ -151,6 +157,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		atStatus: {
 			// rest/lib/apauth/auth.php and oauth/auth.php: "REST is available only by subscription / on commercial plans."
 			401: {
+				refusesEveryCall: true,
 				reason: () => "Bitrix24 refused the call: the portal's plan does not include the REST API",
 				hint: "Webhooks and applications work on Bitrix24's commercial plans only (a free plan, or an expired subscription or trial, has no REST API). Renew or change the portal's plan; the credential itself is fine.",
 			},
@@ -206,41 +213,49 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	NO_AUTH_FOUND: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => 'Bitrix24 found no credentials in the request',
 		hint: 'The call reached the portal without a webhook code or access token: reconnect the OAuth2 credential, and if a proxy stands in front of the portal, make it pass the Authorization header on.',
 	},
 	INVALID_CREDENTIALS: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => 'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated',
 		hint: 'Copy the webhook URL again from Bitrix24 (Developer resources > Other > Inbound webhook): the user ID and the code must both match a webhook that still exists.',
 	},
 	authorization_error: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => "Bitrix24 could not sign in the credential's user",
 		hint: 'A webhook or OAuth connection acts as the user who created it; that user is probably dismissed or deactivated. Create the webhook, or connect the OAuth2 credential, as an active user.',
 	},
 	invalid_token: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => 'Bitrix24 did not accept the access token',
 		hint: 'Reconnect the Bitrix24 OAuth2 credential.',
 	},
 	expired_token: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => 'The Bitrix24 access token has expired and could not be refreshed',
 		hint: 'n8n refreshes the token by itself; if this persists, reconnect the Bitrix24 OAuth2 credential (the refresh token lives 180 days).',
 	},
 	insufficient_scope: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: (c) => `The Bitrix24 webhook or application lacks the ${c.scope ?? 'imopenlines'} permission`,
 		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the scope named in the error: Open Channels (imopenlines) to send, Users (user) for the Sender list. Then save; an OAuth2 credential must then be connected again, so its token carries the new scope.',
 	},
 	user_access_error: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => 'The Bitrix24 application is not available to this user',
 		hint: "In Bitrix24's application settings, give the credential's user access to the application.",
 	},
 	INVALID_REQUEST: {
 		status: 401,
+		refusesEveryCall: true,
 		reason: () => 'Bitrix24 requires HTTPS for webhook calls',
 		hint: 'Use the https:// address of the portal in the webhook URL (an on-premise portal can allow http by defining REST_APAUTH_ALLOW_HTTP).',
 	},
@@ -258,6 +273,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	OVERLOAD_LIMIT: {
 		status: 401,
+		refusesEveryCall: true,
 		delivery: 'not_sent',
 		reason: () => "Bitrix24 has blocked the portal's REST API because of overload",
 		hint: 'This is a manual block: contact Bitrix24 support to lift it.',
@@ -323,6 +339,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	CREDENTIAL_ERROR: {
 		delivery: 'not_sent',
+		refusesEveryCall: true,
 		reason: (_c, f) => `n8n could not use the Bitrix24 credential: ${f.description}`,
 		hint: 'Open the credential in n8n and reconnect it (OAuth2) or paste the webhook URL again.',
 	},
@@ -378,6 +395,11 @@ function deliveryOf(code: string, httpStatus: number | null): Delivery {
 	if (known !== undefined) return known;
 	// A server error or no answer can come after the method ran; a refusal comes before.
 	return httpStatus === null || httpStatus >= 500 ? 'unknown' : 'not_sent';
+}
+
+/** Whether every later call of the run would fail the same way (a refused credential or portal). */
+export function refusesEveryCall(failure: Bitrix24Failure): boolean {
+	return explanationOf(failure.code, failure.httpStatus).refusesEveryCall === true;
 }
 
 /** Whether the failures after this one in the same batch call may carry its code instead of their own. */

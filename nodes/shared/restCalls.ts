@@ -2,7 +2,7 @@ import { sleep } from 'n8n-workflow';
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
 import { RestBatcher, type RestRequest, type RetryPolicy, type SendOne } from './batching';
-import { Bitrix24Failure } from './errors';
+import { Bitrix24Failure, refusesEveryCall } from './errors';
 import type { PortalBudget } from './pacing';
 import type { RunState } from './runState';
 import { portalOf, sendRequest, toBitrix24Failure, type RestOutcome, type Portal } from './transport';
@@ -80,6 +80,12 @@ interface RunCalls {
 	portal: Promise<Portal | Bitrix24Failure>;
 	retries: RunRetries;
 	batcher?: RestBatcher;
+	/**
+	 * Bitrix24's refusal of the credential or portal, once a call met one: the run's later calls fail with it
+	 * without being sent. Over OAuth2 n8n refreshes the token on every 401 before giving up, so each further
+	 * call would cost a refresh and two requests for the same answer.
+	 */
+	refusal?: Bitrix24Failure;
 }
 
 const runCalls = new WeakMap<RunState<unknown>, RunCalls>();
@@ -89,12 +95,15 @@ function sendOneFor(
 	context: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	run: RunState<unknown>,
-	portal: Promise<Portal | Bitrix24Failure>,
+	calls: RunCalls,
 ): SendOne {
 	return async (method, params) => {
-		const resolved = await portal;
+		const resolved = await calls.portal;
 		if (resolved instanceof Bitrix24Failure) return resolved.of(method);
-		return await sendRequest(context, requestData, resolved, { method, params, run, stop: run.stop.signal });
+		if (calls.refusal) return calls.refusal.of(method);
+		const outcome = await sendRequest(context, requestData, resolved, { method, params, run, stop: run.stop.signal });
+		if (outcome instanceof Bitrix24Failure && refusesEveryCall(outcome)) calls.refusal ??= outcome;
+		return outcome;
 	};
 }
 
@@ -113,17 +122,18 @@ export function restSenderFor(
 	if (!calls) {
 		// The first item resolves the credential for the whole run; its context sends the batch calls.
 		const portal = portalOf(context).catch((error: unknown) => toBitrix24Failure(error));
-		const retries = new RunRetries(portal, run);
-		const batcher =
-			batchSize > 1 ? new RestBatcher(sendOneFor(context, requestData, run, portal), batchSize, run.lanes, retries) : undefined;
-		calls = { portal, retries, batcher };
+		const created: RunCalls = { portal, retries: new RunRetries(portal, run) };
+		if (batchSize > 1) {
+			created.batcher = new RestBatcher(sendOneFor(context, requestData, run, created), batchSize, run.lanes, created.retries);
+		}
+		calls = created;
 		runCalls.set(run, calls);
 	}
-	const { portal, retries, batcher } = calls;
+	const { retries, batcher } = calls;
 	if (batcher) {
 		const itemIndex = context.getItemIndex();
 		return async (call) => await batcher.call(call, itemIndex);
 	}
-	const sendOne = sendOneFor(context, requestData, run, portal);
+	const sendOne = sendOneFor(context, requestData, run, calls);
 	return async (call) => await withRetries(call, sendOne, retries);
 }

@@ -257,6 +257,13 @@ describe('the messenger (im_messenger.php::CIMMessenger::Add, through rest.php::
 		expect((await call(SEND, VALID)).body).toEqual({ error: 'ERROR_CORE', error_description: 'First<br>Second<br>' });
 	});
 
+	it('a deactivated user keeps his CRM rights (they come from roles): outside the chat he is refused as anyone is, CANCELED', async () => {
+		expect((await call(SEND, { ...VALID, USER_ID: USERS.IVAN_FORMER })).body).toEqual({
+			error: 'CANCELED',
+			error_description: 'You cannot send messages to the specified chat',
+		});
+	});
+
 	it('a whitespace-only message passes (empty() does not trim) and is posted', async () => {
 		expect((await call(SEND, { ...VALID, MESSAGE: '   ' })).status).toBe(200);
 		expect(posted()).toEqual(['   ']);

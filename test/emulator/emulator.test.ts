@@ -170,7 +170,6 @@ describe('imopenlines.crm.message.add', () => {
 			{ CRM_ENTITY_TYPE: 'deal', CRM_ENTITY: 501, CHAT_ID: 1500, USER_ID: USERS.MARIA_MANAGER },
 			SENDER_DENIED,
 		],
-		['USER_ID is deactivated', { USER_ID: USERS.IVAN_FORMER }, SENDER_DENIED],
 		['USER_ID does not exist', { USER_ID: 999 }, SENDER_DENIED],
 	])('403 ACCESS_DENIED when %s', async (_name, override, description) => {
 		const res = await call(SEND, { ...VALID, ...override });

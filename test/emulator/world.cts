@@ -303,12 +303,13 @@ export function chatEntityType(name: string): CrmEntityType | undefined {
 }
 
 /**
- * Read access of a user or bot to a CRM entity. Unknown or deactivated principals and
- * non-existent entities have no access (Bitrix24's permission check finds nothing to allow).
+ * Read access of a user or bot to a CRM entity. Unknown principals and non-existent entities have no access
+ * (Bitrix24's permission check finds nothing to allow); a deactivated user keeps his rights, which come from his
+ * roles (crm/lib/Service/UserPermissions.php never looks at the account's activity).
  */
 export function canRead(world: World, principalId: number, type: CrmOwnerType, id: number): boolean {
 	const principalOk =
-		findUser(world, principalId)?.active === true || findBot(world, principalId) !== undefined;
+		findUser(world, principalId) !== undefined || findBot(world, principalId) !== undefined;
 	if (!principalOk || !findEntity(world, type, id)) return false;
 	return !world.accessDenials.some(
 		(d) => d.userId === principalId && d.entityType === type && d.entityId === id,

@@ -6,8 +6,10 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { batchCommand } from '../../../nodes/shared/batching';
-import { startEmulator, type Emulator } from '../../emulator/index.cjs';
+import { startEmulator, USERS, WEBHOOK_CODE, type Emulator } from '../../emulator/index.cjs';
 import { postJson } from '../../emulator/testClient.cjs';
+import { TestCredentialsHelper } from '../../harness/credentialsHelper';
+import { oauthCredential } from '../../harness/oauthCredential';
 import { MAPPED_PARAMETERS, runNode, type RunOptions } from '../../harness/runWorkflow';
 
 const SEND = 'imopenlines.crm.message.add';
@@ -169,5 +171,164 @@ describe.each(MODES)("Send To the CRM entity's active chat, sending %s", (_mode,
 		const { outputs } = await toActiveChat([{ type: 'lead', entityId: 1195, sender: 27, text: 'hi' }]);
 
 		expect(outputs[0].map((item) => item.json.chatId)).toEqual([1390]);
+	});
+});
+
+describe('refusals of the credential or the portal (every one 401 from the auth layer, except a closed portal)', () => {
+	/** The failure the run ends with when it stops (Stop Workflow): sentence, hint and details. */
+	async function stoppedBy(extra: Partial<RunOptions> = {}, options: INodeParameters = {}) {
+		const { error } = await send([toChat1341('hi'), toChat1341('there')], options, { onError: 'stopWorkflow', ...extra });
+		return {
+			sentence: error?.message,
+			hint: error?.description,
+			details: (error as unknown as { context?: IDataObject } | undefined)?.context,
+			httpCode: (error as unknown as { httpCode?: string } | undefined)?.httpCode,
+		};
+	}
+	const webhook = (webhookUrl: string) => ({ credential: { type: 'bitrix24WebhookApi' as const, data: { webhookUrl } } });
+	const restCalls = () => emulator.requests.filter((request) => request.path.startsWith('/rest/'));
+
+	it.each(MODES)('a wrong webhook code: INVALID_CREDENTIALS says so and how to fix it; one call for the run, %s', async (_mode, options) => {
+		const wrong = emulator.webhookUrl.replace(WEBHOOK_CODE, 'wrongcode123');
+		const { outputs } = await send([toChat1341('one'), toChat1341('two'), toChat1341('three')], options, webhook(wrong));
+
+		expect(outputs[1].map((item) => item.json.details)).toEqual(
+			[0, 1, 2].map(() => ({ code: 'INVALID_CREDENTIALS', description: 'Invalid request credentials', httpStatus: 401, method: SEND, delivery: 'not_sent' })),
+		);
+		expect(outputs[1][0].json.error).toBe(
+			'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated (INVALID_CREDENTIALS)',
+		);
+		// n8n's httpRequestWithAuthentication sends a request that got 401 once more; the run's other calls stay home.
+		expect(restCalls()).toHaveLength(2);
+		expect(new Set(restCalls().map((request) => request.rawBody)).size).toBe(1);
+		const stop = await stoppedBy(webhook(wrong), options);
+		expect(stop.hint).toMatch(/^Copy the webhook URL again from Bitrix24 \(Developer resources > Other > Inbound webhook\)/);
+		expect(stop.hint).toContain('Nothing was posted');
+		expect(stop.httpCode).toBe('401');
+	});
+
+	it("a free plan: ACCESS_DENIED 401 is the plan, not the entity, with the plan's hint", async () => {
+		emulator.world.portal.restAvailable = false;
+		const { sentence, hint } = await stoppedBy();
+
+		expect(sentence).toBe("Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)");
+		expect(hint).toMatch(/^Webhooks and applications work on Bitrix24's commercial plans only/);
+		expect(hint).not.toMatch(/read access/);
+	});
+
+	it('an entity the sender may not read: ACCESS_DENIED 403 keeps the entity sentence and hint', async () => {
+		const { sentence, hint, httpCode } = await stoppedBy({
+			items: [{ type: 'deal', entityId: 501, sender: USERS.MARIA_MANAGER, chat: 1500, text: 'hi' }],
+		});
+
+		expect(sentence).toBe('Bitrix24 denied access to deal 501 (ACCESS_DENIED)');
+		expect(hint).toMatch(/need read access to this CRM entity/);
+		expect(httpCode).toBe('403');
+	});
+
+	it.each([
+		[
+			"the webhook's user was deactivated",
+			() => (emulator.world.users.find((user) => user.id === USERS.ANNA_ADMIN)!.active = false),
+			"Bitrix24 could not sign in the credential's user (authorization_error)",
+			/user who created it; that user is probably dismissed or deactivated/,
+		],
+		[
+			'Bitrix24 blocked the webhook for overload',
+			() => (emulator.world.webhooks[0].overloaded = true),
+			"Bitrix24 has blocked the portal's REST API because of overload (OVERLOAD_LIMIT)",
+			/contact Bitrix24 support/,
+		],
+		[
+			'the portal wants https and the webhook URL says http',
+			() => (emulator.world.portal.httpsRequired = true),
+			'Bitrix24 requires HTTPS for webhook calls (INVALID_REQUEST)',
+			/https:\/\/ address of the portal/,
+		],
+		[
+			'the portal is closed',
+			() => (emulator.world.portal.closed = true),
+			'The Bitrix24 portal is deleted or its public part is closed (PORTAL_DELETED)',
+			/Temporary closure of the public part/,
+		],
+	])('%s: its own sentence and hint, nothing posted', async (_name, arrange, sentence, hint) => {
+		arrange();
+		const stop = await stoppedBy();
+
+		expect(stop.sentence).toBe(sentence);
+		expect(stop.hint).toMatch(hint);
+		expect(stop.hint).toContain('Nothing was posted');
+		expect(posted()).toEqual([]);
+	});
+
+	it('a webhook without imopenlines, batched: Bitrix24 answers the batch 200 and each command insufficient_scope with no description', async () => {
+		const { outputs } = await send([toChat1341('one'), toChat1341('two')], {}, webhook(emulator.limitedWebhookUrl));
+
+		expect(outputs[1].map((item) => [item.json.error, item.json.details])).toEqual(
+			[0, 1].map(() => [
+				'The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)',
+				{ code: 'insufficient_scope', description: '', httpStatus: 401, method: SEND, delivery: 'not_sent' },
+			]),
+		);
+		expect(emulator.requests.map((request) => [request.restMethod, request.status])).toEqual([['batch', 200]]);
+	});
+});
+
+describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends once more', () => {
+	function viaOAuth(items: IDataObject[], options: INodeParameters, credentials: TestCredentialsHelper) {
+		return runNode({
+			credential: oauthCredential(emulator, { ...emulator.issueOAuthTokens() }),
+			credentials,
+			items,
+			parameters: { ...MAPPED_PARAMETERS, options },
+			onError: 'continueErrorOutput',
+		});
+	}
+	const refreshes = () => emulator.requests.filter((request) => request.path === '/oauth/token/');
+	const restCalls = () => emulator.requests.filter((request) => request.path.startsWith('/rest/'));
+	const threeItems = [toChat1341('one'), toChat1341('two'), toChat1341('three')];
+
+	it.each(MODES)(
+		'a free plan ends in the plan\'s ACCESS_DENIED after one refresh and two requests for the whole run, %s, not a "reconnect"',
+		async (_mode, options) => {
+			emulator.world.portal.restAvailable = false;
+			const credentials = new TestCredentialsHelper();
+			const { outputs } = await viaOAuth(threeItems, options, credentials);
+
+			expect(outputs[1].map((item) => item.json.details)).toEqual(
+				[0, 1, 2].map(() => ({
+					code: 'ACCESS_DENIED',
+					description: 'REST is available only on commercial plans.',
+					httpStatus: 401,
+					method: SEND,
+					delivery: 'not_sent',
+				})),
+			);
+			expect(outputs[1][0].json.error).toBe("Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)");
+			expect(refreshes()).toHaveLength(1);
+			expect(restCalls().map((request) => request.status)).toEqual([401, 401]);
+			// The refresh itself worked: the credential keeps its new token pair.
+			expect(credentials.oauthUpdates).toBe(1);
+		},
+	);
+
+	it.each(MODES)('an application without the imopenlines scope ends in insufficient_scope, %s', async (mode, options) => {
+		emulator.world.oauthApps[0].scopes = ['crm', 'user'];
+		const { outputs } = await viaOAuth(threeItems, options, new TestCredentialsHelper());
+
+		expect(outputs[1].map((item) => item.json.details)).toEqual(
+			[0, 1, 2].map(() => expect.objectContaining({ code: 'insufficient_scope', httpStatus: 401, delivery: 'not_sent' })),
+		);
+		// Alone, the call gets 401: one refresh and one more try for the run. A batch is in the global scope: it
+		// answers 200 with each command refused inside, so nothing is refreshed.
+		expect(refreshes()).toHaveLength(mode === 'in batches' ? 0 : 1);
+		expect(restCalls().map((request) => request.status)).toEqual(mode === 'in batches' ? [200] : [401, 401]);
+		const { error } = await runNode({
+			credential: oauthCredential(emulator, { ...emulator.issueOAuthTokens() }),
+			items: [toChat1341('hi')],
+			parameters: { ...MAPPED_PARAMETERS, options },
+		});
+		expect(error?.message).toBe('The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)');
+		expect(error?.description).toMatch(/an OAuth2 credential must then be connected again, so its token carries the new scope/);
 	});
 });
