@@ -44,9 +44,10 @@ export class RunState<Outcome> {
 const runs = new WeakMap<IExecuteData, RunState<unknown>>();
 
 /**
- * The state of the node run this item belongs to. n8n 2.x runs declarative nodes without the
- * execution's cancel signal (`getExecutionCancelSignal()` is undefined in RoutingNode), but it runs
- * `onExecutionFinish` handlers when an execution is cancelled or times out, so the run stops on both.
+ * The state of the node run this item belongs to. The run stops on the execution's cancel signal, which a
+ * real n8n hands declarative nodes (its NodeTypes wraps them in an `execute` that runs RoutingNode with the
+ * execution's context), and on `onExecutionFinish` (2.x), which n8n also runs on Cancel and timeout: an engine
+ * run straight through WorkflowExecute gives RoutingNode no signal (`executeDeclarativeNodeInTest`).
  */
 export function runStateOf<Outcome>(context: IExecuteSingleFunctions): RunState<Outcome> {
 	const key = context.getExecuteData();

@@ -28,6 +28,9 @@ export interface WorkflowNode {
 	parameters: JsonObject;
 	credentials?: Record<string, { id: string; name: string }>;
 	onError?: string;
+	retryOnFail?: boolean;
+	maxTries?: number;
+	waitBetweenTries?: number;
 }
 
 export interface Workflow {
@@ -61,8 +64,15 @@ export function exampleWebhookCredential(): CredentialRef {
 	return ref;
 }
 
-export function webhookCredential(ref: CredentialRef, webhookUrl: string): JsonObject {
-	return { ...ref, type: 'bitrix24WebhookApi', data: { webhookUrl } };
+/** The portal's request budget as the credential stores it (Requests per Second, Burst Limit). */
+export interface CredentialBudget {
+	requestsPerSecond: number;
+	burstLimit: number;
+}
+
+/** A webhook credential; without a budget n8n fills in the credential type's defaults (2 per second, burst 50). */
+export function webhookCredential(ref: CredentialRef, webhookUrl: string, budget?: CredentialBudget): JsonObject {
+	return { ...ref, type: 'bitrix24WebhookApi', data: { webhookUrl, ...budget } };
 }
 
 export interface OAuthSetup {
@@ -107,6 +117,10 @@ export interface Variant {
 	oauth?: CredentialRef;
 	/** Merged into the Bitrix24 node's parameters (e.g. `options`). */
 	parameters?: JsonObject;
+	/** The Bitrix24 node's Settings > Retry On Fail (n8n's node fields `retryOnFail`, `maxTries`, `waitBetweenTries`). */
+	retry?: { maxTries: number; waitBetweenTries: number };
+	/** Merged into the workflow's settings (e.g. `executionTimeout` in seconds). */
+	settings?: JsonObject;
 }
 
 /** A copy of the example with another id/name and the given items, On Error and credential. */
@@ -121,6 +135,12 @@ export function exampleVariant(variant: Variant): Workflow {
 	if (variant.parameters) bitrix24.parameters = { ...bitrix24.parameters, ...variant.parameters };
 	if (variant.onError === 'stopWorkflow') delete bitrix24.onError;
 	else if (variant.onError) bitrix24.onError = variant.onError;
+	if (variant.retry) {
+		bitrix24.retryOnFail = true;
+		bitrix24.maxTries = variant.retry.maxTries;
+		bitrix24.waitBetweenTries = variant.retry.waitBetweenTries;
+	}
+	if (variant.settings) workflow.settings = { ...workflow.settings, ...variant.settings };
 	if (variant.oauth) {
 		bitrix24.parameters.authentication = 'oAuth2';
 		bitrix24.credentials = { bitrix24OAuth2Api: variant.oauth };
