@@ -332,3 +332,80 @@ describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends 
 		expect(error?.description).toMatch(/an OAuth2 credential must then be connected again, so its token carries the new scope/);
 	});
 });
+
+describe('refusals of the messenger (they replace MESSAGE_ADD_ERROR)', () => {
+	const vetoed = () =>
+		(emulator.world.chats.find((chat) => chat.id === 1341)!.messengerErrors = [
+			{ code: 'ERROR_FROM_OTHER_MODULE', message: 'Messages to this client are paused' },
+		]);
+
+	it.each(MODES)('another module vetoes the message: ERROR_FROM_OTHER_MODULE with its reason, not sent, %s', async (_mode, options) => {
+		vetoed();
+		const { outputs } = await send([toChat1341('hi')], options);
+
+		expect(outputs[1][0].json).toMatchObject({
+			error: 'Another module of the portal refused the message to the chat 1341: Messages to this client are paused (ERROR_FROM_OTHER_MODULE)',
+			details: { code: 'ERROR_FROM_OTHER_MODULE', httpStatus: 400, delivery: 'not_sent' },
+		});
+		const { error } = await send([toChat1341('hi')], options, { onError: 'stopWorkflow' });
+		expect(error?.description).toMatch(/An event handler on the portal .* vetoed it/);
+		expect(posted()).toEqual([]);
+	});
+
+	it('several refusals at once: ERROR_CORE with their texts; alone the 400 says not sent, inside a batch (no status) the node cannot tell it from a database error', async () => {
+		emulator.world.chats.find((chat) => chat.id === 1341)!.messengerErrors = [
+			{ code: 'A', message: 'Paused' },
+			{ code: 'B', message: 'Over quota' },
+		];
+		const alone = await send([toChat1341('hi')]);
+		const batched = await send([toChat1341('one'), toChat1341('two')]);
+
+		expect(alone.outputs[1][0].json).toMatchObject({
+			error: 'Bitrix24 reported several errors at once, or a database error: Paused<br>Over quota<br> (ERROR_CORE)',
+			details: { code: 'ERROR_CORE', httpStatus: 400, delivery: 'not_sent' },
+		});
+		expect(batched.outputs[1].map((item) => item.json.details)).toEqual(
+			[0, 1].map(() => expect.objectContaining({ code: 'ERROR_CORE', httpStatus: 500, delivery: 'unknown' })),
+		);
+	});
+});
+
+describe.each(MODES)('Add Sender to Chat meets the checks of imopenlines.crm.chat.user.add, sending %s', (_mode, options) => {
+	const fromSender = (sender: number) =>
+		send([{ ...toChat1341('hello'), sender }], { ...options, addSenderToChat: true }, { onError: 'continueErrorOutput' });
+
+	const refusals: Array<[string, number, () => unknown, string, string]> = [
+		[
+			'a deactivated sender',
+			USERS.IVAN_FORMER,
+			() => undefined,
+			'CRM_CHAT_USER_NOT_ACTIVE',
+			'Bitrix24 could not add the sender 45 to the chat 1341: the user does not exist or is deactivated (CRM_CHAT_USER_NOT_ACTIVE)',
+		],
+		[
+			'a chat that takes no new members',
+			USERS.MARIA_MANAGER,
+			() => (emulator.world.chats.find((chat) => chat.id === 1341)!.refusesNewMembers = true),
+			'WRONG_REQUEST',
+			'Bitrix24 refused to add the sender 31 to the chat 1341 (WRONG_REQUEST)',
+		],
+		[
+			'a portal without the messenger module',
+			USERS.MARIA_MANAGER,
+			() => (emulator.world.portal.imInstalled = false),
+			'IM_NOT_INSTALLED',
+			'The messenger (im) module is not installed on the Bitrix24 portal (IM_NOT_INSTALLED)',
+		],
+	];
+
+	it.each(refusals)('%s: the item fails with the code of the refusal, not sent', async (_name, sender, arrange, code, sentence) => {
+		arrange();
+		const { outputs } = await fromSender(sender);
+
+		expect(outputs[1][0].json).toMatchObject({
+			error: sentence,
+			details: { code, httpStatus: 400, method: 'imopenlines.crm.chat.user.add', delivery: 'not_sent' },
+		});
+		expect(posted()).toEqual([]);
+	});
+});
