@@ -53,33 +53,38 @@ export class Bitrix24WebhookApi implements ICredentialType {
 	};
 
 	/**
-	 * One batch call: `user.current` proves the URL and code, `imopenlines.revision.get` that the webhook
-	 * has the Open Channels scope (it fails alone, inside the batch, when the scope is missing).
+	 * One batch call: `user.current` proves the URL and code, `imopenlines.revision.get` that the webhook has the
+	 * Open Channels scope (it fails alone, inside the batch, when the scope is missing). Bitrix24 answers every
+	 * refusal of a webhook 401 (a wrong code, a free plan, a deactivated user...) and tells them apart only by the
+	 * `error` in the body, which n8n's rules can read only from an answer the request took as a success
+	 * (`responseCode` sees the status alone). So the request takes every status as an answer, and the rules read
+	 * Bitrix24's code.
 	 */
 	test: ICredentialTestRequest = {
 		request: {
 			method: 'POST',
 			url: 'batch.json',
 			body: { halt: 0, cmd: { user: 'user.current', openChannels: 'imopenlines.revision.get' } },
+			ignoreHttpStatusErrors: true,
 		},
-		// n8n checks every rule by its own type; its type definition only allows one kind per list.
+		// n8n takes the first rule that matches.
 		rules: [
-			{
-				type: 'responseCode',
-				properties: {
-					value: 401,
-					message:
-						'Bitrix24 did not accept the webhook: its code is wrong or the webhook was deleted. Copy the URL again from Developer resources > Other > Inbound webhook.',
-				},
-			},
-			{
-				type: 'responseCode',
-				properties: {
-					value: 403,
-					message:
-						"Bitrix24 refused the webhook: its user lacks the rights, or the portal's plan has no REST API.",
-				},
-			},
+			refusal(
+				'INVALID_CREDENTIALS',
+				'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated. Copy the URL again from Developer resources > Other > Inbound webhook.',
+			),
+			refusal(
+				'ACCESS_DENIED',
+				"The webhook is right, but the portal's Bitrix24 plan does not include the REST API: webhooks work on commercial plans only (not on a free plan, nor after a subscription or trial ended).",
+			),
+			refusal(
+				'authorization_error',
+				"Bitrix24 could not sign in the webhook's user, who is probably deactivated: create the webhook as an active user.",
+			),
+			refusal('OVERLOAD_LIMIT', 'Bitrix24 has blocked this webhook for overload: contact Bitrix24 support to lift the block.'),
+			refusal('INVALID_REQUEST', 'Bitrix24 requires https for webhooks: use the https:// address of the portal.'),
+			refusal('PORTAL_DELETED', 'The Bitrix24 portal is deleted or its public part is closed.'),
+			refusal('QUERY_LIMIT_EXCEEDED', "The portal's request limit is used up right now: test again in a few seconds."),
 			{
 				type: 'responseSuccessBody',
 				properties: {
@@ -89,6 +94,20 @@ export class Bitrix24WebhookApi implements ICredentialType {
 						'The webhook works but lacks the Open Channels (imopenlines) permission: edit it in Bitrix24, tick "Open Channels (imopenlines)" and save.',
 				},
 			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'result',
+					value: undefined,
+					message:
+						'The URL did not answer as a Bitrix24 REST API (no result came back): check the webhook URL, and that the portal is up.',
+				},
+			},
 		] as ICredentialTestRequest['rules'],
 	};
+}
+
+/** A rule for Bitrix24's `error` code in the test call's answer. */
+function refusal(code: string, message: string) {
+	return { type: 'responseSuccessBody' as const, properties: { key: 'error', value: code, message } };
 }

@@ -58,6 +58,11 @@ describe('Bitrix24WebhookApi credential', () => {
 				body: { halt: 0, cmd: { user: 'user.current', openChannels: 'imopenlines.revision.get' } },
 			});
 		});
+
+		it("takes every status as an answer, so its rules can read Bitrix24's code from a 401 (n8n's responseCode rules see the status alone)", () => {
+			expect(credential.test.request.ignoreHttpStatusErrors).toBe(true);
+			expect(credential.test.rules?.every((rule) => rule.type === 'responseSuccessBody')).toBe(true);
+		});
 	});
 
 	describe('authenticate', () => {
@@ -145,8 +150,49 @@ describe('Bitrix24WebhookApi credential', () => {
 			expect(await runCredentialTest(url(emulator.baseUrl))).toEqual({
 				status: 'Error',
 				message:
-					'Bitrix24 did not accept the webhook: its code is wrong or the webhook was deleted. Copy the URL again from Developer resources > Other > Inbound webhook.',
+					'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated. Copy the URL again from Developer resources > Other > Inbound webhook.',
 			});
+		});
+
+		it.each([
+			[
+				'a webhook deactivated in Bitrix24 (answered as a deleted one)',
+				() => (emulator.world.webhooks[0].active = false),
+				'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated. Copy the URL again from Developer resources > Other > Inbound webhook.',
+			],
+			[
+				'a portal on a free plan, where the same 401 used to say "wrong code"',
+				() => (emulator.world.portal.restAvailable = false),
+				"The webhook is right, but the portal's Bitrix24 plan does not include the REST API: webhooks work on commercial plans only (not on a free plan, nor after a subscription or trial ended).",
+			],
+			[
+				"a webhook whose user was deactivated",
+				() => (emulator.world.users.find((user) => user.id === 1)!.active = false),
+				"Bitrix24 could not sign in the webhook's user, who is probably deactivated: create the webhook as an active user.",
+			],
+			[
+				'a webhook blocked for overload',
+				() => (emulator.world.webhooks[0].overloaded = true),
+				'Bitrix24 has blocked this webhook for overload: contact Bitrix24 support to lift the block.',
+			],
+			[
+				'a portal that wants https',
+				() => (emulator.world.portal.httpsRequired = true),
+				'Bitrix24 requires https for webhooks: use the https:// address of the portal.',
+			],
+			[
+				'a closed portal',
+				() => (emulator.world.portal.closed = true),
+				'The Bitrix24 portal is deleted or its public part is closed.',
+			],
+			[
+				'a proxy error page instead of Bitrix24',
+				() => emulator.injectFaults([{ kind: 'html', status: 502 }]),
+				'The URL did not answer as a Bitrix24 REST API (no result came back): check the webhook URL, and that the portal is up.',
+			],
+		] as Array<[string, () => unknown, string]>)('tells %s by the code in the 401 body', async (_label, arrange, message) => {
+			arrange();
+			expect(await runCredentialTest(emulator.webhookUrl)).toEqual({ status: 'Error', message });
 		});
 
 		it.each([

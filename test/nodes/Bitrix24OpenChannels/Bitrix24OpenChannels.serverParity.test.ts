@@ -409,3 +409,21 @@ describe.each(MODES)('Add Sender to Chat meets the checks of imopenlines.crm.cha
 		expect(posted()).toEqual([]);
 	});
 });
+
+describe('CRM entity types Bitrix24 never validates', () => {
+	it('a type chats are never linked to is refused before sending (Bitrix24 would only fail later, CHAT_NOT_IN_CRM); any case passes', async () => {
+		const { outputs } = await send([
+			{ ...toChat1341('to a quote'), type: 'quote', entityId: 7 },
+			{ ...toChat1341('to the lead'), type: ' Lead ' },
+		]);
+
+		expect(outputs[1][0].json.details).toEqual({
+			code: 'ERROR_ARGUMENT',
+			description: 'The field "CRM Entity Type" (CRM_ENTITY_TYPE) must be one of lead, deal, company, contact, not "quote"',
+			httpStatus: null,
+			argument: 'CRM_ENTITY_TYPE',
+			delivery: 'not_sent',
+		});
+		expect(emulator.messages.map((message) => [message.crmEntityType, message.message])).toEqual([['lead', 'to the lead']]);
+	});
+});
