@@ -9,13 +9,13 @@ import {
 	type ParamValue,
 } from './params.cjs';
 
-/** PHP `empty()`: missing, null, false, 0, "", "0" or an empty array. Whitespace is not empty. */
-export const isEmptyParam = (value: ParamValue | undefined): boolean => !phpTruthy(value);
-
-/** `if (empty($arParams[X])) throw new ArgumentNullException(X)`: "Argument 'X' is null or empty". */
+/**
+ * `if (empty($arParams[X])) throw new ArgumentNullException(X)`: "Argument 'X' is null or empty". PHP's empty() is
+ * true for missing, null, false, 0, "", "0" and an empty array; whitespace is not empty.
+ */
 export function requireNotEmpty(params: ParamRecord, name: string): ParamValue {
 	const value = params[name];
-	if (value === undefined || isEmptyParam(value)) throw Errors.argumentEmpty(name);
+	if (value === undefined || !phpTruthy(value)) throw Errors.argumentEmpty(name);
 	return value;
 }
 

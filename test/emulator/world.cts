@@ -28,7 +28,7 @@ export type CrmEntityType = 'lead' | 'deal' | 'contact' | 'company';
 export const CRM_ENTITY_TYPES: readonly CrmEntityType[] = ['lead', 'deal', 'contact', 'company'];
 /** Other CRM types CCrmOwnerType::ResolveID knows: readable entities, but never linked to a chat. */
 export type OtherCrmType = 'quote' | 'invoice' | 'smart_invoice';
-export const OTHER_CRM_TYPES: readonly OtherCrmType[] = ['quote', 'invoice', 'smart_invoice'];
+const OTHER_CRM_TYPES: readonly OtherCrmType[] = ['quote', 'invoice', 'smart_invoice'];
 export type CrmOwnerType = CrmEntityType | OtherCrmType;
 
 /** Open-line dialog state; only `inProgress` dialogs accept imopenlines.crm.message.add. */
@@ -291,13 +291,13 @@ export function findEntity(world: World, type: CrmOwnerType, id: number): CrmEnt
 }
 
 /** CCrmOwnerType::ResolveID: the type named, in any case but without spaces around it, or undefined. */
-export function resolveOwnerType(name: string): CrmOwnerType | undefined {
+function resolveOwnerType(name: string): CrmOwnerType | undefined {
 	const lower = name.toLowerCase();
 	return [...CRM_ENTITY_TYPES, ...OTHER_CRM_TYPES].find((type) => type === lower);
 }
 
 /** getCrmEntityIdByTypeCode: the types a chat can be linked to, any case. */
-export function chatEntityType(name: string): CrmEntityType | undefined {
+function chatEntityType(name: string): CrmEntityType | undefined {
 	const lower = name.toLowerCase();
 	return CRM_ENTITY_TYPES.find((type) => type === lower);
 }
