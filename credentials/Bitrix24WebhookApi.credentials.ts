@@ -81,10 +81,19 @@ export class Bitrix24WebhookApi implements ICredentialType {
 				'authorization_error',
 				"Bitrix24 could not sign in the webhook's user, who is probably deactivated: create the webhook as an active user.",
 			),
-			refusal('OVERLOAD_LIMIT', 'Bitrix24 has blocked this webhook for overload: contact Bitrix24 support to lift the block.'),
-			refusal('INVALID_REQUEST', 'Bitrix24 requires https for webhooks: use the https:// address of the portal.'),
+			refusal(
+				'OVERLOAD_LIMIT',
+				'Bitrix24 has blocked this webhook for overload: contact Bitrix24 support to lift the block.',
+			),
+			refusal(
+				'INVALID_REQUEST',
+				'Bitrix24 requires https for webhooks: use the https:// address of the portal.',
+			),
 			refusal('PORTAL_DELETED', 'The Bitrix24 portal is deleted or its public part is closed.'),
-			refusal('QUERY_LIMIT_EXCEEDED', "The portal's request limit is used up right now: test again in a few seconds."),
+			refusal(
+				'QUERY_LIMIT_EXCEEDED',
+				"The portal's request limit is used up right now: test again in a few seconds.",
+			),
 			{
 				type: 'responseSuccessBody',
 				properties: {
@@ -109,5 +118,8 @@ export class Bitrix24WebhookApi implements ICredentialType {
 
 /** A rule for Bitrix24's `error` code in the test call's answer. */
 function refusal(code: string, message: string) {
-	return { type: 'responseSuccessBody' as const, properties: { key: 'error', value: code, message } };
+	return {
+		type: 'responseSuccessBody' as const,
+		properties: { key: 'error', value: code, message },
+	};
 }

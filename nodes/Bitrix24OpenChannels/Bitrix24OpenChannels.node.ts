@@ -11,8 +11,10 @@ export class Bitrix24OpenChannels implements INodeType {
 		icon: { light: 'file:../../icons/bitrix24.svg', dark: 'file:../../icons/bitrix24.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] === "sendMessage" ? "Send to " + $parameter["crmEntityType"] + " chat" : $parameter["operation"] }}',
-		description: 'Send messages into Bitrix24 open channel chats linked to CRM leads, deals, contacts and companies',
+		subtitle:
+			'={{ $parameter["operation"] === "sendMessage" ? "Send to " + $parameter["crmEntityType"] + " chat" : $parameter["operation"] }}',
+		description:
+			'Send messages into Bitrix24 open channel chats linked to CRM leads, deals, contacts and companies',
 		defaults: { name: 'Bitrix24 Open Channels' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -39,7 +39,9 @@ const BATCH_REFERENCE = /\$[A-Za-z_][^ \t\n\v\f\r]*\[[^\] \t\n\v\f\r]+\]/;
 /** Whether a call's parameters hold text a batch would alter, so the call must go as itself. */
 export function rewrittenInBatch(params: IDataObject): boolean {
 	return Object.values(params).some((value) =>
-		typeof value === 'string' ? BATCH_REFERENCE.test(value) : isObject(value) && rewrittenInBatch(value),
+		typeof value === 'string'
+			? BATCH_REFERENCE.test(value)
+			: isObject(value) && rewrittenInBatch(value),
 	);
 }
 
@@ -48,7 +50,8 @@ export function rewrittenInBatch(params: IDataObject): boolean {
  * `result.result_error[key]`).
  */
 export function batchOutcome(batchResult: unknown, key: string, method: string): RestOutcome {
-	const part = (name: string) => (isObject(batchResult) && isObject(batchResult[name]) ? batchResult[name] : {});
+	const part = (name: string) =>
+		isObject(batchResult) && isObject(batchResult[name]) ? batchResult[name] : {};
 	const results = part('result');
 	const errors = part('result_error');
 	const error = errors[key];
@@ -62,7 +65,13 @@ export function batchOutcome(batchResult: unknown, key: string, method: string):
 	}
 	return key in results
 		? { result: results[key], time: part('result_time')[key] }
-		: new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The batch answer left this command out.', 200, undefined, method);
+		: new Bitrix24Failure(
+				'UNEXPECTED_RESPONSE',
+				'The batch answer left this command out.',
+				200,
+				undefined,
+				method,
+			);
 }
 
 /** One REST call of an item; calls with the same lane (a chat) reach the portal in the order they were made. */
@@ -114,7 +123,13 @@ export class RestBatcher {
 			command = batchCommand(call.method, call.params);
 		} catch {
 			// Text that cannot be percent-encoded (half a surrogate pair) fails its own item, never the batch.
-			return new Bitrix24Failure('ERROR_ARGUMENT', 'A parameter holds text that cannot be encoded.', null, undefined, call.method);
+			return new Bitrix24Failure(
+				'ERROR_ARGUMENT',
+				'A parameter holds text that cannot be encoded.',
+				null,
+				undefined,
+				call.method,
+			);
 		}
 		return await new Promise((settle) => {
 			if (this.pending.length === 0) void sleep(0).then(async () => await this.flush());
@@ -128,12 +143,18 @@ export class RestBatcher {
 		this.pending = [];
 		await Promise.all(
 			this.chunksOf(calls).map(async (chunk) => {
-				const lanes = [...new Set(chunk.flatMap((call) => (call.lane === undefined ? [] : [call.lane])))];
+				const lanes = [
+					...new Set(chunk.flatMap((call) => (call.lane === undefined ? [] : [call.lane]))),
+				];
 				try {
 					await this.lanes.inOrder(lanes, async () => await this.send(chunk));
 				} catch {
 					// Whatever went wrong, no item may wait forever; a settled call ignores this.
-					const failure = new Bitrix24Failure('DELIVERY_UNKNOWN', 'the batch call failed unexpectedly', null);
+					const failure = new Bitrix24Failure(
+						'DELIVERY_UNKNOWN',
+						'the batch call failed unexpectedly',
+						null,
+					);
 					for (const call of chunk) call.settle(failure.of(call.method));
 				}
 			}),
@@ -159,7 +180,11 @@ export class RestBatcher {
 				chunks.push([call]);
 				continue;
 			}
-			if (chunk.length === this.batchSize || (chunk.length > 0 && bytes + call.command.length > MAX_BATCH_BYTES)) close();
+			if (
+				chunk.length === this.batchSize ||
+				(chunk.length > 0 && bytes + call.command.length > MAX_BATCH_BYTES)
+			)
+				close();
 			chunk.push(call);
 			bytes += call.command.length;
 		}
@@ -213,8 +238,13 @@ export class RestBatcher {
 	 * with that code and text, whatever went wrong with it. Those failures are asked again alone, one by one in
 	 * input order, to learn their own reason: a command refused so posted nothing, so this cannot post twice.
 	 */
-	private async withOwnReasons(chunk: PendingCall[], outcomes: RestOutcome[]): Promise<RestOutcome[]> {
-		const leak = outcomes.findIndex((outcome) => outcome instanceof Bitrix24Failure && leaksInBatch(outcome));
+	private async withOwnReasons(
+		chunk: PendingCall[],
+		outcomes: RestOutcome[],
+	): Promise<RestOutcome[]> {
+		const leak = outcomes.findIndex(
+			(outcome) => outcome instanceof Bitrix24Failure && leaksInBatch(outcome),
+		);
 		if (leak === -1) return outcomes;
 		const own = [...outcomes];
 		for (let index = leak + 1; index < chunk.length; index++) {

@@ -42,12 +42,26 @@ export class Bitrix24Failure extends Error {
 
 	/** The same failure of another method (a batch call's failure, told per command). */
 	of(method: string): Bitrix24Failure {
-		return new Bitrix24Failure(this.code, this.description, this.httpStatus, this.argument, method, this.delivery);
+		return new Bitrix24Failure(
+			this.code,
+			this.description,
+			this.httpStatus,
+			this.argument,
+			method,
+			this.delivery,
+		);
 	}
 
 	/** The same failure, for a call that posts nothing (a lookup): the item's message was not sent. */
 	beforeSending(): Bitrix24Failure {
-		return new Bitrix24Failure(this.code, this.description, this.httpStatus, this.argument, this.method, 'not_sent');
+		return new Bitrix24Failure(
+			this.code,
+			this.description,
+			this.httpStatus,
+			this.argument,
+			this.method,
+			'not_sent',
+		);
 	}
 
 	/** The same failure with the secrets an answer may echo (webhook code, tokens) masked in its description. */
@@ -55,7 +69,14 @@ export class Bitrix24Failure extends Error {
 		const description = scrubSecrets(this.description, secrets);
 		return description === this.description
 			? this
-			: new Bitrix24Failure(this.code, description, this.httpStatus, this.argument, this.method, this.delivery);
+			: new Bitrix24Failure(
+					this.code,
+					description,
+					this.httpStatus,
+					this.argument,
+					this.method,
+					this.delivery,
+				);
 	}
 
 	get details(): IDataObject {
@@ -85,7 +106,8 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 		// Short values could mask ordinary words; Bitrix24's codes and tokens are long.
 		if (secret.length >= 6) scrubbed = scrubbed.split(secret).join('***');
 	}
-	for (const [pattern, replacement] of SECRET_PATTERNS) scrubbed = scrubbed.replace(pattern, replacement);
+	for (const [pattern, replacement] of SECRET_PATTERNS)
+		scrubbed = scrubbed.replace(pattern, replacement);
 	return scrubbed;
 }
 
@@ -129,7 +151,8 @@ const sender = (context: MessageTarget) =>
 const ON_PORTAL_SIDE = 'This is on the Bitrix24 side: contact Bitrix24 support if it persists.';
 
 /** Whether the method named is the item's own message (not a lookup) for the wording. */
-const postsMessage = (f: Bitrix24Failure) => f.method === undefined || f.method === METHODS.sendMessage;
+const postsMessage = (f: Bitrix24Failure) =>
+	f.method === undefined || f.method === METHODS.sendMessage;
 
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
@@ -203,7 +226,8 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	CRM_CHAT_USER_NOT_ACTIVE: {
 		status: 400,
-		reason: (c) => `Bitrix24 could not add ${sender(c)} to ${chat(c)}: the user does not exist or is deactivated`,
+		reason: (c) =>
+			`Bitrix24 could not add ${sender(c)} to ${chat(c)}: the user does not exist or is deactivated`,
 		hint: 'Pick an active employee or a bot as the sender.',
 	},
 	WRONG_REQUEST: {
@@ -220,7 +244,8 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	INVALID_CREDENTIALS: {
 		status: 401,
 		refusesEveryCall: true,
-		reason: () => 'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated',
+		reason: () =>
+			'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated',
 		hint: 'Copy the webhook URL again from Bitrix24 (Developer resources > Other > Inbound webhook): the user ID and the code must both match a webhook that still exists.',
 	},
 	authorization_error: {
@@ -244,7 +269,8 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	insufficient_scope: {
 		status: 401,
 		refusesEveryCall: true,
-		reason: (c) => `The Bitrix24 webhook or application lacks the ${c.scope ?? 'imopenlines'} permission`,
+		reason: (c) =>
+			`The Bitrix24 webhook or application lacks the ${c.scope ?? 'imopenlines'} permission`,
 		hint: 'Edit the inbound webhook (or the local application) in Bitrix24 and tick the scope named in the error: Open Channels (imopenlines) to send, Users (user) for the Sender list. Then save; an OAuth2 credential must then be connected again, so its token carries the new scope.',
 	},
 	user_access_error: {
@@ -334,7 +360,8 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	NO_ACTIVE_CHAT: {
 		delivery: 'not_sent',
-		reason: (c) => `${entity(c).replace(/^./, (first) => first.toUpperCase())} has no open channel chat with a dialog in progress`,
+		reason: (c) =>
+			`${entity(c).replace(/^./, (first) => first.toUpperCase())} has no open channel chat with a dialog in progress`,
 		hint: 'Only chats an operator has taken accept messages. Send once the customer has written and an operator took the dialog, or pick a chat by ID.',
 	},
 	CREDENTIAL_ERROR: {
@@ -369,7 +396,10 @@ const UNKNOWN: ErrorExplanation = {
 };
 
 /** The code's explanation, in its variant for the HTTP status when it has one. */
-function explanationOf(code: string, httpStatus: number | null): Omit<ErrorExplanation, 'atStatus'> {
+function explanationOf(
+	code: string,
+	httpStatus: number | null,
+): Omit<ErrorExplanation, 'atStatus'> {
 	const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code] : UNKNOWN;
 	return (httpStatus !== null && known.atStatus?.[httpStatus]) || known;
 }
@@ -414,7 +444,9 @@ export function batchCommandFailure(
 	method: string,
 	argument?: string,
 ): Bitrix24Failure {
-	const status = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code].status : undefined;
+	const status = Object.prototype.hasOwnProperty.call(ERRORS, code)
+		? ERRORS[code].status
+		: undefined;
 	return new Bitrix24Failure(code, description, status ?? 200, argument, method);
 }
 

@@ -80,7 +80,7 @@ export class PortalBudget {
 		for (const waiter of queue?.waiters ?? []) waiter.grant(false);
 	}
 
-/** The portal said its bucket is full (503 QUERY_LIMIT_EXCEEDED): believe it, so every caller waits for the drain. */
+	/** The portal said its bucket is full (503 QUERY_LIMIT_EXCEEDED): believe it, so every caller waits for the drain. */
 	markFull(): void {
 		this.drain();
 		this.level = Math.max(this.level, this.settings.burstLimit);
@@ -89,7 +89,8 @@ export class PortalBudget {
 	/** Remembers the reset time a success's `time` block reports for `method` (each method has its own budget). */
 	noteOperatingReset(method: string, time: unknown): void {
 		const resetAt = (time as { operating_reset_at?: unknown } | undefined)?.operating_reset_at;
-		if (typeof resetAt === 'number' && resetAt > 0) this.operatingResets.set(method, resetAt * 1000);
+		if (typeof resetAt === 'number' && resetAt > 0)
+			this.operatingResets.set(method, resetAt * 1000);
 	}
 
 	/** When `method`'s time budget resets (ms), if the portal said so. */
@@ -158,7 +159,10 @@ export function sharedBudget(key: string, settings: BudgetSettings): PortalBudge
 }
 
 /** Reads the budget a credential stores, falling back to Bitrix24's standard plan. */
-export function budgetSettings(credentials: { requestsPerSecond?: unknown; burstLimit?: unknown }): BudgetSettings {
+export function budgetSettings(credentials: {
+	requestsPerSecond?: unknown;
+	burstLimit?: unknown;
+}): BudgetSettings {
 	const positive = (value: unknown, fallback: number) =>
 		typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 	return {

@@ -32,13 +32,17 @@ export function webhookRestBase(webhookUrl: unknown): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw invalidUrl('is not a valid URL: it should look like https://yourcompany.bitrix24.com/rest/1/abc123xyz/');
+		throw invalidUrl(
+			'is not a valid URL: it should look like https://yourcompany.bitrix24.com/rest/1/abc123xyz/',
+		);
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		throw invalidUrl(`must start with https:// (it starts with ${url.protocol}//)`);
 	}
 	if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-		throw invalidUrl('must end after the webhook code: remove the query string, # part or user name');
+		throw invalidUrl(
+			'must end after the webhook code: remove the query string, # part or user name',
+		);
 	}
 	const match = WEBHOOK_PATH.exec(url.pathname);
 	if (!match) {
@@ -61,7 +65,11 @@ function httpAllowed(url: URL): boolean {
 }
 
 function invalidPortalUrl(problem: string): Bitrix24Failure {
-	return new Bitrix24Failure('INVALID_PORTAL_URL', `The Portal URL of the OAuth2 credential ${problem}`, null);
+	return new Bitrix24Failure(
+		'INVALID_PORTAL_URL',
+		`The Portal URL of the OAuth2 credential ${problem}`,
+		null,
+	);
 }
 
 /** `<Portal URL>/rest`, where OAuth calls go; the access token must not travel in clear to a public host. */

@@ -5,7 +5,13 @@ import { RestBatcher, type RestRequest, type RetryPolicy, type SendOne } from '.
 import { Bitrix24Failure, refusesEveryCall } from './errors';
 import type { PortalBudget } from './pacing';
 import type { RunState } from './runState';
-import { portalOf, sendRequest, toBitrix24Failure, type RestOutcome, type Portal } from './transport';
+import {
+	portalOf,
+	sendRequest,
+	toBitrix24Failure,
+	type RestOutcome,
+	type Portal,
+} from './transport';
 
 export type { RestOutcome };
 
@@ -25,7 +31,9 @@ const backoff = (attempt: number) => Math.round(500 * 1.5 ** (attempt - 1));
  * wait before the next attempt (the budget paces the attempt itself). Alone or as a command of a
  * batch, the same. Anything else, 5xx and lost connections included, is never retried.
  */
-const RETRIES: Partial<Record<string, (budget: PortalBudget, attempt: number, method: string) => number | undefined>> = {
+const RETRIES: Partial<
+	Record<string, (budget: PortalBudget, attempt: number, method: string) => number | undefined>
+> = {
 	// Rejected by the rate limit: the portal's bucket is full, so ours must be too.
 	QUERY_LIMIT_EXCEEDED: (budget, attempt) => {
 		budget.markFull();
@@ -48,7 +56,11 @@ class RunRetries implements RetryPolicy {
 		private readonly run: RunState<unknown>,
 	) {}
 
-	async retryAfter(method: string, outcome: RestOutcome, attempt: number): Promise<number | undefined> {
+	async retryAfter(
+		method: string,
+		outcome: RestOutcome,
+		attempt: number,
+	): Promise<number | undefined> {
 		const portal = await this.portal;
 		if (portal instanceof Bitrix24Failure) return undefined;
 		if (!(outcome instanceof Bitrix24Failure)) {
@@ -56,7 +68,8 @@ class RunRetries implements RetryPolicy {
 			return undefined;
 		}
 		const retry = RETRIES[outcome.code];
-		const wait = retry && attempt < MAX_ATTEMPTS ? retry(portal.budget, attempt, method) : undefined;
+		const wait =
+			retry && attempt < MAX_ATTEMPTS ? retry(portal.budget, attempt, method) : undefined;
 		return this.run.stop.signal.aborted ? undefined : wait;
 	}
 
@@ -67,7 +80,11 @@ class RunRetries implements RetryPolicy {
 }
 
 /** One call sent alone, again while the policy says so. */
-async function withRetries(call: RestRequest, send: SendOne, retries: RetryPolicy): Promise<RestOutcome> {
+async function withRetries(
+	call: RestRequest,
+	send: SendOne,
+	retries: RetryPolicy,
+): Promise<RestOutcome> {
 	for (let attempt = 1; ; attempt++) {
 		const outcome = await send(call.method, call.params);
 		const wait = await retries.retryAfter(call.method, outcome, attempt);
@@ -101,7 +118,12 @@ function sendOneFor(
 		const resolved = await calls.portal;
 		if (resolved instanceof Bitrix24Failure) return resolved.of(method);
 		if (calls.refusal) return calls.refusal.of(method);
-		const outcome = await sendRequest(context, requestData, resolved, { method, params, run, stop: run.stop.signal });
+		const outcome = await sendRequest(context, requestData, resolved, {
+			method,
+			params,
+			run,
+			stop: run.stop.signal,
+		});
 		if (outcome instanceof Bitrix24Failure && refusesEveryCall(outcome)) calls.refusal ??= outcome;
 		return outcome;
 	};
@@ -124,7 +146,12 @@ export function restSenderFor(
 		const portal = portalOf(context).catch((error: unknown) => toBitrix24Failure(error));
 		const created: RunCalls = { portal, retries: new RunRetries(portal, run) };
 		if (batchSize > 1) {
-			created.batcher = new RestBatcher(sendOneFor(context, requestData, run, created), batchSize, run.lanes, created.retries);
+			created.batcher = new RestBatcher(
+				sendOneFor(context, requestData, run, created),
+				batchSize,
+				run.lanes,
+				created.retries,
+			);
 		}
 		calls = created;
 		runCalls.set(run, calls);

@@ -29,7 +29,8 @@ export function failureItem(
 	failure: Bitrix24Failure,
 	target: MessageTarget,
 ): INodeExecutionData {
-	const ownFields = context.getNode().onError === 'continueErrorOutput' ? {} : context.getInputData().json;
+	const ownFields =
+		context.getNode().onError === 'continueErrorOutput' ? {} : context.getInputData().json;
 	return {
 		json: { ...ownFields, error: describeFailure(failure, target), details: failure.details },
 		pairedItem: { item: context.getItemIndex() },

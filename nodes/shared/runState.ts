@@ -32,7 +32,9 @@ export class RunState<Outcome> {
 	readonly stop = new AbortController();
 
 	/** Settles when the run is stopped: one listener for every wait that must end early. */
-	readonly stopped = new Promise<void>((resolve) => this.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+	readonly stopped = new Promise<void>((resolve) =>
+		this.stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+	);
 
 	/** Keeps messages to the same chat in input order. */
 	readonly lanes = new OrderedLanes();

@@ -19,8 +19,14 @@ import { oauthRestBase, webhookRestBase } from './portalUrl';
 export type RestOutcome = { result: unknown; time?: unknown } | Bitrix24Failure;
 
 const NOT_REACHED = { code: 'CONNECTION_FAILED', reason: 'the portal could not be reached' };
-const TLS_REFUSED = (reason: string) => ({ code: 'CONNECTION_FAILED', reason: `the TLS connection was refused: ${reason}` });
-const NO_ANSWER = { code: 'DELIVERY_UNKNOWN', reason: 'the connection was closed before Bitrix24 answered' };
+const TLS_REFUSED = (reason: string) => ({
+	code: 'CONNECTION_FAILED',
+	reason: `the TLS connection was refused: ${reason}`,
+});
+const NO_ANSWER = {
+	code: 'DELIVERY_UNKNOWN',
+	reason: 'the connection was closed before Bitrix24 answered',
+};
 const TOO_SLOW = { code: 'DELIVERY_UNKNOWN', reason: 'Bitrix24 did not answer in time' };
 
 /**
@@ -37,10 +43,18 @@ const NETWORK_FAILURES: Record<string, { code: string; reason: string }> = {
 	CERT_HAS_EXPIRED: TLS_REFUSED("the portal's certificate has expired"),
 	CERT_NOT_YET_VALID: TLS_REFUSED("the portal's certificate is not valid yet"),
 	DEPTH_ZERO_SELF_SIGNED_CERT: TLS_REFUSED("the portal's certificate is self-signed"),
-	SELF_SIGNED_CERT_IN_CHAIN: TLS_REFUSED("the portal's certificate comes from an untrusted authority"),
-	UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_REFUSED("the portal's certificate comes from an unknown authority"),
-	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_REFUSED("the portal's certificate comes from an unknown authority"),
-	UNABLE_TO_GET_ISSUER_CERT: TLS_REFUSED("the portal's certificate comes from an unknown authority"),
+	SELF_SIGNED_CERT_IN_CHAIN: TLS_REFUSED(
+		"the portal's certificate comes from an untrusted authority",
+	),
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_REFUSED(
+		"the portal's certificate comes from an unknown authority",
+	),
+	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_REFUSED(
+		"the portal's certificate comes from an unknown authority",
+	),
+	UNABLE_TO_GET_ISSUER_CERT: TLS_REFUSED(
+		"the portal's certificate comes from an unknown authority",
+	),
 	ERR_TLS_CERT_ALTNAME_INVALID: TLS_REFUSED("the portal's certificate is for another host name"),
 	ERR_SSL_WRONG_VERSION_NUMBER: TLS_REFUSED('the portal does not speak https on this address'),
 	EPROTO: TLS_REFUSED('the secure connection could not be set up'),
@@ -63,13 +77,21 @@ function envelopeOf(body: unknown, httpStatus: number): IDataObject | Bitrix24Fa
 		);
 	}
 	if (httpStatus >= 200 && httpStatus < 300 && isObject(body) && 'result' in body) {
-		const envelope: IDataObject = { result: body.result, time: isObject(body.time) ? body.time : {} };
+		const envelope: IDataObject = {
+			result: body.result,
+			time: isObject(body.time) ? body.time : {},
+		};
 		// List methods page with `next` (the offset of the next page) beside the result.
 		if (typeof body.next === 'number') envelope.next = body.next;
 		return envelope;
 	}
 	// The body itself is left out: error pages often repeat the requested URL, webhook code included.
-	const what = typeof body === 'string' ? (body.trim() === '' ? 'was empty' : 'was not JSON (or was cut off)') : 'had no result';
+	const what =
+		typeof body === 'string'
+			? body.trim() === ''
+				? 'was empty'
+				: 'was not JSON (or was cut off)'
+			: 'had no result';
 	return new Bitrix24Failure('UNEXPECTED_RESPONSE', `The answer ${what}.`, httpStatus);
 }
 
@@ -95,12 +117,24 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	if (cause instanceof Bitrix24Failure) return cause;
 	// Non-2xx answers reject (after n8n's OAuth refresh on 401): Bitrix24's error body arrives here, as
 	// axios' response (n8n 2.x keeps it as the cause) or as n8n's httpCode and context.data (1.x drops the cause).
-	const response = isObject(thrown.response) ? thrown.response : isObject(cause.response) ? cause.response : undefined;
+	const response = isObject(thrown.response)
+		? thrown.response
+		: isObject(cause.response)
+			? cause.response
+			: undefined;
 	const httpCode = typeof thrown.httpCode === 'string' ? thrown.httpCode : undefined;
 	const status =
-		typeof response?.status === 'number' ? response.status : httpCode && /^\d{3}$/.test(httpCode) ? Number(httpCode) : undefined;
+		typeof response?.status === 'number'
+			? response.status
+			: httpCode && /^\d{3}$/.test(httpCode)
+				? Number(httpCode)
+				: undefined;
 	if (status !== undefined) {
-		const body = response ? response.data : isObject(thrown.context) ? thrown.context.data : undefined;
+		const body = response
+			? response.data
+			: isObject(thrown.context)
+				? thrown.context.data
+				: undefined;
 		const envelope = envelopeOf(body, status);
 		if (envelope instanceof Bitrix24Failure) return envelope;
 	}
@@ -109,11 +143,14 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 		return new Bitrix24Failure('CREDENTIAL_ERROR', String(cause.message ?? thrown.message), null);
 	}
 	const networkCode = [cause.code, thrown.code, httpCode].find(
-		(value) => typeof value === 'string' && Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, value),
+		(value) =>
+			typeof value === 'string' && Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, value),
 	) as string | undefined;
 	// Without a known cause the request may have gone out: say so rather than guess.
 	const { code, reason } =
-		networkCode !== undefined ? NETWORK_FAILURES[networkCode] : { code: 'DELIVERY_UNKNOWN', reason: 'the request failed without an answer' };
+		networkCode !== undefined
+			? NETWORK_FAILURES[networkCode]
+			: { code: 'DELIVERY_UNKNOWN', reason: 'the request failed without an answer' };
 	return new Bitrix24Failure(code, reason, null);
 }
 
@@ -121,7 +158,9 @@ type Context = IExecuteSingleFunctions | ILoadOptionsFunctions;
 
 /** The credential type behind the node's Authentication parameter. */
 function credentialTypeOf(context: Context): string {
-	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2' ? 'bitrix24OAuth2Api' : 'bitrix24WebhookApi';
+	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2'
+		? 'bitrix24OAuth2Api'
+		: 'bitrix24WebhookApi';
 }
 
 /** The host a credential talks to, for keying its budget; never the URL itself (it may hold the secret). */
@@ -136,7 +175,9 @@ function portalHost(credentials: IDataObject): string {
 /** Every secret the credential holds, to mask wherever an answer echoes one. */
 function secretsOf(credentials: IDataObject): string[] {
 	const tokens = isObject(credentials.oauthTokenData) ? credentials.oauthTokenData : {};
-	const webhookCode = /\/rest\/\d+\/([A-Za-z0-9_]+)/.exec(String(credentials.webhookUrl ?? ''))?.[1];
+	const webhookCode = /\/rest\/\d+\/([A-Za-z0-9_]+)/.exec(
+		String(credentials.webhookUrl ?? ''),
+	)?.[1];
 	return [webhookCode, tokens.access_token, tokens.refresh_token, credentials.clientSecret].filter(
 		(value): value is string => typeof value === 'string' && value !== '',
 	);
@@ -166,7 +207,10 @@ export async function portalOf(context: Context): Promise<Portal> {
 	const restBase = type === 'bitrix24OAuth2Api' ? oauthRestBase(credentials.portalUrl) : undefined;
 	const origin = new URL(restBase ?? webhookRestBase(credentials.webhookUrl)).origin;
 	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
-	const budget = sharedBudget(`${type}|${credentialId}|${portalHost(credentials)}`, budgetSettings(credentials));
+	const budget = sharedBudget(
+		`${type}|${credentialId}|${portalHost(credentials)}`,
+		budgetSettings(credentials),
+	);
 	return { budget, restBase, secrets: secretsOf(credentials), origin };
 }
 
@@ -182,7 +226,8 @@ export async function sendRequest(
 	request: { method: string; params: IDataObject; run: object; stop: AbortSignal },
 ): Promise<RestOutcome> {
 	const { method, params, run, stop } = request;
-	const stopped = () => new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null, undefined, method);
+	const stopped = () =>
+		new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null, undefined, method);
 	if (!(await portal.budget.acquire(run, stop))) return stopped();
 	const options = { ...requestData.options, url: `${method}.json`, body: params };
 	if (portal.restBase !== undefined) options.baseURL = portal.restBase;
@@ -206,7 +251,11 @@ export interface EditorAnswer {
  * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
  * within the same budget. Throws a Bitrix24Failure.
  */
-export async function editorRequest(context: ILoadOptionsFunctions, method: string, params: IDataObject): Promise<EditorAnswer> {
+export async function editorRequest(
+	context: ILoadOptionsFunctions,
+	method: string,
+	params: IDataObject,
+): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
 	await portal.budget.acquire(context);
 	const options: IHttpRequestOptions = {
@@ -228,7 +277,8 @@ export async function editorRequest(context: ILoadOptionsFunctions, method: stri
 	} catch (error) {
 		envelope = toBitrix24Failure(error);
 	}
-	if (envelope instanceof Bitrix24Failure) throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
+	if (envelope instanceof Bitrix24Failure)
+		throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
 	return {
 		result: envelope.result,
 		next: typeof envelope.next === 'number' ? envelope.next : undefined,

@@ -37,7 +37,8 @@ function invalid(argument: keyof MessageRequest, problem: string): Bitrix24Failu
 
 /** Shows a received value in an error without flooding it. */
 function shown(value: unknown): string {
-	const text = typeof value === 'string' || typeof value === 'object' ? JSON.stringify(value) : String(value);
+	const text =
+		typeof value === 'string' || typeof value === 'object' ? JSON.stringify(value) : String(value);
 	const characters = Array.from(text);
 	return characters.length > 40 ? `${characters.slice(0, 37).join('')}...` : text;
 }
@@ -46,11 +47,13 @@ const isEmpty = (value: unknown) =>
 	value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
 /** How an error names what it got instead of a valid value. */
-const received = (value: unknown) => (isEmpty(value) ? ', but it is empty' : `, not ${shown(value)}`);
+const received = (value: unknown) =>
+	isEmpty(value) ? ', but it is empty' : `, not ${shown(value)}`;
 
 /** Digits of a number or string value (trimmed); undefined for anything else. */
 function digitsOf(value: unknown): string | undefined {
-	const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+	const text =
+		typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
 	// Digits only: rejects "1.5", "-3", "1e3" and "0x10", which Number() would accept.
 	return /^\d+$/.test(text) ? text : undefined;
 }
@@ -65,7 +68,9 @@ export function positiveIdOf(value: unknown): number | undefined {
 /** The CRM entity type named (any case, surrounding spaces), or undefined. */
 export function crmEntityTypeOf(value: unknown): CrmEntityType | undefined {
 	const type = typeof value === 'string' ? value.trim().toLowerCase() : '';
-	return (CRM_ENTITY_TYPES as readonly string[]).includes(type) ? (type as CrmEntityType) : undefined;
+	return (CRM_ENTITY_TYPES as readonly string[]).includes(type)
+		? (type as CrmEntityType)
+		: undefined;
 }
 
 function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID'): number {
@@ -85,7 +90,10 @@ function entityType(body: IDataObject): CrmEntityType {
 	const value = body.CRM_ENTITY_TYPE;
 	const type = crmEntityTypeOf(value);
 	if (type === undefined) {
-		throw invalid('CRM_ENTITY_TYPE', `must be one of ${CRM_ENTITY_TYPES.join(', ')}${received(value)}`);
+		throw invalid(
+			'CRM_ENTITY_TYPE',
+			`must be one of ${CRM_ENTITY_TYPES.join(', ')}${received(value)}`,
+		);
 	}
 	return type;
 }
@@ -104,7 +112,10 @@ function messageText(body: IDataObject): string {
 	}
 	// The server refuses a message PHP's empty() calls empty, and that includes "0" (imopenlines/lib/rest.php).
 	if (text === '0') {
-		throw invalid('MESSAGE', 'is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text');
+		throw invalid(
+			'MESSAGE',
+			'is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text',
+		);
 	}
 	// Half of a surrogate pair (text cut in the middle of an emoji) cannot be encoded for Bitrix24 at all.
 	const broken = LONE_SURROGATE.exec(text);
@@ -137,7 +148,10 @@ const CHECKS: { [Key in keyof MessageRequest]: (body: IDataObject) => MessageReq
 /** A message whose chat the node still has to find (the CRM entity's active chat). */
 export type MessageDraft = Omit<MessageRequest, 'CHAT_ID'>;
 
-function validated<Key extends keyof MessageRequest>(body: IDataObject, keys: Key[]): Pick<MessageRequest, Key> {
+function validated<Key extends keyof MessageRequest>(
+	body: IDataObject,
+	keys: Key[],
+): Pick<MessageRequest, Key> {
 	const request = {} as Pick<MessageRequest, Key>;
 	for (const key of keys) request[key] = CHECKS[key](body);
 	return request;

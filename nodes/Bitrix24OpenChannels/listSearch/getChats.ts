@@ -27,14 +27,21 @@ export async function getChats(this: ILoadOptionsFunctions): Promise<INodeListSe
 	const crmEntityType = crmEntityTypeOf(fixedValue(this, 'crmEntityType'));
 	const crmEntityId = positiveIdOf(fixedValue(this, 'crmEntityId'));
 	if (crmEntityType === undefined || crmEntityId === undefined) {
-		throw new NodeOperationError(this.getNode(), 'Set a fixed CRM Entity Type and CRM Entity ID to list their chats', {
-			description:
-				'The list needs a real lead, deal, company or contact ID. When the ID comes from an expression, enter the chat "By ID" or choose "Active Chat of the CRM Entity" to find it at run time.',
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			'Set a fixed CRM Entity Type and CRM Entity ID to list their chats',
+			{
+				description:
+					'The list needs a real lead, deal, company or contact ID. When the ID comes from an expression, enter the chat "By ID" or choose "Active Chat of the CRM Entity" to find it at run time.',
+			},
+		);
 	}
 	let answer: Awaited<ReturnType<typeof editorRequest>>;
 	try {
-		answer = await editorRequest(this, METHODS.activeChats, { CRM_ENTITY_TYPE: crmEntityType, CRM_ENTITY: crmEntityId });
+		answer = await editorRequest(this, METHODS.activeChats, {
+			CRM_ENTITY_TYPE: crmEntityType,
+			CRM_ENTITY: crmEntityId,
+		});
 	} catch (failure) {
 		throw new NodeOperationError(this.getNode(), describeFailure(failure as Bitrix24Failure, {}));
 	}
@@ -46,10 +53,14 @@ export async function getChats(this: ILoadOptionsFunctions): Promise<INodeListSe
 		url: `${answer.origin}/online/?IM_DIALOG=chat${String(chat.CHAT_ID)}`,
 	}));
 	if (results.length === 0) {
-		throw new NodeOperationError(this.getNode(), `${crmEntityType} ${crmEntityId} has no chat with a dialog in progress`, {
-			description:
-				'Only chats an operator has taken accept messages; new, unanswered and finished dialogs are not listed.',
-		});
+		throw new NodeOperationError(
+			this.getNode(),
+			`${crmEntityType} ${crmEntityId} has no chat with a dialog in progress`,
+			{
+				description:
+					'Only chats an operator has taken accept messages; new, unanswered and finished dialogs are not listed.',
+			},
+		);
 	}
 	return { results };
 }

@@ -1,5 +1,9 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+import type {
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
 
 import { Bitrix24Failure, describeFailure } from '../../shared/errors';
 import { METHODS } from '../../shared/methods';
@@ -19,12 +23,22 @@ interface BitrixBot {
 	NAME?: string;
 }
 
-function editorError(context: ILoadOptionsFunctions, failure: unknown, scope: string): NodeOperationError {
-	return new NodeOperationError(context.getNode(), describeFailure(failure as Bitrix24Failure, { scope }));
+function editorError(
+	context: ILoadOptionsFunctions,
+	failure: unknown,
+	scope: string,
+): NodeOperationError {
+	return new NodeOperationError(
+		context.getNode(),
+		describeFailure(failure as Bitrix24Failure, { scope }),
+	);
 }
 
 /** The portal's bots matching the filter; none when the credential may not list bots (no imbot scope). */
-async function botsMatching(context: ILoadOptionsFunctions, filter: string): Promise<INodeListSearchItems[]> {
+async function botsMatching(
+	context: ILoadOptionsFunctions,
+	filter: string,
+): Promise<INodeListSearchItems[]> {
 	let bots: unknown;
 	try {
 		({ result: bots } = await editorRequest(context, METHODS.listBots, {}));
@@ -34,8 +48,14 @@ async function botsMatching(context: ILoadOptionsFunctions, filter: string): Pro
 		throw editorError(context, failure, 'imbot');
 	}
 	// An object keyed by bot ID, or [] when the portal has none.
-	return Object.values(typeof bots === 'object' && bots !== null ? (bots as Record<string, BitrixBot>) : {})
-		.filter((bot) => String(bot.NAME ?? '').toLowerCase().includes(filter.toLowerCase()))
+	return Object.values(
+		typeof bots === 'object' && bots !== null ? (bots as Record<string, BitrixBot>) : {},
+	)
+		.filter((bot) =>
+			String(bot.NAME ?? '')
+				.toLowerCase()
+				.includes(filter.toLowerCase()),
+		)
 		.map((bot) => ({ name: `${String(bot.NAME)} (bot ${String(bot.ID)})`, value: String(bot.ID) }));
 }
 
@@ -53,12 +73,16 @@ export async function getSenders(
 	const start = Number(paginationToken ?? 0);
 	let page: Awaited<ReturnType<typeof editorRequest>>;
 	try {
-		page = await editorRequest(this, METHODS.searchUsers, { FILTER: { FIND: text, ACTIVE: true }, start });
+		page = await editorRequest(this, METHODS.searchUsers, {
+			FILTER: { FIND: text, ACTIVE: true },
+			start,
+		});
 	} catch (failure) {
 		throw editorError(this, failure, 'user');
 	}
 	const users = (Array.isArray(page.result) ? (page.result as BitrixUser[]) : []).map((user) => {
-		const name = [user.NAME, user.LAST_NAME].filter(Boolean).join(' ') || String(user.EMAIL ?? 'User');
+		const name =
+			[user.NAME, user.LAST_NAME].filter(Boolean).join(' ') || String(user.EMAIL ?? 'User');
 		return {
 			name: `${name} (user ${String(user.ID)})`,
 			value: String(user.ID),

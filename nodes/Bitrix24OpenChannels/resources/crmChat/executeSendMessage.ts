@@ -22,7 +22,9 @@ import {
 } from '../../../shared/validation';
 
 /** How one item ended: the message posted, or why not. */
-type ItemOutcome = { messageId: number; request: MessageRequest } | { failure: Bitrix24Failure; target: MessageTarget };
+type ItemOutcome =
+	| { messageId: number; request: MessageRequest }
+	| { failure: Bitrix24Failure; target: MessageTarget };
 
 /** Whatever the raw parameters say about the message, to phrase an error about invalid input. */
 function targetOf(body: IDataObject): MessageTarget {
@@ -44,7 +46,9 @@ interface SendOptions {
 function optionsOf(context: IExecutePaginationFunctions): SendOptions {
 	const options = context.getNodeParameter('options', {}) as IDataObject;
 	const size = Number(options.batchSize ?? MAX_BATCH_COMMANDS);
-	const batchSize = Number.isInteger(size) ? Math.min(MAX_BATCH_COMMANDS, Math.max(1, size)) : MAX_BATCH_COMMANDS;
+	const batchSize = Number.isInteger(size)
+		? Math.min(MAX_BATCH_COMMANDS, Math.max(1, size))
+		: MAX_BATCH_COMMANDS;
 	return {
 		batchSize: options.sendInBatches === false ? 1 : batchSize,
 		addSenderToChat: options.addSenderToChat === true,
@@ -56,7 +60,13 @@ function messageIdOf(outcome: RestOutcome): number | Bitrix24Failure {
 	if (outcome instanceof Bitrix24Failure) return outcome;
 	const messageId = typeof outcome.result === 'string' ? Number(outcome.result) : outcome.result;
 	if (typeof messageId !== 'number' || !Number.isSafeInteger(messageId) || messageId <= 0) {
-		return new Bitrix24Failure('UNEXPECTED_RESPONSE', 'The answer carried no message ID.', 200, undefined, METHODS.sendMessage);
+		return new Bitrix24Failure(
+			'UNEXPECTED_RESPONSE',
+			'The answer carried no message ID.',
+			200,
+			undefined,
+			METHODS.sendMessage,
+		);
 	}
 	return messageId;
 }
@@ -65,7 +75,10 @@ function messageIdOf(outcome: RestOutcome): number | Bitrix24Failure {
  * The CRM entity's chat whose dialog in progress was active last: the first `imopenlines.crm.chat.get` lists
  * (Bitrix24 orders them by the session's last change, newest first: imopenlines/lib/crm/common.php::getChatsByCrmEntity).
  */
-async function activeChatOf(rest: RestSender, draft: MessageDraft): Promise<number | Bitrix24Failure> {
+async function activeChatOf(
+	rest: RestSender,
+	draft: MessageDraft,
+): Promise<number | Bitrix24Failure> {
 	const outcome = await rest({
 		method: METHODS.activeChats,
 		params: { CRM_ENTITY_TYPE: draft.CRM_ENTITY_TYPE, CRM_ENTITY: draft.CRM_ENTITY },
@@ -75,15 +88,31 @@ async function activeChatOf(rest: RestSender, draft: MessageDraft): Promise<numb
 	const chatId = (Array.isArray(outcome.result) ? outcome.result : [])
 		.map((chat: unknown) => (isObject(chat) ? positiveIdOf(chat.CHAT_ID) : undefined))
 		.find((id) => id !== undefined);
-	return chatId ?? new Bitrix24Failure('NO_ACTIVE_CHAT', 'No chat of this CRM entity has a dialog in progress.', null);
+	return (
+		chatId ??
+		new Bitrix24Failure(
+			'NO_ACTIVE_CHAT',
+			'No chat of this CRM entity has a dialog in progress.',
+			null,
+		)
+	);
 }
 
 /** Sends the message; on CANCELED (the sender is not in the chat) adds the sender and sends once more. */
-async function deliver(rest: RestSender, request: MessageRequest, options: SendOptions): Promise<number | Bitrix24Failure> {
+async function deliver(
+	rest: RestSender,
+	request: MessageRequest,
+	options: SendOptions,
+): Promise<number | Bitrix24Failure> {
 	const lane = `chat:${request.CHAT_ID}`;
-	const send = async () => messageIdOf(await rest({ method: METHODS.sendMessage, params: { ...request }, lane }));
+	const send = async () =>
+		messageIdOf(await rest({ method: METHODS.sendMessage, params: { ...request }, lane }));
 	const outcome = await send();
-	if (!(outcome instanceof Bitrix24Failure) || outcome.code !== 'CANCELED' || !options.addSenderToChat) {
+	if (
+		!(outcome instanceof Bitrix24Failure) ||
+		outcome.code !== 'CANCELED' ||
+		!options.addSenderToChat
+	) {
 		return outcome;
 	}
 	// CANCELED means nothing was posted, so sending again cannot duplicate the message.
@@ -129,12 +158,19 @@ async function sendItem(
 	if (options.batchSize > 1) return await sendToChat();
 	// One request per message: each waits for the one before it to the same chat (or CRM entity, whose
 	// chat is found at run time); batches keep that order themselves.
-	const lane = draft.CHAT_ID !== undefined ? `chat:${draft.CHAT_ID}` : `entity:${draft.CRM_ENTITY_TYPE}:${draft.CRM_ENTITY}`;
+	const lane =
+		draft.CHAT_ID !== undefined
+			? `chat:${draft.CHAT_ID}`
+			: `entity:${draft.CRM_ENTITY_TYPE}:${draft.CRM_ENTITY}`;
 	return await run.lanes.inOrder([lane], sendToChat);
 }
 
 /** The sent message, paired to its input item. */
-function sentMessageItem(context: IExecutePaginationFunctions, request: MessageRequest, messageId: number): INodeExecutionData {
+function sentMessageItem(
+	context: IExecutePaginationFunctions,
+	request: MessageRequest,
+	messageId: number,
+): INodeExecutionData {
 	return {
 		json: {
 			messageId,
@@ -168,7 +204,8 @@ export async function executeSendMessage(
 	const run = runStateOf<ItemOutcome>(this);
 	const itemIndex = this.getItemIndex();
 	const previous = run.outcomes.get(itemIndex);
-	const mayHavePosted = previous !== undefined && !('failure' in previous && previous.failure.delivery === 'not_sent');
+	const mayHavePosted =
+		previous !== undefined && !('failure' in previous && previous.failure.delivery === 'not_sent');
 	const outcome = mayHavePosted ? previous : await sendItem(this, requestData, run);
 	run.outcomes.set(itemIndex, outcome);
 	if (!('failure' in outcome)) return [sentMessageItem(this, outcome.request, outcome.messageId)];

@@ -16,7 +16,8 @@ export const crmChatDescription: INodeProperties[] = [
 				name: 'Send Message',
 				value: 'sendMessage',
 				action: 'Send a message to the open channel chat of a CRM entity',
-				description: 'Post a message into the open channel chat linked to a lead, deal, company or contact',
+				description:
+					'Post a message into the open channel chat linked to a lead, deal, company or contact',
 				routing: {
 					request: { method: 'POST', url: 'imopenlines.crm.message.add.json' },
 					// Not pagination: n8n calls this routing function once per item (see executeSendMessage).

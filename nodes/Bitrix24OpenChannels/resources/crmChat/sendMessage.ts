@@ -24,7 +24,15 @@ interface IdLocatorOptions {
 
 /** A resource locator of a Bitrix24 numeric ID: picked from a list, or entered (or mapped) by ID. */
 function idLocator(options: IdLocatorOptions): INodeProperties {
-	const { displayName, name, bitrixParameter, description, placeholder, searchListMethod, searchable } = options;
+	const {
+		displayName,
+		name,
+		bitrixParameter,
+		description,
+		placeholder,
+		searchListMethod,
+		searchable,
+	} = options;
 	return {
 		displayName,
 		name,
@@ -48,7 +56,10 @@ function idLocator(options: IdLocatorOptions): INodeProperties {
 				validation: [
 					{
 						type: 'regex',
-						properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'Enter a positive whole number' },
+						properties: {
+							regex: '^\\s*[1-9][0-9]*\\s*$',
+							errorMessage: 'Enter a positive whole number',
+						},
 					},
 				],
 			},
@@ -119,7 +130,8 @@ export const sendMessageDescription: INodeProperties[] = [
 		displayName: 'Chat',
 		name: 'chatId',
 		bitrixParameter: 'CHAT_ID',
-		description: 'Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)',
+		description:
+			'Open channel chat linked to the CRM entity; its dialog must be in progress (taken by an operator)',
 		placeholder: '1341',
 		searchListMethod: 'getChats',
 		searchable: false,
@@ -133,7 +145,8 @@ export const sendMessageDescription: INodeProperties[] = [
 		required: true,
 		typeOptions: { rows: 4 },
 		placeholder: 'Your order has shipped.',
-		description: 'Text to send, up to 20,000 characters. BB codes such as [b]bold[/b] and [URL=https://...]link[/URL] work; Markdown does not.',
+		description:
+			'Text to send, up to 20,000 characters. BB codes such as [b]bold[/b] and [URL=https://...]link[/URL] work; Markdown does not.',
 		displayOptions: { show: showOnlyForSendMessage },
 		routing: { send: { type: 'body', property: 'MESSAGE' } },
 	},
@@ -167,7 +180,8 @@ export const sendMessageDescription: INodeProperties[] = [
 				type: 'number',
 				default: MAX_BATCH_COMMANDS,
 				typeOptions: { minValue: 1, maxValue: MAX_BATCH_COMMANDS },
-				description: 'How many messages go into one batch call when sending in batches (Bitrix24 allows at most 50)',
+				description:
+					'How many messages go into one batch call when sending in batches (Bitrix24 allows at most 50)',
 			},
 		],
 	},
