@@ -8,7 +8,7 @@
  * "Compatibility"), the test pins down that behaviour exactly, so the README's statement stays true.
  */
 import type { Emulator, Fault, RecordedRequest } from '../emulator/index.cjs';
-import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, parseBatchCommand } from '../emulator/index.cjs';
+import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, timesAsked } from '../emulator/index.cjs';
 import { findExecution, outputItems, type ExecutionResult, type JsonObject } from '../../scripts/n8n/runner.cjs';
 import {
 	NODES,
@@ -354,24 +354,6 @@ const restCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
 const tokenCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
 	emulator.requests.slice(from).filter((request) => request.path.startsWith('/oauth/token'));
 
-/** How many times the portal was asked to post each text, alone or inside a batch call. */
-function timesAsked(emulator: Emulator): Map<string, number> {
-	const asked = new Map<string, number>();
-	for (const request of restCalls(emulator)) {
-		const commands =
-			request.restMethod === SEND
-				? [request.params]
-				: request.restMethod === 'batch'
-					? Object.values(request.params.cmd as Record<string, string>)
-							.map((command) => parseBatchCommand(command))
-							.filter(({ method }) => method === SEND)
-							.map(({ params }) => params)
-					: [];
-		for (const params of commands) asked.set(String(params.MESSAGE), (asked.get(String(params.MESSAGE)) ?? 0) + 1);
-	}
-	return asked;
-}
-
 const lines = linesUnderTest();
 
 afterAll(() => printTimings());
@@ -430,7 +412,7 @@ describe.each(lines)('real n8n %s', (line) => {
 			// Delivered, but the answer was lost: the node must say so and must not send again.
 			expect(result.exitCode).toBe(0);
 			expect(emulator.messages.map((m) => m.message).sort()).toEqual(TWO_VALID.map((n) => n.message).sort());
-			expect([...timesAsked(emulator).values()]).toEqual(TWO_VALID.map(() => 1));
+			expect([...timesAsked(emulator.requests).values()]).toEqual(TWO_VALID.map(() => 1));
 			const { main, error } = branchesOf(result);
 			const expected = TWO_VALID.map((input) => ({ ...(line === '2.x' ? input : {}), ...failureFields(failure.outcome as Failure) }));
 			expect(line === '2.x' ? error : main).toEqual(expected);
@@ -468,7 +450,7 @@ describe.each(lines)('real n8n %s', (line) => {
 		const failure = line === '2.x' ? branchesOf(result).error[0] : branchesOf(result).main[1];
 		expect(failure?.error).toContain('"Message" (MESSAGE) has half of an emoji');
 		// Only the two good messages were asked for, each once.
-		expect(timesAsked(emulator)).toEqual(new Map(TWO_VALID.map((n) => [n.message, 1])));
+		expect(timesAsked(emulator.requests)).toEqual(new Map(TWO_VALID.map((n) => [n.message, 1])));
 		expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(suffix === 'Batched' ? ['batch'] : [SEND, SEND]);
 	});
 
@@ -484,7 +466,7 @@ describe.each(lines)('real n8n %s', (line) => {
 			const refusedText = RETRY_ITEMS.find((n) => n.chatId === 1342)?.message as string;
 			expect(emulator.messages.map((m) => m.message).sort()).toEqual([...good].sort());
 			// n8n ran the node three times; only the refused message (nothing posted) was asked again.
-			expect(timesAsked(emulator)).toEqual(new Map([...good.map((text): [string, number] => [text, 1]), [refusedText, 3]]));
+			expect(timesAsked(emulator.requests)).toEqual(new Map([...good.map((text): [string, number] => [text, 1]), [refusedText, 3]]));
 		},
 	);
 

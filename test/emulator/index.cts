@@ -34,5 +34,6 @@ export type {
 	World,
 } from './world.cjs';
 export { parseBatchCommand } from './batch.cjs';
+export { postsAsked, timesAsked } from './record.cjs';
 export { parsePhpQuery } from './params.cjs';
 export * from './constants.cjs';

@@ -55,6 +55,12 @@ export const MAPPED_PARAMETERS: INodeParameters = {
 
 export const NODE_NAME = 'Bitrix24 Open Channels';
 
+/** Both ways the node can send, as `describe.each` rows (name, the node's Options): results must not depend on it. */
+export const SENDING_MODES: Array<[string, INodeParameters]> = [
+	['one request per message', { sendInBatches: false }],
+	['in batches', {}],
+];
+
 export function additionalDataFor(
 	credentialsHelper: TestCredentialsHelper,
 	hooks: ExecutionLifecycleHooks,

@@ -8,7 +8,7 @@ import { sleep, type IDataObject, type INodeParameters } from 'n8n-workflow';
 import {
 	addCampaignChats,
 	BAD_ANSWERS,
-	parseBatchCommand,
+	timesAsked,
 	startEmulator,
 	WEBHOOK_CODE,
 	type Emulator,
@@ -16,7 +16,7 @@ import {
 import { TestCredentialsHelper } from '../../harness/credentialsHelper';
 import { searchList } from '../../harness/listSearch';
 import { oauthCredential } from '../../harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, startNode, type RunOptions } from '../../harness/runWorkflow';
+import { MAPPED_PARAMETERS, runNode, startNode, type RunOptions, SENDING_MODES } from '../../harness/runWorkflow';
 
 const SEND = 'imopenlines.crm.message.add';
 
@@ -26,11 +26,6 @@ const toChat = (chat: number, text: string): IDataObject => ({ type: 'lead', ent
 /** A message to deal 501's chat 1500. */
 const toDeal = (text: string): IDataObject => ({ type: 'deal', entityId: 501, sender: 27, chat: 1500, text });
 
-/** Both ways the node can send: the promise must not depend on it. */
-const MODES: Array<[string, INodeParameters]> = [
-	['one request per message', { sendInBatches: false }],
-	['in batches', {}],
-];
 
 let emulator: Emulator;
 
@@ -54,27 +49,9 @@ function send(items: IDataObject[], options: INodeParameters, extra: Partial<Run
 	});
 }
 
-/** How many times the portal was asked to post each text, alone or inside a batch call. */
-function timesAsked(): Map<string, number> {
-	const asked = new Map<string, number>();
-	for (const request of emulator.requests) {
-		const commands =
-			request.restMethod === SEND
-				? [request.params]
-				: request.restMethod === 'batch'
-					? Object.values(request.params.cmd as Record<string, string>)
-							.map((command) => parseBatchCommand(command))
-							.filter(({ method }) => method === SEND)
-							.map(({ params }) => params)
-					: [];
-		for (const params of commands) asked.set(String(params.MESSAGE), (asked.get(String(params.MESSAGE)) ?? 0) + 1);
-	}
-	return asked;
-}
-
 const posted = () => emulator.messages.map((message) => message.message);
 
-describe.each(MODES)('half an emoji in a message, sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('half an emoji in a message, sending %s', (_mode, options) => {
 	it('fails only that item, naming the field, sends nothing for it, and the run finishes', async () => {
 		// A preview expression such as {{ $json.text.slice(0, 12) }} cut the emoji in two.
 		const cut = 'Your order 😀'.slice(0, 12);
@@ -89,7 +66,7 @@ describe.each(MODES)('half an emoji in a message, sending %s', (_mode, options) 
 	});
 });
 
-describe.each(MODES)('answers that arrive after the portal posted, sending %s', (mode, options) => {
+describe.each(SENDING_MODES)('answers that arrive after the portal posted, sending %s', (mode, options) => {
 	const method = mode === 'in batches' ? 'batch' : SEND;
 
 	it.each(BAD_ANSWERS)('%s: the items say "unknown", are never re-sent, and the hint does not say retry', async (answer) => {
@@ -98,7 +75,7 @@ describe.each(MODES)('answers that arrive after the portal posted, sending %s', 
 		const { outputs } = await send(items, options);
 
 		// The portal posted what it was asked, once; nothing was asked twice.
-		expect([...timesAsked().values()].every((times) => times === 1)).toBe(true);
+		expect([...timesAsked(emulator.requests).values()].every((times) => times === 1)).toBe(true);
 		expect(posted().sort()).toEqual(['one', 'two']);
 		const failed = outputs[1];
 		expect(failed.length).toBeGreaterThanOrEqual(1);
@@ -115,7 +92,7 @@ describe.each(MODES)('answers that arrive after the portal posted, sending %s', 
 		const { outputs } = await send([toChat(1341, 'maybe')], options);
 
 		expect(outputs[1][0].json.details).toMatchObject({ code: 'DELIVERY_UNKNOWN', delivery: 'unknown' });
-		expect(timesAsked().get('maybe')).toBe(1);
+		expect(timesAsked(emulator.requests).get('maybe')).toBe(1);
 		expect(posted()).toEqual(['maybe']);
 	});
 
@@ -138,7 +115,7 @@ describe.each(MODES)('answers that arrive after the portal posted, sending %s', 
 	});
 });
 
-describe.each(MODES)('429 OPERATION_TIME_LIMIT, sending %s', (mode, options) => {
+describe.each(SENDING_MODES)('429 OPERATION_TIME_LIMIT, sending %s', (mode, options) => {
 	it('waits for the reset the portal reported for the method and sends again, alone or inside a batch', async () => {
 		// The same credential across runs, as in n8n: its budget remembers the reset a success reported.
 		const credentials = new TestCredentialsHelper();
@@ -159,7 +136,7 @@ describe.each(MODES)('429 OPERATION_TIME_LIMIT, sending %s', (mode, options) => 
 	}, 30_000);
 });
 
-describe.each(MODES)("n8n's Retry On Fail, sending %s", (_mode, options) => {
+describe.each(SENDING_MODES)("n8n's Retry On Fail, sending %s", (_mode, options) => {
 	const retrying = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
 	// Three messages Bitrix24 takes and one it refuses (chat 1400 is not the lead's).
 	const items = [toChat(1341, 'one'), toChat(1400, 'refused'), toChat(1341, 'two'), toChat(1341, 'three')];
@@ -169,9 +146,9 @@ describe.each(MODES)("n8n's Retry On Fail, sending %s", (_mode, options) => {
 
 		expect(error?.message).toContain('CHAT_NOT_IN_CRM');
 		expect(posted().sort()).toEqual(['one', 'three', 'two']);
-		expect(timesAsked().get('one')).toBe(1);
+		expect(timesAsked(emulator.requests).get('one')).toBe(1);
 		// The refused message was not posted, so each try may ask again.
-		expect(timesAsked().get('refused')).toBe(3);
+		expect(timesAsked(emulator.requests).get('refused')).toBe(3);
 	});
 
 	it('Continue (using error output): n8n re-runs the node when the first item failed; nothing is posted twice', async () => {
@@ -181,8 +158,8 @@ describe.each(MODES)("n8n's Retry On Fail, sending %s", (_mode, options) => {
 		expect(outputs[0].map((item) => item.pairedItem)).toEqual([{ item: 1 }, { item: 2 }, { item: 3 }]);
 		expect(outputs[1]).toHaveLength(1);
 		expect(posted().sort()).toEqual(['one', 'three', 'two']);
-		expect(timesAsked().get('refused')).toBeGreaterThan(1);
-		expect(timesAsked().get('one')).toBe(1);
+		expect(timesAsked(emulator.requests).get('refused')).toBeGreaterThan(1);
+		expect(timesAsked(emulator.requests).get('one')).toBe(1);
 		// Every try returned the same message IDs.
 		expect(new Set(outputs[0].map((item) => item.json.messageId)).size).toBe(3);
 	});
@@ -192,12 +169,12 @@ describe.each(MODES)("n8n's Retry On Fail, sending %s", (_mode, options) => {
 		const { error } = await send([toChat(1341, 'maybe')], options, { onError: 'stopWorkflow', settings: retrying });
 
 		expect(error?.message).toContain('DELIVERY_UNKNOWN');
-		expect(timesAsked().get('maybe')).toBe(1);
+		expect(timesAsked(emulator.requests).get('maybe')).toBe(1);
 		expect(posted()).toEqual(['maybe']);
 	});
 });
 
-describe.each(MODES)('Cancel and the workflow timeout, sending %s', (mode, options) => {
+describe.each(SENDING_MODES)('Cancel and the workflow timeout, sending %s', (mode, options) => {
 	it('stop the sending: no message leaves after the cancel, and the run lets go of the budget', async () => {
 		// 20 requests per second: 400 messages one by one would take 20 s, 8 batches 0.5 s each at burst 1.
 		const budget = mode === 'in batches' ? { burstLimit: 2, requestsPerSecond: 2 } : { burstLimit: 5, requestsPerSecond: 20 };
@@ -252,7 +229,7 @@ describe('fairness on one credential', () => {
 	}, 60_000);
 });
 
-describe.each(MODES)('order of messages to one chat, sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('order of messages to one chat, sending %s', (_mode, options) => {
 	it('30 parts of a long text arrive in input order over a jittery link', async () => {
 		emulator.setJitter(40, 7);
 		const parts = Array.from({ length: 30 }, (_, index) => `part ${index + 1}`);
@@ -275,7 +252,7 @@ describe.each(MODES)('order of messages to one chat, sending %s', (_mode, option
 });
 
 describe("n8n's Request Options > Batching", () => {
-	it.each(MODES)('with items started in groups of 2 every 50 ms, every message goes once and in order, %s', async (_mode, options) => {
+	it.each(SENDING_MODES)('with items started in groups of 2 every 50 ms, every message goes once and in order, %s', async (_mode, options) => {
 		const parts = Array.from({ length: 7 }, (_, index) => `part ${index + 1}`);
 		const { outputs } = await send(
 			parts.map((text) => toChat(1341, text)),
@@ -298,7 +275,7 @@ describe("n8n's Request Options > Batching", () => {
 describe('secrets echoed by an answer', () => {
 	const echo = `Wrong request to ${'/rest/1/'}${WEBHOOK_CODE}/imopenlines.crm.message.add.json?auth=${WEBHOOK_CODE}`;
 
-	it.each(MODES)('are masked in the item, its error and details, %s', async (_mode, options) => {
+	it.each(SENDING_MODES)('are masked in the item, its error and details, %s', async (_mode, options) => {
 		emulator.injectFaults([{ kind: 'status', status: 400, error: 'ERROR_CORE', errorDescription: echo }]);
 		const { outputs } = await send([toChat(1341, 'hi')], options);
 

@@ -2,6 +2,7 @@ import { LoggerProxy, type IDataObject, type INodeParameters } from 'n8n-workflo
 
 import {
 	parseBatchCommand,
+	postsAsked,
 	LIMITED_WEBHOOK_CODE,
 	OAUTH_CLIENT_ID,
 	OAUTH_CLIENT_SECRET,
@@ -11,7 +12,7 @@ import {
 } from '../../emulator/index.cjs';
 import { TestCredentialsHelper } from '../../harness/credentialsHelper';
 import { oauthCredential } from '../../harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, type OnError, type RunOptions } from '../../harness/runWorkflow';
+import { MAPPED_PARAMETERS, runNode, type OnError, type RunOptions, SENDING_MODES } from '../../harness/runWorkflow';
 
 /** Parameters mapped from the input items, the way a workflow maps a trigger's fields. */
 const MAPPED = MAPPED_PARAMETERS;
@@ -71,21 +72,8 @@ const messageAddRequests = () =>
 	emulator.requests.filter((request) => request.restMethod === 'imopenlines.crm.message.add');
 
 /** Every message the portal was asked to post, alone or inside a batch call. */
-const messagesAsked = () =>
-	emulator.requests.flatMap((request) => {
-		if (request.restMethod === 'imopenlines.crm.message.add') return [request.params];
-		if (request.restMethod !== 'batch') return [];
-		return Object.values(request.params.cmd as Record<string, string>)
-			.map((command) => parseBatchCommand(command))
-			.filter(({ method }) => method === 'imopenlines.crm.message.add')
-			.map(({ params }) => params);
-	});
+const messagesAsked = () => postsAsked(emulator.requests);
 
-/** Both ways the node can send: the run's results must not depend on it. */
-const MODES: Array<[string, INodeParameters]> = [
-	['one request per message', { sendInBatches: false }],
-	['in batches', {}],
-];
 
 describe('sending messages', () => {
 	it('sends one message per item and returns each message ID paired to its item', async () => {
@@ -154,7 +142,7 @@ describe('sending messages', () => {
 	});
 });
 
-describe.each(MODES)('failures, under each On Error setting, sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('failures, under each On Error setting, sending %s', (_mode, options) => {
 	const viaWebhook = (items: IDataObject[], extra: Partial<RunOptions>) =>
 		viaWebhookIn(options, items, extra);
 
@@ -255,7 +243,7 @@ describe.each(MODES)('failures, under each On Error setting, sending %s', (_mode
 	});
 });
 
-describe.each(MODES)('invalid input is caught per item, before any request, sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('invalid input is caught per item, before any request, sending %s', (_mode, options) => {
 	const viaWebhook = (items: IDataObject[], extra: Partial<RunOptions>) =>
 		viaWebhookIn(options, items, extra);
 
@@ -622,7 +610,7 @@ describe('pacing and safe retries', () => {
 	});
 });
 
-describe.each(MODES)("Send To the CRM entity's active chat, sending %s", (mode, options) => {
+describe.each(SENDING_MODES)("Send To the CRM entity's active chat, sending %s", (mode, options) => {
 	const toActiveChat = (items: IDataObject[]) =>
 		viaWebhook(items, {
 			parameters: { ...MAPPED, chatSource: 'activeChat', chatId: { __rl: true, mode: 'id', value: '' }, options },
@@ -699,7 +687,7 @@ describe.each(MODES)("Send To the CRM entity's active chat, sending %s", (mode, 
 	});
 });
 
-describe.each(MODES)('Add Sender to Chat, sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('Add Sender to Chat, sending %s', (_mode, options) => {
 	const notAMember = { ...lead1195(1341, 'from Maria'), sender: 31 };
 
 	it('adds a sender who is not in the chat and sends once more', async () => {

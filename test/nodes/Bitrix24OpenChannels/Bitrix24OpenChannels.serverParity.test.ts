@@ -10,18 +10,13 @@ import { startEmulator, USERS, WEBHOOK_CODE, type Emulator } from '../../emulato
 import { postJson } from '../../emulator/testClient.cjs';
 import { TestCredentialsHelper } from '../../harness/credentialsHelper';
 import { oauthCredential } from '../../harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, type RunOptions } from '../../harness/runWorkflow';
+import { MAPPED_PARAMETERS, runNode, type RunOptions, SENDING_MODES } from '../../harness/runWorkflow';
 
 const SEND = 'imopenlines.crm.message.add';
 
 /** A message from Oleg (27) to lead 1195's chat in progress, 1341. */
 const toChat1341 = (text: string): IDataObject => ({ type: 'lead', entityId: 1195, sender: 27, chat: 1341, text });
 
-/** Both ways the node can send: the results must not depend on it. */
-const MODES: Array<[string, INodeParameters]> = [
-	['one request per message', { sendInBatches: false }],
-	['in batches', {}],
-];
 
 let emulator: Emulator;
 
@@ -53,7 +48,7 @@ describe('text that looks like a batch reference ($result[...])', () => {
 	const quoting = 'Debug: $result[item0_1] came back at $time[item0_1][start]';
 	const items = [toChat1341('Hello'), toChat1341('World'), toChat1341(quoting)];
 
-	it.each(MODES)('arrives byte for byte, sending %s; batched, that message goes as its own call after the batch of the others', async (mode, options) => {
+	it.each(SENDING_MODES)('arrives byte for byte, sending %s; batched, that message goes as its own call after the batch of the others', async (mode, options) => {
 		const { outputs } = await send(items, options);
 
 		expect(outputs[1]).toEqual([]);
@@ -123,7 +118,7 @@ describe('failures after a CANCELED in the same batch (Bitrix24 reports them all
 	});
 });
 
-describe.each(MODES)('a message of just "0", sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('a message of just "0", sending %s', (_mode, options) => {
 	const refusal = 'The field "Message" (MESSAGE) is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text';
 
 	it('fails that item with ERROR_ARGUMENT before anything is sent (Bitrix24 would call it empty); the others go out', async () => {
@@ -148,7 +143,7 @@ describe.each(MODES)('a message of just "0", sending %s', (_mode, options) => {
 	});
 });
 
-describe.each(MODES)("Send To the CRM entity's active chat, sending %s", (_mode, options) => {
+describe.each(SENDING_MODES)("Send To the CRM entity's active chat, sending %s", (_mode, options) => {
 	const toActiveChat = (items: IDataObject[]) =>
 		send(items, options, {
 			parameters: { ...MAPPED_PARAMETERS, chatSource: 'activeChat', chatId: { __rl: true, mode: 'id', value: '' }, options },
@@ -188,7 +183,7 @@ describe('refusals of the credential or the portal (every one 401 from the auth 
 	const webhook = (webhookUrl: string) => ({ credential: { type: 'bitrix24WebhookApi' as const, data: { webhookUrl } } });
 	const restCalls = () => emulator.requests.filter((request) => request.path.startsWith('/rest/'));
 
-	it.each(MODES)('a wrong webhook code: INVALID_CREDENTIALS says so and how to fix it; one call for the run, %s', async (_mode, options) => {
+	it.each(SENDING_MODES)('a wrong webhook code: INVALID_CREDENTIALS says so and how to fix it; one call for the run, %s', async (_mode, options) => {
 		const wrong = emulator.webhookUrl.replace(WEBHOOK_CODE, 'wrongcode123');
 		const { outputs } = await send([toChat1341('one'), toChat1341('two'), toChat1341('three')], options, webhook(wrong));
 
@@ -288,7 +283,7 @@ describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends 
 	const restCalls = () => emulator.requests.filter((request) => request.path.startsWith('/rest/'));
 	const threeItems = [toChat1341('one'), toChat1341('two'), toChat1341('three')];
 
-	it.each(MODES)(
+	it.each(SENDING_MODES)(
 		'a free plan ends in the plan\'s ACCESS_DENIED after one refresh and two requests for the whole run, %s, not a "reconnect"',
 		async (_mode, options) => {
 			emulator.world.portal.restAvailable = false;
@@ -312,7 +307,7 @@ describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends 
 		},
 	);
 
-	it.each(MODES)('an application without the imopenlines scope ends in insufficient_scope, %s', async (mode, options) => {
+	it.each(SENDING_MODES)('an application without the imopenlines scope ends in insufficient_scope, %s', async (mode, options) => {
 		emulator.world.oauthApps[0].scopes = ['crm', 'user'];
 		const { outputs } = await viaOAuth(threeItems, options, new TestCredentialsHelper());
 
@@ -339,7 +334,7 @@ describe('refusals of the messenger (they replace MESSAGE_ADD_ERROR)', () => {
 			{ code: 'ERROR_FROM_OTHER_MODULE', message: 'Messages to this client are paused' },
 		]);
 
-	it.each(MODES)('another module vetoes the message: ERROR_FROM_OTHER_MODULE with its reason, not sent, %s', async (_mode, options) => {
+	it.each(SENDING_MODES)('another module vetoes the message: ERROR_FROM_OTHER_MODULE with its reason, not sent, %s', async (_mode, options) => {
 		vetoed();
 		const { outputs } = await send([toChat1341('hi')], options);
 
@@ -370,7 +365,7 @@ describe('refusals of the messenger (they replace MESSAGE_ADD_ERROR)', () => {
 	});
 });
 
-describe.each(MODES)('Add Sender to Chat meets the checks of imopenlines.crm.chat.user.add, sending %s', (_mode, options) => {
+describe.each(SENDING_MODES)('Add Sender to Chat meets the checks of imopenlines.crm.chat.user.add, sending %s', (_mode, options) => {
 	const fromSender = (sender: number) =>
 		send([{ ...toChat1341('hello'), sender }], { ...options, addSenderToChat: true }, { onError: 'continueErrorOutput' });
 
