@@ -2,8 +2,9 @@ import type { IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
 import { budgetFields } from '../../nodes/shared/budgetFields';
-import { startEmulator, WEBHOOK_CODE, LIMITED_WEBHOOK_CODE, type Emulator } from '../emulator/index.cjs';
-import { testCredential } from '../harness/credentialTest';
+import { WEBHOOK_CODE, LIMITED_WEBHOOK_CODE } from '../../tools/emulator';
+import { testCredential } from '../../tools/harness/credentialTest';
+import { useEmulator } from '../../tools/harness/useEmulator';
 
 const credential = new Bitrix24WebhookApi();
 
@@ -15,7 +16,7 @@ function property(name: string): INodeProperties {
 
 const testRequest = (): IHttpRequestOptions => ({ method: 'GET', url: 'user.current.json' });
 
-/** What the editor's "Test" button answers, run the way n8n runs it (see test/harness/credentialTest.ts). */
+/** What the editor's "Test" button answers, run the way n8n runs it (see tools/harness/credentialTest.ts). */
 const runCredentialTest = async (webhookUrl: string) =>
 	await testCredential('bitrix24WebhookApi', credential.test, { webhookUrl });
 
@@ -110,17 +111,7 @@ describe('Bitrix24WebhookApi credential', () => {
 	});
 
 	describe("the editor's credential test, against the Bitrix24 emulator", () => {
-		let emulator: Emulator;
-
-		beforeAll(async () => {
-			emulator = await startEmulator();
-		});
-
-		afterAll(async () => {
-			await emulator.close();
-		});
-
-		beforeEach(() => emulator.reset());
+		const emulator = useEmulator();
 
 		it('succeeds with the webhook URL as Bitrix24 shows it, calling user.current', async () => {
 			expect(await runCredentialTest(emulator.webhookUrl)).toEqual({ status: 'OK', message: 'Connection successful!' });

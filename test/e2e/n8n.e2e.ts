@@ -1,5 +1,5 @@
 /**
- * End-to-end: the packed package installed into a real n8n (each pinned line, see scripts/n8n/lines.cts),
+ * End-to-end: the packed package installed into a real n8n (each pinned line, see tools/n8n/lines.ts),
  * credentials and workflows imported with n8n's CLI, workflows run with `n8n execute`, against the Bitrix24
  * portal emulator. Every assertion compares n8n's output items with the items that went in and with what
  * the emulator recorded.
@@ -7,9 +7,9 @@
  * n8n 1.x runs the same scenarios; where 1.x behaves differently for a known reason (README,
  * "Compatibility"), the test pins down that behaviour exactly, so the README's statement stays true.
  */
-import type { Emulator, Fault, RecordedRequest } from '../emulator/index.cjs';
-import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, timesAsked } from '../emulator/index.cjs';
-import { findExecution, outputItems, type ExecutionResult, type JsonObject } from '../../scripts/n8n/runner.cjs';
+import type { Emulator, Fault, RecordedRequest } from '../../tools/emulator';
+import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, timesAsked } from '../../tools/emulator';
+import { findExecution, outputItems, type ExecutionResult, type JsonObject } from '../../tools/n8n/runner';
 import {
 	NODES,
 	exampleVariant,
@@ -19,8 +19,8 @@ import {
 	webhookCredential,
 	type CredentialRef,
 	type Variant,
-} from '../../scripts/n8n/workflows.cjs';
-import { linesUnderTest, openLine, printTimings, timed, type LineContext, type LineName } from './support/harness.cjs';
+} from '../../tools/n8n/workflows';
+import { linesUnderTest, openLine, printTimings, timed, type LineContext, type LineName } from './support/harness';
 
 const WEBHOOK = exampleWebhookCredential();
 const WRONG_CODE_WEBHOOK: CredentialRef = { id: 'b24WrongCodeHook', name: 'Bitrix24 webhook, wrong code' };

@@ -6,12 +6,12 @@
  * portal's token endpoint handed out, used by a workflow run and refreshed by the next one.
  * One n8n server start per line.
  */
-import type { Emulator, RecordedRequest } from '../emulator/index.cjs';
-import { FULL_SCOPES, MEMBER_ID, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SERVER_DOMAIN } from '../emulator/index.cjs';
-import { outputItems, type JsonObject } from '../../scripts/n8n/runner.cjs';
-import { NODES, exampleVariant, type CredentialRef } from '../../scripts/n8n/workflows.cjs';
-import { openEditorLine, recordTokenAnswers, type EditorLine, type HttpAnswer, type TokenAnswer } from './support/editorServer.cjs';
-import { linesUnderTest, printTimings, timed } from './support/harness.cjs';
+import type { Emulator, RecordedRequest } from '../../tools/emulator';
+import { FULL_SCOPES, MEMBER_ID, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SERVER_DOMAIN } from '../../tools/emulator';
+import { outputItems, type JsonObject } from '../../tools/n8n/runner';
+import { NODES, exampleVariant, type CredentialRef } from '../../tools/n8n/workflows';
+import { openEditorLine, recordTokenAnswers, type EditorLine, type HttpAnswer, type TokenAnswer } from './support/editorServer';
+import { linesUnderTest, printTimings, timed } from './support/harness';
 
 const CREDENTIAL_TYPE = 'bitrix24OAuth2Api';
 const CALLBACK_PATH = '/rest/oauth2-credential/callback';

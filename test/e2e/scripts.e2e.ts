@@ -3,11 +3,11 @@
  * package) reports what the README says; and the set-up behind `npm run dev` gives a working editor (owner
  * signed in, example workflow and credentials present, node type loaded, the workflow runs from the editor).
  */
-import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/n8n/dev.cjs';
-import { freePort, outputItems, parseExecutionData, type ExecutionResult } from '../../scripts/n8n/runner.cjs';
-import { NODES, exampleWebhookCredential, loadExample } from '../../scripts/n8n/workflows.cjs';
-import { ensureN8n } from '../../scripts/n8n/install.cjs';
-import { N8nSession } from '../../scripts/n8n/runner.cjs';
+import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/dev';
+import { freePort, outputItems, parseExecutionData, type ExecutionResult } from '../../tools/n8n/runner';
+import { NODES, exampleWebhookCredential, loadExample } from '../../tools/n8n/workflows';
+import { ensureN8n } from '../../tools/n8n/install';
+import { N8nSession } from '../../tools/n8n/runner';
 import {
 	breakInstalledPackage,
 	linesUnderTest,
@@ -17,7 +17,7 @@ import {
 	scratchFolder,
 	timed,
 	waitFor,
-} from './support/harness.cjs';
+} from './support/harness';
 
 const run2x = linesUnderTest().includes('2.x') ? describe : describe.skip;
 
@@ -34,7 +34,7 @@ run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
 	});
 
 	test('npm run demo prints the sent messages with their IDs and the error-output items with their reasons', async () => {
-		const { code, output } = await timed('2.x: demo script', async () => await runRepoScript('scripts/n8n/demo.cts'));
+		const { code, output } = await timed('2.x: demo script', async () => await runRepoScript('scripts/demo.ts'));
 		if (code !== 0) progress(output);
 		expect(code).toBe(0);
 		const ids = [...output.matchAll(/message ID (\d+)/g)].map((m) => Number(m[1]));

@@ -1,23 +1,23 @@
 /**
  * End-to-end: what Bitrix24's own server code does that the docs do not say (the emulator follows it, see
- * test/emulator/README.md), met by the packed package in a real n8n (each pinned line): a message holding
+ * tools/emulator/README.md), met by the packed package in a real n8n (each pinned line): a message holding
  * `$result[...]`-like text arrives byte for byte in batch mode (Bitrix24's batch would rewrite it), a wrong webhook
  * code and a free plan end in their own verdicts (both are HTTP 401), and the webhook credential's test in a running
  * n8n server tells those 401s apart by Bitrix24's code. Workflows run with `n8n execute`; the credential test goes
  * through n8n's REST API as the editor's "Test" does.
  */
-import type { Emulator, RecordedRequest } from '../emulator/index.cjs';
-import { parseBatchCommand } from '../emulator/index.cjs';
-import { outputItems, type ExecutionResult, type JsonObject } from '../../scripts/n8n/runner.cjs';
+import type { Emulator, RecordedRequest } from '../../tools/emulator';
+import { parseBatchCommand } from '../../tools/emulator';
+import { outputItems, type ExecutionResult, type JsonObject } from '../../tools/n8n/runner';
 import {
 	NODES,
 	exampleVariant,
 	exampleWebhookCredential,
 	webhookCredential,
 	type CredentialRef,
-} from '../../scripts/n8n/workflows.cjs';
-import { openEditorLine, type EditorLine } from './support/editorServer.cjs';
-import { linesUnderTest, openLine, printTimings, timed, type LineContext, type LineName } from './support/harness.cjs';
+} from '../../tools/n8n/workflows';
+import { openEditorLine, type EditorLine } from './support/editorServer';
+import { linesUnderTest, openLine, printTimings, timed, type LineContext, type LineName } from './support/harness';
 
 const SEND = 'imopenlines.crm.message.add';
 const WEBHOOK = exampleWebhookCredential();

@@ -13,11 +13,11 @@
  */
 import { sleep } from 'n8n-workflow';
 
-import type { Emulator } from '../emulator/index.cjs';
-import type { JsonObject } from '../../scripts/n8n/runner.cjs';
-import { NODES, exampleVariant, webhookCredential, type CredentialRef, type Workflow } from '../../scripts/n8n/workflows.cjs';
-import { openEditorLine, type EditorLine } from './support/editorServer.cjs';
-import { linesUnderTest, printTimings, progress, timed, waitFor } from './support/harness.cjs';
+import type { Emulator } from '../../tools/emulator';
+import type { JsonObject } from '../../tools/n8n/runner';
+import { NODES, exampleVariant, webhookCredential, type CredentialRef, type Workflow } from '../../tools/n8n/workflows';
+import { openEditorLine, type EditorLine } from './support/editorServer';
+import { linesUnderTest, printTimings, progress, timed, waitFor } from './support/harness';
 
 /** The portal's budget and the credential's copy of it: 400 single requests take about 20 s. */
 const BUDGET = { burstLimit: 5, requestsPerSecond: 20 };

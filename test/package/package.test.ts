@@ -1,7 +1,7 @@
 import { PackageDirectoryLoader } from 'n8n-core';
 import type { INodeType } from 'n8n-workflow';
 
-import { fileExists, packAndInstall, PACKAGE_NAME, readJson, resolveIn, type InstalledPackage } from './packedPackage.cjs';
+import { fileExists, packAndInstall, PACKAGE_NAME, readJson, resolveIn, type InstalledPackage } from './packedPackage';
 
 let installed: InstalledPackage;
 let loader: PackageDirectoryLoader;

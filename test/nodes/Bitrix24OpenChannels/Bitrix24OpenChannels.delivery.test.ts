@@ -5,18 +5,12 @@
  */
 import { sleep, type IDataObject, type INodeParameters } from 'n8n-workflow';
 
-import {
-	addCampaignChats,
-	BAD_ANSWERS,
-	timesAsked,
-	startEmulator,
-	WEBHOOK_CODE,
-	type Emulator,
-} from '../../emulator/index.cjs';
-import { TestCredentialsHelper } from '../../harness/credentialsHelper';
-import { searchList } from '../../harness/listSearch';
-import { oauthCredential } from '../../harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, startNode, type RunOptions, SENDING_MODES } from '../../harness/runWorkflow';
+import { addCampaignChats, BAD_ANSWERS, timesAsked, startEmulator, WEBHOOK_CODE } from '../../../tools/emulator';
+import { TestCredentialsHelper } from '../../../tools/harness/credentialsHelper';
+import { searchList } from '../../../tools/harness/listSearch';
+import { oauthCredential } from '../../../tools/harness/oauthCredential';
+import { MAPPED_PARAMETERS, runNode, startNode, type RunOptions, SENDING_MODES } from '../../../tools/harness/runWorkflow';
+import { useEmulator } from '../../../tools/harness/useEmulator';
 
 const SEND = 'imopenlines.crm.message.add';
 
@@ -27,17 +21,7 @@ const toChat = (chat: number, text: string): IDataObject => ({ type: 'lead', ent
 const toDeal = (text: string): IDataObject => ({ type: 'deal', entityId: 501, sender: 27, chat: 1500, text });
 
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-	emulator = await startEmulator();
-});
-
-afterAll(async () => {
-	await emulator.close();
-});
-
-beforeEach(() => emulator.reset());
+const emulator = useEmulator();
 
 function send(items: IDataObject[], options: INodeParameters, extra: Partial<RunOptions> = {}) {
 	return runNode({

@@ -9,10 +9,10 @@ import {
 	WEBHOOK_CODE,
 	startEmulator,
 	type Emulator,
-} from '../../emulator/index.cjs';
-import { TestCredentialsHelper } from '../../harness/credentialsHelper';
-import { oauthCredential } from '../../harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, type OnError, type RunOptions, SENDING_MODES } from '../../harness/runWorkflow';
+} from '../../../tools/emulator';
+import { TestCredentialsHelper } from '../../../tools/harness/credentialsHelper';
+import { oauthCredential } from '../../../tools/harness/oauthCredential';
+import { MAPPED_PARAMETERS, runNode, type OnError, type RunOptions, SENDING_MODES } from '../../../tools/harness/runWorkflow';
 
 /** Parameters mapped from the input items, the way a workflow maps a trigger's fields. */
 const MAPPED = MAPPED_PARAMETERS;

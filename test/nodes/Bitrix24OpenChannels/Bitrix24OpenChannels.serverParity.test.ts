@@ -1,16 +1,17 @@
 /**
  * The node against a portal that answers as Bitrix24's own server code does (the emulator follows
- * yuliai/bitrix-modules, see test/emulator/README.md): each behaviour found there, and the verdict, sentence and
+ * yuliai/bitrix-modules, see tools/emulator/README.md): each behaviour found there, and the verdict, sentence and
  * hint the node gives for it. Runs through n8n's real engine.
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { batchCommand } from '../../../nodes/shared/batching';
-import { startEmulator, USERS, WEBHOOK_CODE, type Emulator } from '../../emulator/index.cjs';
-import { postJson } from '../../emulator/testClient.cjs';
-import { TestCredentialsHelper } from '../../harness/credentialsHelper';
-import { oauthCredential } from '../../harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, type RunOptions, SENDING_MODES } from '../../harness/runWorkflow';
+import { USERS, WEBHOOK_CODE } from '../../../tools/emulator';
+import { postJson } from '../../../tools/emulator/testClient';
+import { TestCredentialsHelper } from '../../../tools/harness/credentialsHelper';
+import { oauthCredential } from '../../../tools/harness/oauthCredential';
+import { MAPPED_PARAMETERS, runNode, type RunOptions, SENDING_MODES } from '../../../tools/harness/runWorkflow';
+import { useEmulator } from '../../../tools/harness/useEmulator';
 
 const SEND = 'imopenlines.crm.message.add';
 
@@ -18,17 +19,7 @@ const SEND = 'imopenlines.crm.message.add';
 const toChat1341 = (text: string): IDataObject => ({ type: 'lead', entityId: 1195, sender: 27, chat: 1341, text });
 
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-	emulator = await startEmulator();
-});
-
-afterAll(async () => {
-	await emulator.close();
-});
-
-beforeEach(() => emulator.reset());
+const emulator = useEmulator();
 
 function send(items: IDataObject[], options: INodeParameters = {}, extra: Partial<RunOptions> = {}) {
 	return runNode({

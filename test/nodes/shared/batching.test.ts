@@ -1,6 +1,6 @@
 import { sleep } from 'n8n-workflow';
 
-import { parseBatchCommand } from '../../emulator/index.cjs';
+import { parseBatchCommand } from '../../../tools/emulator';
 import {
 	batchCommand,
 	batchOutcome,

@@ -1,18 +1,8 @@
-import { startEmulator, type Emulator } from '../../../emulator/index.cjs';
-import { searchList } from '../../../harness/listSearch';
-import { oauthCredential } from '../../../harness/oauthCredential';
+import { searchList } from '../../../../tools/harness/listSearch';
+import { oauthCredential } from '../../../../tools/harness/oauthCredential';
+import { useEmulator } from '../../../../tools/harness/useEmulator';
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-	emulator = await startEmulator();
-});
-
-afterAll(async () => {
-	await emulator.close();
-});
-
-beforeEach(() => emulator.reset());
+const emulator = useEmulator();
 
 const viaWebhook = () => ({ type: 'bitrix24WebhookApi' as const, data: { webhookUrl: emulator.webhookUrl } });
 

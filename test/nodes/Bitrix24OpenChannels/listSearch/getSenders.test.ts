@@ -1,17 +1,7 @@
-import { startEmulator, type Emulator } from '../../../emulator/index.cjs';
-import { searchList } from '../../../harness/listSearch';
+import { searchList } from '../../../../tools/harness/listSearch';
+import { useEmulator } from '../../../../tools/harness/useEmulator';
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-	emulator = await startEmulator();
-});
-
-afterAll(async () => {
-	await emulator.close();
-});
-
-beforeEach(() => emulator.reset());
+const emulator = useEmulator();
 
 const search = async (filter?: string, paginationToken?: string, webhookUrl = emulator.webhookUrl) =>
 	await searchList('getSenders', {

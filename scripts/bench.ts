@@ -1,0 +1,486 @@
+/**
+ * `npm run bench`: how fast the node delivers mass notifications within a Bitrix24 portal's request
+ * budget, next to a naive sender. Each scenario starts the emulated portal (a real HTTP server on
+ * 127.0.0.1 with a real leaky bucket) with a budget, runs N items through the node in n8n's real engine
+ * (WorkflowExecute -> RoutingNode, the node's sources), and reads what the portal recorded.
+ * Prints a markdown table, then PASS/WARN lines for the issue's success criteria (not asserted). Then two
+ * in-process measurements of sharing: fairness between executions on one credential (bench/fairness.ts)
+ * and the cost of keeping messages to one chat in order (bench/order.ts), each a table of its own.
+ * Options: `--only <text>[,<text>...]` runs the rows whose id contains one of the texts (e.g. `fairness,order`);
+ * `--list` lists them.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
+
+import { startEmulator, CHATS, LEADS, USERS, type Emulator } from '../tools/emulator';
+import { MAPPED_PARAMETERS, runNode } from '../tools/harness/runWorkflow';
+import {
+	BATCH_SIZE,
+	collectGarbage,
+	deliveryOf,
+	markdownTable,
+	physicalLimitSeconds,
+	sampleMemory,
+	seconds,
+	thousands,
+	type Budget,
+	type MemoryPeak,
+} from './bench/measure';
+import {
+	FAIRNESS_ABOUT,
+	FAIRNESS_SCENARIOS,
+	fairnessNotes,
+	fairnessTable,
+	runFairness,
+	type FairnessResult,
+} from './bench/fairness';
+import { ORDER_ABOUT, ORDER_SCENARIOS, orderNotes, orderTable, runOrder, type OrderResult } from './bench/order';
+import { runWhenStarted } from '../tools/runWhenStarted';
+
+type Mode = 'per-item' | 'batch' | 'naive';
+
+interface Profile {
+	label: string;
+	budget: Budget;
+	/** The plan's real budget, for a profile scaled in time. */
+	realTime?: Profile;
+}
+
+interface Scenario {
+	id: string;
+	profile: Profile;
+	mode: Mode;
+	items: number;
+}
+
+const STANDARD: Profile = { label: 'Standard 50 / 2 per s (real time)', budget: { burstLimit: 50, requestsPerSecond: 2 } };
+const STANDARD_X10: Profile = {
+	label: 'Standard x10: 50 / 20 per s',
+	budget: { burstLimit: 50, requestsPerSecond: 20 },
+	realTime: STANDARD,
+};
+const ENTERPRISE: Profile = {
+	label: 'Enterprise 250 / 5 per s (real time)',
+	budget: { burstLimit: 250, requestsPerSecond: 5 },
+};
+const ENTERPRISE_X10: Profile = {
+	label: 'Enterprise x10: 250 / 50 per s',
+	budget: { burstLimit: 250, requestsPerSecond: 50 },
+	realTime: ENTERPRISE,
+};
+
+const SCALING =
+	'Scaling: "x10" profiles keep the burst and drain 10 times faster (a x10 time scale), so runs that would take ' +
+	'minutes at the real rate stay short; their physical limit is computed on the scaled rate. Rows marked "real time" ' +
+	'use the plan\'s real budget. Per item: one imopenlines.crm.message.add request per message; batch: `batch` calls ' +
+	'of 50 (one request each against the limit); naive: all N requests at once with plain fetch and Promise.all, no pacing.';
+
+const SCENARIOS: Scenario[] = [
+	{ id: 'standard-per-item-100', profile: STANDARD, mode: 'per-item', items: 100 },
+	{ id: 'standard-batch-100', profile: STANDARD, mode: 'batch', items: 100 },
+	{ id: 'standard-naive-100', profile: STANDARD, mode: 'naive', items: 100 },
+	{ id: 'standard-x10-per-item-1000', profile: STANDARD_X10, mode: 'per-item', items: 1_000 },
+	{ id: 'standard-x10-batch-1000', profile: STANDARD_X10, mode: 'batch', items: 1_000 },
+	{ id: 'standard-x10-batch-10000', profile: STANDARD_X10, mode: 'batch', items: 10_000 },
+	{ id: 'standard-x10-naive-1000', profile: STANDARD_X10, mode: 'naive', items: 1_000 },
+	{ id: 'enterprise-per-item-500', profile: ENTERPRISE, mode: 'per-item', items: 500 },
+	{ id: 'enterprise-naive-500', profile: ENTERPRISE, mode: 'naive', items: 500 },
+	{ id: 'enterprise-batch-10000', profile: ENTERPRISE, mode: 'batch', items: 10_000 },
+	{ id: 'enterprise-x10-per-item-1000', profile: ENTERPRISE_X10, mode: 'per-item', items: 1_000 },
+	{ id: 'enterprise-x10-naive-1000', profile: ENTERPRISE_X10, mode: 'naive', items: 1_000 },
+];
+
+const MODE_LABEL: Record<Mode, string> = {
+	'per-item': 'node, per item',
+	batch: `node, batch of ${BATCH_SIZE}`,
+	naive: 'naive sender',
+};
+
+const OPTIONS: Record<Exclude<Mode, 'naive'>, INodeParameters> = {
+	'per-item': { sendInBatches: false },
+	batch: { sendInBatches: true, batchSize: BATCH_SIZE },
+};
+
+interface Outcome {
+	/** Items the sender reports as failed (error output, or a non-success answer for the naive sender). */
+	failed: number;
+	/** Items that came out of neither output (should be 0). */
+	lost: number;
+	/** Failure codes and how often they occurred. */
+	codes: Map<string, number>;
+	/** The execution's error, if the workflow stopped. */
+	error?: string;
+}
+
+interface Result {
+	scenario: Scenario;
+	wallMs: number;
+	requests: number;
+	rejected503: number;
+	delivered: number;
+	duplicates: number;
+	stray: number;
+	outcome: Outcome;
+	memory: MemoryPeak;
+	/** From the start of the run to the first request reaching the portal (n8n's per-item work comes first). */
+	firstRequestMs?: number;
+}
+
+const tally = (codes: Map<string, number>, code: string) => codes.set(code, (codes.get(code) ?? 0) + 1);
+
+async function runThroughNode(scenario: Scenario, emulator: Emulator, items: IDataObject[]): Promise<Outcome> {
+	const { outputs, error } = await runNode({
+		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl, ...scenario.profile.budget } },
+		items,
+		parameters: { ...MAPPED_PARAMETERS, options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>] },
+		onError: 'continueErrorOutput',
+	});
+	const [sent = [], failed = []] = outputs;
+	const codes = new Map<string, number>();
+	for (const item of failed) tally(codes, String((item.json.details as IDataObject | undefined)?.code ?? 'UNKNOWN'));
+	return { failed: failed.length, lost: items.length - sent.length - failed.length, codes, error: error?.message };
+}
+
+/** What n8n's plain declarative engine or an HTTP Request node does: every item's request at once. */
+async function runNaive(emulator: Emulator, items: IDataObject[]): Promise<Outcome> {
+	const url = `${emulator.webhookUrl}imopenlines.crm.message.add.json`;
+	const answers = await Promise.all(
+		items.map(async (item) => {
+			try {
+				const response = await fetch(url, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({
+						CRM_ENTITY_TYPE: item.type,
+						CRM_ENTITY: item.entityId,
+						USER_ID: item.sender,
+						CHAT_ID: item.chat,
+						MESSAGE: item.text,
+					}),
+				});
+				const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: string };
+				return response.ok && body.result !== undefined ? undefined : (body.error ?? `HTTP ${response.status}`);
+			} catch (error) {
+				const cause = (error as { cause?: { code?: string } }).cause;
+				return cause?.code ?? 'NETWORK_ERROR';
+			}
+		}),
+	);
+	const codes = new Map<string, number>();
+	for (const code of answers) if (code !== undefined) tally(codes, code);
+	return { failed: answers.filter((code) => code !== undefined).length, lost: 0, codes };
+}
+
+async function runScenario(scenario: Scenario): Promise<Result> {
+	collectGarbage();
+	const stopSampling = sampleMemory();
+	const emulator = await startEmulator(scenario.profile.budget);
+	try {
+		const items: IDataObject[] = Array.from({ length: scenario.items }, (_, index) => ({
+			type: 'lead',
+			entityId: LEADS.WEBSITE_INQUIRY,
+			sender: USERS.OLEG_OPERATOR,
+			chat: CHATS.LEAD_TELEGRAM_ACTIVE,
+			text: `Bench ${scenario.id}: notification #${index + 1}`,
+		}));
+		const startedAt = Date.now();
+		const started = performance.now();
+		const outcome =
+			scenario.mode === 'naive' ? await runNaive(emulator, items) : await runThroughNode(scenario, emulator, items);
+		const wallMs = performance.now() - started;
+		const { delivered, duplicates, stray } = deliveryOf(
+			items.map((item) => item.text as string),
+			emulator.messages,
+		);
+		return {
+			scenario,
+			wallMs,
+			requests: emulator.requests.length,
+			rejected503: emulator.state().rejected503,
+			delivered,
+			duplicates,
+			stray,
+			outcome,
+			memory: stopSampling(),
+			firstRequestMs: emulator.requests.length > 0 ? emulator.requests[0].at - startedAt : undefined,
+		};
+	} finally {
+		await emulator.close();
+	}
+}
+
+/** Requests the sender needs at best: one per item, or one per batch of 50. */
+const requestsNeeded = ({ mode, items }: Scenario) => (mode === 'batch' ? Math.ceil(items / BATCH_SIZE) : items);
+
+const limitSeconds = (scenario: Scenario) => physicalLimitSeconds(requestsNeeded(scenario), scenario.profile.budget);
+
+const messagesPerSecond = (result: Result) => result.delivered / (result.wallMs / 1000);
+
+function ratioCell(result: Result): string {
+	const limit = limitSeconds(result.scenario);
+	if (result.delivered < result.scenario.items) {
+		return `n/a (${thousands(result.scenario.items - result.delivered)} not delivered)`;
+	}
+	if (limit === 0) return 'n/a (within burst)';
+	return (limit / (result.wallMs / 1000)).toFixed(3);
+}
+
+function row(result: Result): string[] {
+	const { scenario, outcome, memory } = result;
+	const limit = limitSeconds(scenario);
+	const failed = outcome.lost > 0 ? `${thousands(outcome.failed)} (+${outcome.lost} lost)` : thousands(outcome.failed);
+	return [
+		scenario.profile.label,
+		MODE_LABEL[scenario.mode],
+		thousands(scenario.items),
+		seconds(result.wallMs),
+		messagesPerSecond(result).toFixed(1),
+		thousands(result.requests),
+		thousands(result.rejected503),
+		failed,
+		thousands(result.duplicates + result.stray),
+		limit === 0 ? '0 s' : seconds(limit * 1000),
+		ratioCell(result),
+		`${memory.rssMb} / ${memory.heapUsedMb}`,
+	];
+}
+
+const HEADER = [
+	'Profile (burst / rate)',
+	'Mode',
+	'Items',
+	'Wall time',
+	'Messages/s',
+	'Requests sent',
+	'503s received',
+	'Items failed',
+	'Duplicates',
+	'Physical limit',
+	'Ratio to limit',
+	'Peak RSS / heap used (MB)',
+];
+
+function clean(result: Result): boolean {
+	const { outcome } = result;
+	return outcome.failed === 0 && outcome.lost === 0 && result.duplicates === 0 && result.stray === 0 && !outcome.error;
+}
+
+function verdicts(results: Result[]): string[] {
+	const lines: string[] = [];
+	const verdict = (ok: boolean, text: string) => lines.push(`${ok ? 'PASS' : 'WARN'} ${text}`);
+	for (const result of results.filter(({ scenario }) => scenario.mode === 'per-item')) {
+		const { scenario } = result;
+		const limit = limitSeconds(scenario);
+		const ratio = limit / (result.wallMs / 1000);
+		const name = `per item, ${thousands(scenario.items)} items, ${scenario.profile.label}`;
+		if (limit === 0) {
+			verdict(clean(result), `${name}: within burst; ${result.outcome.failed} failed, ${result.duplicates} duplicates`);
+			continue;
+		}
+		verdict(
+			ratio >= 0.9 && clean(result),
+			`${name}: ${ratio.toFixed(3)} of the physical limit (want >= 0.9), ${result.outcome.failed} failed, ` +
+				`${result.outcome.lost} lost, ${result.duplicates} duplicates (want 0)`,
+		);
+	}
+	for (const batch of results.filter(({ scenario }) => scenario.mode === 'batch')) {
+		const { scenario } = batch;
+		const needed = requestsNeeded(scenario);
+		verdict(
+			clean(batch),
+			`batch, ${thousands(scenario.items)} items, ${scenario.profile.label}: ${batch.outcome.failed} failed, ` +
+				`${batch.outcome.lost} lost, ${batch.duplicates} duplicates (want 0); ${batch.requests} requests for ` +
+				`ceil(N/50) = ${needed} batches, ${batch.rejected503} of them answered 503 and re-sent`,
+		);
+		const perItem = results.find(
+			(other) =>
+				other.scenario.mode === 'per-item' &&
+				other.scenario.items === scenario.items &&
+				other.scenario.profile === scenario.profile,
+		);
+		if (perItem && scenario.items === 1_000) {
+			const speedup = messagesPerSecond(batch) / messagesPerSecond(perItem);
+			verdict(
+				speedup > 20,
+				`batch vs per item on ${thousands(scenario.items)} items (${scenario.profile.label}): ` +
+					`${messagesPerSecond(batch).toFixed(1)} vs ${messagesPerSecond(perItem).toFixed(1)} messages/s = ` +
+					`${speedup.toFixed(1)}x (want > 20x)`,
+			);
+			const real = scenario.profile.realTime;
+			if (real && needed <= real.budget.burstLimit) {
+				// The batch calls fit in the real burst, so the batch run would take as long at the real rate;
+				// per item there, nothing can beat the physical limit.
+				const perItemCeiling = scenario.items / physicalLimitSeconds(scenario.items, real.budget);
+				lines.push(
+					`NOTE at the real budget (${real.label}) per item cannot exceed ${thousands(scenario.items)} / ` +
+						`${seconds(physicalLimitSeconds(scenario.items, real.budget) * 1000)} = ${perItemCeiling.toFixed(1)} ` +
+						`messages/s, while these ${needed} batch calls still fit in the burst: ` +
+						`${(messagesPerSecond(batch) / perItemCeiling).toFixed(0)}x`,
+				);
+			}
+		}
+	}
+	return lines;
+}
+
+function notes(results: Result[]): string[] {
+	const lines: string[] = [];
+	for (const result of results) {
+		const { scenario, outcome } = result;
+		const codes = [...outcome.codes].map(([code, count]) => `${code} x${thousands(count)}`).join(', ');
+		if (scenario.mode === 'naive') {
+			lines.push(
+				`- naive, ${thousands(scenario.items)} items, ${scenario.profile.label}: delivered ` +
+					`${thousands(result.delivered)} of ${thousands(scenario.items)}; failures: ${codes || 'none'}`,
+			);
+		} else if (codes || outcome.error) {
+			const workflowError = outcome.error ? `; workflow error: ${outcome.error}` : '';
+			lines.push(`- ${MODE_LABEL[scenario.mode]}, ${thousands(scenario.items)} items: failures: ${codes}${workflowError}`);
+		}
+		if (scenario.mode !== 'naive' && result.firstRequestMs !== undefined) {
+			lines.push(
+				`- ${MODE_LABEL[scenario.mode]}, ${thousands(scenario.items)} items, ${scenario.profile.label}: the first ` +
+					`request reached the portal ${seconds(result.firstRequestMs)} after the run started (n8n resolving ` +
+					`every item's parameters first)` +
+					(result.rejected503 > 0 ? `; ${result.rejected503} request(s) answered 503 and re-sent` : ''),
+			);
+		}
+		if (scenario.mode === 'per-item' && limitSeconds(scenario) > 0) {
+			// The node's pacer keeps one slot of headroom (capacity = burst - 1, shared/pacing.ts).
+			const { burstLimit, requestsPerSecond } = scenario.profile.budget;
+			const floor = Math.max(0, scenario.items - (burstLimit - 1)) / requestsPerSecond;
+			lines.push(
+				`- per item, ${thousands(scenario.items)} items, ${scenario.profile.label}: the node's pacer (burst - 1 ` +
+					`slots of headroom) cannot finish before ${seconds(floor * 1000)}, i.e. at most ` +
+					`${(limitSeconds(scenario) / floor).toFixed(3)} of the limit; measured ${seconds(result.wallMs)}, ` +
+					`${seconds(result.wallMs - floor * 1000)} over the pacer's own floor`,
+			);
+		}
+	}
+	return lines;
+}
+
+const loadAverage = () => os.loadavg().map((load) => load.toFixed(2)).join(' / ');
+
+function packageVersion(name: string): string {
+	const file = path.resolve(__dirname, '..', 'node_modules', name, 'package.json');
+	return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** Which sources were measured: the commit, and whether the node's files differ from it. */
+function sourcesMeasured(): string {
+	const git = (...args: string[]) =>
+		execFileSync('git', args, {
+			cwd: path.resolve(__dirname, '..'),
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'ignore'],
+		}).trim();
+	try {
+		const commit = git('rev-parse', '--short', 'HEAD');
+		const dirty = git('status', '--porcelain', '--', 'nodes', 'credentials') !== '';
+		return `commit ${commit}${dirty ? ' with uncommitted changes in nodes/ or credentials/' : ''}`;
+	} catch {
+		return 'not a git checkout';
+	}
+}
+
+export async function main(argv: string[] = []): Promise<void> {
+	const onlyAt = argv.indexOf('--only');
+	const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+	if (argv.includes('--list')) {
+		for (const { id } of [...SCENARIOS, ...FAIRNESS_SCENARIOS, ...ORDER_SCENARIOS]) console.log(id);
+		return;
+	}
+	const texts = only?.split(',').filter((text) => text !== '');
+	const selected = <T extends { id: string }>(rows: T[]) =>
+		rows.filter(({ id }) => texts === undefined || texts.some((text) => id.includes(text)));
+	const scenarios = selected(SCENARIOS);
+	const fairness = selected(FAIRNESS_SCENARIOS);
+	const order = selected(ORDER_SCENARIOS);
+	const total = scenarios.length + fairness.length + order.length;
+	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
+
+	const cpus = os.cpus();
+	const header = [
+		`# Benchmark: \`npm run bench\`${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+		'',
+		`- Command: \`npm run bench\` (tsx scripts/bench.ts${argv.length > 0 ? ` ${argv.join(' ')}` : ''})`,
+		`- Date: ${new Date().toISOString()}`,
+		`- Node ${process.version}, n8n-core ${packageVersion('n8n-core')}, n8n-workflow ${packageVersion('n8n-workflow')}, ` +
+			`${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
+			`load average ${loadAverage()} at the start`,
+		`- Sources: ${sourcesMeasured()}`,
+		'- In-process: the node runs from its sources in n8n\'s WorkflowExecute; the emulated portal runs in the same ' +
+			'process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a fresh node-side budget) per row.',
+		...(scenarios.length > 0
+			? [
+					`- ${SCALING}`,
+					'- Physical limit: (requests - burst) / rate seconds, 0 within the burst; requests = N per item, ' +
+						'ceil(N/50) in batches. Ratio = limit / wall time (1.0 = as fast as the budget physically allows).',
+				]
+			: []),
+		'',
+	];
+	console.log(header.join('\n'));
+
+	const benchStarted = performance.now();
+	let done = 0;
+	const progress = (id: string, expected = '') => process.stderr.write(`[${++done}/${total}] ${id}${expected} ... `);
+	const results: Result[] = [];
+	for (const scenario of scenarios) {
+		const expected = limitSeconds(scenario);
+		progress(scenario.id, expected > 0 ? ` (at least ${seconds(expected * 1000)})` : '');
+		const result = await runScenario(scenario);
+		process.stderr.write(`${seconds(result.wallMs)}\n`);
+		results.push(result);
+	}
+	if (results.length > 0) {
+		console.log(markdownTable(HEADER, results.map(row)));
+		console.log('');
+		for (const line of verdicts(results)) console.log(line);
+		console.log('');
+		for (const line of notes(results)) console.log(line);
+		console.log('');
+	}
+
+	const fairnessResults: FairnessResult[] = [];
+	for (const scenario of fairness) {
+		progress(scenario.id);
+		const result = await runFairness(scenario);
+		process.stderr.write(`${seconds(result.bulkWallMs)}\n`);
+		fairnessResults.push(result);
+	}
+	if (fairnessResults.length > 0) {
+		console.log(`${FAIRNESS_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(fairnessTable(fairnessResults));
+		console.log('');
+		for (const line of fairnessNotes(fairnessResults)) console.log(line);
+		console.log('');
+	}
+
+	const orderResults: OrderResult[] = [];
+	for (const scenario of order) {
+		progress(scenario.id);
+		const result = await runOrder(scenario);
+		process.stderr.write(`${seconds(result.wallMs)}\n`);
+		orderResults.push(result);
+	}
+	if (orderResults.length > 0) {
+		console.log(`${ORDER_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(orderTable(orderResults));
+		console.log('');
+		for (const line of orderNotes(orderResults)) console.log(line);
+		console.log('');
+	}
+	console.log(
+		`Total bench time: ${seconds(performance.now() - benchStarted)}; load average ${loadAverage()} at the end ` +
+			`(other processes on the machine slow the CPU-bound parts: n8n's per-item work and the batch rows)`,
+	);
+}
+
+runWhenStarted(module, main);

@@ -1,0 +1,36 @@
+/** The REST method table (names lower-case: Bitrix24 matches method names case-insensitively). */
+import { batch } from './batch';
+import type { MethodSpec } from './context';
+import { DIRECTORY_METHODS } from './directory';
+import { OPENLINES_METHODS } from './openlines';
+
+const openlines = (name: keyof typeof OPENLINES_METHODS): MethodSpec => ({
+	scope: 'imopenlines',
+	handler: OPENLINES_METHODS[name],
+});
+
+export const METHODS: Readonly<Record<string, MethodSpec>> = {
+	'imopenlines.crm.message.add': openlines('imopenlines.crm.message.add'),
+	'imopenlines.crm.chat.get': openlines('imopenlines.crm.chat.get'),
+	'imopenlines.crm.chat.getlastid': openlines('imopenlines.crm.chat.getlastid'),
+	'imopenlines.crm.chat.user.add': openlines('imopenlines.crm.chat.user.add'),
+	'imopenlines.crm.chat.user.delete': openlines('imopenlines.crm.chat.user.delete'),
+	// API revisions of the Open Channels module: a harmless call that needs the imopenlines scope.
+	'imopenlines.revision.get': { scope: 'imopenlines', handler: () => ({ result: { rest: 1, web: 1, mobile: 1 } }) },
+	// rest/lib/api/user.php: the user scope (user_brief and user_basic also open it, see auth.ts).
+	'user.current': { scope: 'user', handler: DIRECTORY_METHODS['user.current'] },
+	'user.get': { scope: 'user', handler: DIRECTORY_METHODS['user.get'] },
+	'user.search': { scope: 'user', handler: DIRECTORY_METHODS['user.search'] },
+	// `scope` and `batch` belong to the global scope every credential has.
+	scope: { scope: null, handler: DIRECTORY_METHODS.scope },
+	'imbot.bot.list': { scope: 'imbot', handler: DIRECTORY_METHODS['imbot.bot.list'] },
+	'crm.item.list': { scope: 'crm', handler: DIRECTORY_METHODS['crm.item.list'] },
+	batch: { scope: null, handler: batch },
+};
+
+/** The method by name, any case; undefined is ERROR_METHOD_NOT_FOUND. */
+export function findMethod(name: string): MethodSpec | undefined {
+	return Object.prototype.hasOwnProperty.call(METHODS, name.toLowerCase())
+		? METHODS[name.toLowerCase()]
+		: undefined;
+}

@@ -1,0 +1,25 @@
+/** Reading the portal's record: every message it was asked to post, alone or as a command of a batch call. */
+import { parseBatchCommand } from './batch';
+import type { ParamRecord } from './params';
+import type { RecordedRequest } from './types';
+
+const SEND = 'imopenlines.crm.message.add';
+
+/** The parameters of every `imopenlines.crm.message.add` asked for, alone or inside a batch, in arrival order. */
+export function postsAsked(requests: readonly RecordedRequest[]): ParamRecord[] {
+	return requests.flatMap((request) => {
+		if (request.restMethod === SEND) return [request.params];
+		if (request.restMethod !== 'batch') return [];
+		return Object.values(request.params.cmd as Record<string, string>)
+			.map((command) => parseBatchCommand(command))
+			.filter(({ method }) => method === SEND)
+			.map(({ params }) => params);
+	});
+}
+
+/** How many times the portal was asked to post each text. */
+export function timesAsked(requests: readonly RecordedRequest[]): Map<string, number> {
+	const asked = new Map<string, number>();
+	for (const { MESSAGE } of postsAsked(requests)) asked.set(String(MESSAGE), (asked.get(String(MESSAGE)) ?? 0) + 1);
+	return asked;
+}
