@@ -39,7 +39,14 @@ import {
 	runFairness,
 	type FairnessResult,
 } from './bench/fairness';
-import { ORDER_ABOUT, ORDER_SCENARIOS, orderNotes, orderTable, runOrder, type OrderResult } from './bench/order';
+import {
+	ORDER_ABOUT,
+	ORDER_SCENARIOS,
+	orderNotes,
+	orderTable,
+	runOrder,
+	type OrderResult,
+} from './bench/order';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -58,7 +65,10 @@ interface Scenario {
 	items: number;
 }
 
-const STANDARD: Profile = { label: 'Standard 50 / 2 per s (real time)', budget: { burstLimit: 50, requestsPerSecond: 2 } };
+const STANDARD: Profile = {
+	label: 'Standard 50 / 2 per s (real time)',
+	budget: { burstLimit: 50, requestsPerSecond: 2 },
+};
 const STANDARD_X10: Profile = {
 	label: 'Standard x10: 50 / 20 per s',
 	budget: { burstLimit: 50, requestsPerSecond: 20 },
@@ -77,7 +87,7 @@ const ENTERPRISE_X10: Profile = {
 const SCALING =
 	'Scaling: "x10" profiles keep the burst and drain 10 times faster (a x10 time scale), so runs that would take ' +
 	'minutes at the real rate stay short; their physical limit is computed on the scaled rate. Rows marked "real time" ' +
-	'use the plan\'s real budget. Per item: one imopenlines.crm.message.add request per message; batch: `batch` calls ' +
+	"use the plan's real budget. Per item: one imopenlines.crm.message.add request per message; batch: `batch` calls " +
 	'of 50 (one request each against the limit); naive: all N requests at once with plain fetch and Promise.all, no pacing.';
 
 const SCENARIOS: Scenario[] = [
@@ -131,19 +141,33 @@ interface Result {
 	firstRequestMs?: number;
 }
 
-const tally = (codes: Map<string, number>, code: string) => codes.set(code, (codes.get(code) ?? 0) + 1);
+const tally = (codes: Map<string, number>, code: string) =>
+	codes.set(code, (codes.get(code) ?? 0) + 1);
 
-async function runThroughNode(scenario: Scenario, emulator: Emulator, items: IDataObject[]): Promise<Outcome> {
+async function runThroughNode(
+	scenario: Scenario,
+	emulator: Emulator,
+	items: IDataObject[],
+): Promise<Outcome> {
 	const { outputs, error } = await runNode({
-		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl, ...scenario.profile.budget } },
+		credential: {
+			type: 'bitrix24WebhookApi',
+			data: { webhookUrl: emulator.webhookUrl, ...scenario.profile.budget },
+		},
 		items,
 		parameters: { ...MAPPED_PARAMETERS, options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>] },
 		onError: 'continueErrorOutput',
 	});
 	const [sent = [], failed = []] = outputs;
 	const codes = new Map<string, number>();
-	for (const item of failed) tally(codes, String((item.json.details as IDataObject | undefined)?.code ?? 'UNKNOWN'));
-	return { failed: failed.length, lost: items.length - sent.length - failed.length, codes, error: error?.message };
+	for (const item of failed)
+		tally(codes, String((item.json.details as IDataObject | undefined)?.code ?? 'UNKNOWN'));
+	return {
+		failed: failed.length,
+		lost: items.length - sent.length - failed.length,
+		codes,
+		error: error?.message,
+	};
 }
 
 /** What n8n's plain declarative engine or an HTTP Request node does: every item's request at once. */
@@ -163,8 +187,13 @@ async function runNaive(emulator: Emulator, items: IDataObject[]): Promise<Outco
 						MESSAGE: item.text,
 					}),
 				});
-				const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: string };
-				return response.ok && body.result !== undefined ? undefined : (body.error ?? `HTTP ${response.status}`);
+				const body = (await response.json().catch(() => ({}))) as {
+					result?: unknown;
+					error?: string;
+				};
+				return response.ok && body.result !== undefined
+					? undefined
+					: (body.error ?? `HTTP ${response.status}`);
 			} catch (error) {
 				const cause = (error as { cause?: { code?: string } }).cause;
 				return cause?.code ?? 'NETWORK_ERROR';
@@ -191,7 +220,9 @@ async function runScenario(scenario: Scenario): Promise<Result> {
 		const startedAt = Date.now();
 		const started = performance.now();
 		const outcome =
-			scenario.mode === 'naive' ? await runNaive(emulator, items) : await runThroughNode(scenario, emulator, items);
+			scenario.mode === 'naive'
+				? await runNaive(emulator, items)
+				: await runThroughNode(scenario, emulator, items);
 		const wallMs = performance.now() - started;
 		const { delivered, duplicates, stray } = deliveryOf(
 			items.map((item) => item.text as string),
@@ -207,7 +238,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
 			stray,
 			outcome,
 			memory: stopSampling(),
-			firstRequestMs: emulator.requests.length > 0 ? emulator.requests[0].at - startedAt : undefined,
+			firstRequestMs:
+				emulator.requests.length > 0 ? emulator.requests[0].at - startedAt : undefined,
 		};
 	} finally {
 		await emulator.close();
@@ -215,9 +247,11 @@ async function runScenario(scenario: Scenario): Promise<Result> {
 }
 
 /** Requests the sender needs at best: one per item, or one per batch of 50. */
-const requestsNeeded = ({ mode, items }: Scenario) => (mode === 'batch' ? Math.ceil(items / BATCH_SIZE) : items);
+const requestsNeeded = ({ mode, items }: Scenario) =>
+	mode === 'batch' ? Math.ceil(items / BATCH_SIZE) : items;
 
-const limitSeconds = (scenario: Scenario) => physicalLimitSeconds(requestsNeeded(scenario), scenario.profile.budget);
+const limitSeconds = (scenario: Scenario) =>
+	physicalLimitSeconds(requestsNeeded(scenario), scenario.profile.budget);
 
 const messagesPerSecond = (result: Result) => result.delivered / (result.wallMs / 1000);
 
@@ -233,7 +267,10 @@ function ratioCell(result: Result): string {
 function row(result: Result): string[] {
 	const { scenario, outcome, memory } = result;
 	const limit = limitSeconds(scenario);
-	const failed = outcome.lost > 0 ? `${thousands(outcome.failed)} (+${outcome.lost} lost)` : thousands(outcome.failed);
+	const failed =
+		outcome.lost > 0
+			? `${thousands(outcome.failed)} (+${outcome.lost} lost)`
+			: thousands(outcome.failed);
 	return [
 		scenario.profile.label,
 		MODE_LABEL[scenario.mode],
@@ -267,7 +304,13 @@ const HEADER = [
 
 function clean(result: Result): boolean {
 	const { outcome } = result;
-	return outcome.failed === 0 && outcome.lost === 0 && result.duplicates === 0 && result.stray === 0 && !outcome.error;
+	return (
+		outcome.failed === 0 &&
+		outcome.lost === 0 &&
+		result.duplicates === 0 &&
+		result.stray === 0 &&
+		!outcome.error
+	);
 }
 
 function verdicts(results: Result[]): string[] {
@@ -279,7 +322,10 @@ function verdicts(results: Result[]): string[] {
 		const ratio = limit / (result.wallMs / 1000);
 		const name = `per item, ${thousands(scenario.items)} items, ${scenario.profile.label}`;
 		if (limit === 0) {
-			verdict(clean(result), `${name}: within burst; ${result.outcome.failed} failed, ${result.duplicates} duplicates`);
+			verdict(
+				clean(result),
+				`${name}: within burst; ${result.outcome.failed} failed, ${result.duplicates} duplicates`,
+			);
 			continue;
 		}
 		verdict(
@@ -332,7 +378,9 @@ function notes(results: Result[]): string[] {
 	const lines: string[] = [];
 	for (const result of results) {
 		const { scenario, outcome } = result;
-		const codes = [...outcome.codes].map(([code, count]) => `${code} x${thousands(count)}`).join(', ');
+		const codes = [...outcome.codes]
+			.map(([code, count]) => `${code} x${thousands(count)}`)
+			.join(', ');
 		if (scenario.mode === 'naive') {
 			lines.push(
 				`- naive, ${thousands(scenario.items)} items, ${scenario.profile.label}: delivered ` +
@@ -340,14 +388,18 @@ function notes(results: Result[]): string[] {
 			);
 		} else if (codes || outcome.error) {
 			const workflowError = outcome.error ? `; workflow error: ${outcome.error}` : '';
-			lines.push(`- ${MODE_LABEL[scenario.mode]}, ${thousands(scenario.items)} items: failures: ${codes}${workflowError}`);
+			lines.push(
+				`- ${MODE_LABEL[scenario.mode]}, ${thousands(scenario.items)} items: failures: ${codes}${workflowError}`,
+			);
 		}
 		if (scenario.mode !== 'naive' && result.firstRequestMs !== undefined) {
 			lines.push(
 				`- ${MODE_LABEL[scenario.mode]}, ${thousands(scenario.items)} items, ${scenario.profile.label}: the first ` +
 					`request reached the portal ${seconds(result.firstRequestMs)} after the run started (n8n resolving ` +
 					`every item's parameters first)` +
-					(result.rejected503 > 0 ? `; ${result.rejected503} request(s) answered 503 and re-sent` : ''),
+					(result.rejected503 > 0
+						? `; ${result.rejected503} request(s) answered 503 and re-sent`
+						: ''),
 			);
 		}
 		if (scenario.mode === 'per-item' && limitSeconds(scenario) > 0) {
@@ -365,7 +417,11 @@ function notes(results: Result[]): string[] {
 	return lines;
 }
 
-const loadAverage = () => os.loadavg().map((load) => load.toFixed(2)).join(' / ');
+const loadAverage = () =>
+	os
+		.loadavg()
+		.map((load) => load.toFixed(2))
+		.join(' / ');
 
 function packageVersion(name: string): string {
 	const file = path.resolve(__dirname, '..', 'node_modules', name, 'package.json');
@@ -415,7 +471,7 @@ export async function main(argv: string[] = []): Promise<void> {
 			`${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
 			`load average ${loadAverage()} at the start`,
 		`- Sources: ${sourcesMeasured()}`,
-		'- In-process: the node runs from its sources in n8n\'s WorkflowExecute; the emulated portal runs in the same ' +
+		"- In-process: the node runs from its sources in n8n's WorkflowExecute; the emulated portal runs in the same " +
 			'process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a fresh node-side budget) per row.',
 		...(scenarios.length > 0
 			? [
@@ -430,7 +486,8 @@ export async function main(argv: string[] = []): Promise<void> {
 
 	const benchStarted = performance.now();
 	let done = 0;
-	const progress = (id: string, expected = '') => process.stderr.write(`[${++done}/${total}] ${id}${expected} ... `);
+	const progress = (id: string, expected = '') =>
+		process.stderr.write(`[${++done}/${total}] ${id}${expected} ... `);
 	const results: Result[] = [];
 	for (const scenario of scenarios) {
 		const expected = limitSeconds(scenario);

@@ -13,11 +13,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, startEmulator, type Emulator } from '../tools/emulator';
+import {
+	OAUTH_CLIENT_ID,
+	OAUTH_CLIENT_SECRET,
+	startEmulator,
+	type Emulator,
+} from '../tools/emulator';
 import { ensureN8n } from '../tools/n8n/install';
 import { cacheRoot, LINES, parseLines, type LineName } from '../tools/n8n/lines';
 import { N8nSession } from '../tools/n8n/runner';
-import { exampleWebhookCredential, loadExample, oauthCredential, webhookCredential } from '../tools/n8n/workflows';
+import {
+	exampleWebhookCredential,
+	loadExample,
+	oauthCredential,
+	webhookCredential,
+} from '../tools/n8n/workflows';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 /** The owner account the script creates; local only, on 127.0.0.1. */
@@ -28,7 +38,10 @@ export const DEV_OWNER = {
 	password: 'Bitrix24-demo-1',
 } as const;
 
-export const DEV_OAUTH_CREDENTIAL = { id: 'b24ExampleOAuth2', name: 'Bitrix24 OAuth2 (example)' } as const;
+export const DEV_OAUTH_CREDENTIAL = {
+	id: 'b24ExampleOAuth2',
+	name: 'Bitrix24 OAuth2 (example)',
+} as const;
 
 interface DevOptions {
 	port: number;
@@ -40,7 +53,13 @@ interface DevOptions {
 }
 
 function parseArgs(argv: readonly string[]): DevOptions {
-	const options: DevOptions = { port: 5678, emulatorPort: 8089, line: '2.x', fresh: false, verbose: false };
+	const options: DevOptions = {
+		port: 5678,
+		emulatorPort: 8089,
+		line: '2.x',
+		fresh: false,
+		verbose: false,
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const [flag = '', inline] = (argv[i] ?? '').split('=', 2);
 		const value = () => inline ?? argv[++i] ?? '';
@@ -50,9 +69,13 @@ function parseArgs(argv: readonly string[]): DevOptions {
 		else if (flag === '--fresh') options.fresh = true;
 		else if (flag === '--verbose') options.verbose = true;
 		else if (flag === '--user-folder') options.userFolder = path.resolve(value());
-		else throw new Error(`Unknown argument ${argv[i]} (use --port, --emulator-port, --n8n, --fresh, --verbose, --user-folder)`);
+		else
+			throw new Error(
+				`Unknown argument ${argv[i]} (use --port, --emulator-port, --n8n, --fresh, --verbose, --user-folder)`,
+			);
 	}
-	if (!Number.isInteger(options.port) || !Number.isInteger(options.emulatorPort)) throw new Error('Ports must be whole numbers');
+	if (!Number.isInteger(options.port) || !Number.isInteger(options.emulatorPort))
+		throw new Error('Ports must be whole numbers');
 	return options;
 }
 
@@ -88,7 +111,10 @@ export interface DevEnvironment {
 }
 
 /** Everything `npm run dev` starts; resolves once the editor answers and the owner exists. */
-export async function startDev(argv: readonly string[] = [], log: (line: string) => void = console.log): Promise<DevEnvironment> {
+export async function startDev(
+	argv: readonly string[] = [],
+	log: (line: string) => void = console.log,
+): Promise<DevEnvironment> {
 	const options = parseArgs(argv);
 	const line = LINES[options.line];
 	const installed = await ensureN8n(options.line, log);
@@ -111,7 +137,9 @@ export async function startDev(argv: readonly string[] = [], log: (line: string)
 		]);
 		await session.importWorkflows([loadExample() as unknown as Record<string, unknown>]);
 		log(`Starting the n8n ${line.n8nVersion} editor on http://127.0.0.1:${options.port} ...`);
-		const editor = await session.startEditor(options.port, { onOutput: options.verbose ? log : undefined });
+		const editor = await session.startEditor(options.port, {
+			onOutput: options.verbose ? log : undefined,
+		});
 		const editorUrl = `http://127.0.0.1:${options.port}`;
 		let owner: 'created' | 'exists';
 		try {
@@ -120,7 +148,11 @@ export async function startDev(argv: readonly string[] = [], log: (line: string)
 			await editor.stop();
 			throw error;
 		}
-		log(owner === 'created' ? `  owner account created: ${DEV_OWNER.email}` : '  owner account already set up');
+		log(
+			owner === 'created'
+				? `  owner account created: ${DEV_OWNER.email}`
+				: '  owner account already set up',
+		);
 		let stopped = false;
 		const stop = async () => {
 			if (stopped) return;

@@ -11,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { analyzePackage, SOURCE_FILE_PATTERNS } from '@n8n/scan-community-package/scanner/scanner.mjs';
+import {
+	analyzePackage,
+	SOURCE_FILE_PATTERNS,
+} from '@n8n/scan-community-package/scanner/scanner.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-scan-'));
@@ -19,17 +22,28 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-scan-'));
 try {
 	execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
 	const [packed] = JSON.parse(
-		execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: repoRoot, encoding: 'utf8' }),
+		execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], {
+			cwd: repoRoot,
+			encoding: 'utf8',
+		}),
 	);
 	const packageDir = path.join(scratch, 'package');
 	execFileSync('tar', ['-xzf', path.join(scratch, packed.filename), '-C', scratch]);
 
 	const legs = [
-		['source (nodes, credentials, package.json)', await analyzePackage(repoRoot, SOURCE_FILE_PATTERNS)],
-		[`tarball ${packed.filename} (dist/**/*.js, package.json)`, await analyzePackage(packageDir, ['**/*.js', 'package.json'])],
+		[
+			'source (nodes, credentials, package.json)',
+			await analyzePackage(repoRoot, SOURCE_FILE_PATTERNS),
+		],
+		[
+			`tarball ${packed.filename} (dist/**/*.js, package.json)`,
+			await analyzePackage(packageDir, ['**/*.js', 'package.json']),
+		],
 	];
 	for (const [label, result] of legs) {
-		console.log(`${result.passed ? 'PASS' : 'FAIL'}  ${label}${result.message ? `: ${result.message}` : ''}`);
+		console.log(
+			`${result.passed ? 'PASS' : 'FAIL'}  ${label}${result.message ? `: ${result.message}` : ''}`,
+		);
 		if (result.details) console.log(result.details);
 	}
 	if (legs.some(([, result]) => !result.passed)) process.exitCode = 1;

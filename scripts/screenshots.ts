@@ -54,10 +54,15 @@ interface ScreenshotOptions {
 	verbose: boolean;
 }
 
-const USAGE = 'Usage: npm run screenshots -- [--port N] [--emulator-port N] [--out DIR] [--keep] [--verbose]';
+const USAGE =
+	'Usage: npm run screenshots -- [--port N] [--emulator-port N] [--out DIR] [--keep] [--verbose]';
 
 function parseArgs(argv: readonly string[]): ScreenshotOptions | 'help' {
-	const options: ScreenshotOptions = { out: path.join(REPO_ROOT, 'docs', 'screenshots'), keep: false, verbose: false };
+	const options: ScreenshotOptions = {
+		out: path.join(REPO_ROOT, 'docs', 'screenshots'),
+		keep: false,
+		verbose: false,
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const [flag = '', inline] = (argv[i] ?? '').split('=', 2);
 		const value = () => inline ?? argv[++i] ?? '';
@@ -108,7 +113,16 @@ export async function main(argv: readonly string[] = []): Promise<void> {
 
 	try {
 		dev = await startDev(
-			['--port', String(port), '--emulator-port', String(emulatorPort), '--user-folder', userFolder, '--fresh', ...(options.verbose ? ['--verbose'] : [])],
+			[
+				'--port',
+				String(port),
+				'--emulator-port',
+				String(emulatorPort),
+				'--user-folder',
+				userFolder,
+				'--fresh',
+				...(options.verbose ? ['--verbose'] : []),
+			],
 			(line) => console.log(line),
 		);
 		browser = await launchBrowser(WORKFLOW_VIEWPORT);
@@ -128,7 +142,8 @@ export async function main(argv: readonly string[] = []): Promise<void> {
 		]);
 		for (const [edge, count] of Object.entries(counts)) console.log(`  ${edge}: ${count} item(s)`);
 		for (const target of [NODES.sent, NODES.failed]) {
-			if (!counts[`${NODES.bitrix24} -> ${target}`]) throw new Error(`The branch to "${target}" got no items`);
+			if (!counts[`${NODES.bitrix24} -> ${target}`])
+				throw new Error(`The branch to "${target}" got no items`);
 		}
 		await clearCanvasSelection(page);
 		const workflowShot = path.join(options.out, 'example-workflow.png');
@@ -143,7 +158,8 @@ export async function main(argv: readonly string[] = []): Promise<void> {
 		// The node runs again with its options, so the output shown is current (no "parameters changed" mark).
 		const branches = await executeStep(page, panel);
 		console.log(`  output: ${branches.join(', ')}`);
-		if (!branches.every((text) => /\((?!0 )\d+ items?\)/.test(text))) throw new Error(`An output branch is empty: ${branches.join(', ')}`);
+		if (!branches.every((text) => /\((?!0 )\d+ items?\)/.test(text)))
+			throw new Error(`An output branch is empty: ${branches.join(', ')}`);
 		await page.mouse.move(0, 0);
 		const fields: Array<[string, string]> = [
 			['node-credentials-select', 'Credential'],
@@ -156,9 +172,14 @@ export async function main(argv: readonly string[] = []): Promise<void> {
 			['parameter-input-chatId', 'Chat'],
 			['parameter-input-message', 'Message'],
 		];
-		for (const [testId, what] of fields) await expectInViewport(page, panel.getByTestId(testId), what);
+		for (const [testId, what] of fields)
+			await expectInViewport(page, panel.getByTestId(testId), what);
 		for (const option of OPTIONS_SHOWN) {
-			await expectInViewport(page, panel.getByTestId('node-parameters').getByText(option, { exact: true }), `Option ${option}`);
+			await expectInViewport(
+				page,
+				panel.getByTestId('node-parameters').getByText(option, { exact: true }),
+				`Option ${option}`,
+			);
 		}
 		await settle(page);
 		const panelShot = path.join(options.out, 'node-panel.png');

@@ -21,7 +21,12 @@ import {
 	FIRST_CAMPAIGN_CHAT,
 } from '../../tools/emulator';
 import { TestCredentialsHelper } from '../../tools/harness/credentialsHelper';
-import { MAPPED_PARAMETERS, runNode, startNode, type RunOptions } from '../../tools/harness/runWorkflow';
+import {
+	MAPPED_PARAMETERS,
+	runNode,
+	startNode,
+	type RunOptions,
+} from '../../tools/harness/runWorkflow';
 import {
 	BATCH_SIZE,
 	markdownTable,
@@ -42,9 +47,19 @@ export interface FairnessScenario {
 
 export const FAIRNESS_SCENARIOS: FairnessScenario[] = [
 	// 1,000 requests at 20/s: about 48 s of sending.
-	{ id: 'fairness-per-item-1000', budget: { burstLimit: 50, requestsPerSecond: 20 }, mode: 'per-item', items: 1_000 },
+	{
+		id: 'fairness-per-item-1000',
+		budget: { burstLimit: 50, requestsPerSecond: 20 },
+		mode: 'per-item',
+		items: 1_000,
+	},
 	// 200 batch calls at 5/s: 30 s of sending, after n8n's parameter resolution of 10,000 items.
-	{ id: 'fairness-batch-10000', budget: { burstLimit: 50, requestsPerSecond: 5 }, mode: 'batch', items: 10_000 },
+	{
+		id: 'fairness-batch-10000',
+		budget: { burstLimit: 50, requestsPerSecond: 5 },
+		mode: 'batch',
+		items: 10_000,
+	},
 ];
 
 /** The first one-item execution starts this long after the bulk execution. */
@@ -131,7 +146,15 @@ async function probe(
 	await runNode({
 		credential,
 		credentials,
-		items: [{ type: 'deal', entityId: DEALS.ORDER_501, sender: USERS.OLEG_OPERATOR, chat: CHATS.DEAL_TELEGRAM_ACTIVE, text }],
+		items: [
+			{
+				type: 'deal',
+				entityId: DEALS.ORDER_501,
+				sender: USERS.OLEG_OPERATOR,
+				chat: CHATS.DEAL_TELEGRAM_ACTIVE,
+				text,
+			},
+		],
 		parameters: MAPPED_PARAMETERS,
 		onError: 'continueErrorOutput',
 	});
@@ -176,7 +199,14 @@ export async function runFairness(scenario: FairnessScenario): Promise<FairnessR
 		// callbacks: timers wait for it, so this execution starts when it ends and its latency counts it.
 		const early = sleep(EARLY_PROBE_MS).then(async () => {
 			const text = 'Bench fairness: one-item execution #0';
-			return await probe(emulator, scenario, credential, credentials, text, started + EARLY_PROBE_MS);
+			return await probe(
+				emulator,
+				scenario,
+				credential,
+				credentials,
+				text,
+				started + EARLY_PROBE_MS,
+			);
 		});
 		await until(() => bulkDelivered(emulator) > 0 || bulkEndedAt !== undefined);
 		const firstMessageAt = bulkMessages(emulator)[0]?.at ?? Date.now();
@@ -188,9 +218,14 @@ export async function runFairness(scenario: FairnessScenario): Promise<FairnessR
 
 		// The others while the bulk sends: its requests all wait for the budget then.
 		const probes: Probe[] = [];
-		await Promise.race([sleep(Math.max(0, firstMessageAt + FIRST_PROBE_MS - Date.now())), bulkEnded]);
+		await Promise.race([
+			sleep(Math.max(0, firstMessageAt + FIRST_PROBE_MS - Date.now())),
+			bulkEnded,
+		]);
 		const leftMs = () =>
-			(requestsFor(scenario, scenario.items - bulkDelivered(emulator)) / scenario.budget.requestsPerSecond) * 1000;
+			(requestsFor(scenario, scenario.items - bulkDelivered(emulator)) /
+				scenario.budget.requestsPerSecond) *
+			1000;
 		while (bulkEndedAt === undefined && leftMs() > MIN_REMAINING_MS) {
 			const text = `Bench fairness: one-item execution #${probes.length + 1}`;
 			probes.push(since(await probe(emulator, scenario, credential, credentials, text)));
@@ -220,7 +255,8 @@ const MODE_LABEL: Record<FairnessScenario['mode'], string> = {
 	batch: `batches of ${BATCH_SIZE}`,
 };
 
-const latencyCell = ({ latencyMs }: Probe) => (latencyMs === undefined ? 'not delivered' : milliseconds(latencyMs));
+const latencyCell = ({ latencyMs }: Probe) =>
+	latencyMs === undefined ? 'not delivered' : milliseconds(latencyMs);
 
 export const FAIRNESS_HEADER = [
 	'Run',
@@ -239,7 +275,8 @@ export function fairnessRow(result: FairnessResult): string[] {
 	const { scenario, early, probes } = result;
 	const latencies = probes.flatMap(({ latencyMs }) => (latencyMs === undefined ? [] : [latencyMs]));
 	const behind = probes.map(({ behindMs }) => behindMs);
-	const range = (values: number[]) => `${seconds(Math.min(...values))} to ${seconds(Math.max(...values))}`;
+	const range = (values: number[]) =>
+		`${seconds(Math.min(...values))} to ${seconds(Math.max(...values))}`;
 	const undelivered = [early, ...probes].filter(({ latencyMs }) => latencyMs === undefined).length;
 	return [
 		'in-process',
@@ -284,6 +321,7 @@ export const FAIRNESS_ABOUT =
 	`previous one ended, while the bulk has more than ${seconds(MIN_REMAINING_MS)} of requests left. Each sends one ` +
 	"message to the deal's chat 1500. Latency: from its start to the portal recording its message. Behind the bulk " +
 	"instead: the bulk's requests left at that start, minus the portal's free room, divided by the rate (what one " +
-	'first-come-first-served queue per credential would cost). Requests include the one-item executions\' own.';
+	"first-come-first-served queue per credential would cost). Requests include the one-item executions' own.";
 
-export const fairnessTable = (results: FairnessResult[]) => markdownTable(FAIRNESS_HEADER, results.map(fairnessRow));
+export const fairnessTable = (results: FairnessResult[]) =>
+	markdownTable(FAIRNESS_HEADER, results.map(fairnessRow));

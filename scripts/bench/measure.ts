@@ -68,7 +68,10 @@ export function sampleMemory(): () => MemoryPeak {
 	};
 }
 
-export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+export function markdownTable(
+	header: readonly string[],
+	rows: ReadonlyArray<readonly string[]>,
+): string {
 	const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
 	return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

@@ -51,10 +51,21 @@ export interface OrderScenario {
 	jitterMs: number;
 }
 
-function scenario(mode: OrderScenario['mode'], chats: 1 | 4, jitterMs: number, budget = UNBOUND): OrderScenario {
+function scenario(
+	mode: OrderScenario['mode'],
+	chats: 1 | 4,
+	jitterMs: number,
+	budget = UNBOUND,
+): OrderScenario {
 	const where = chats === 1 ? 'one-chat' : '4-chats';
 	const link = jitterMs > 0 ? `jitter${jitterMs}` : 'no-jitter';
-	return { id: `order-${mode}-${where}-${link}${budget === UNBOUND ? '' : '-paced'}`, budget, mode, chats, jitterMs };
+	return {
+		id: `order-${mode}-${where}-${link}${budget === UNBOUND ? '' : '-paced'}`,
+		budget,
+		mode,
+		chats,
+		jitterMs,
+	};
 }
 
 export const ORDER_SCENARIOS: OrderScenario[] = [
@@ -80,7 +91,13 @@ const OPTIONS: Record<OrderScenario['mode'], INodeParameters> = {
 const itemsOf = ({ id, chats }: OrderScenario): IDataObject[] =>
 	Array.from({ length: ITEMS }, (_, index) => {
 		const { chat, type, entityId } = WRITABLE_CHATS[index % chats];
-		return { type, entityId, sender: USERS.OLEG_OPERATOR, chat, text: `Bench ${id}: #${index + 1}` };
+		return {
+			type,
+			entityId,
+			sender: USERS.OLEG_OPERATOR,
+			chat,
+			text: `Bench ${id}: #${index + 1}`,
+		};
 	});
 
 /**
@@ -156,7 +173,10 @@ async function runOnce(scenario: OrderScenario): Promise<OrderRun> {
 		const items = itemsOf(scenario);
 		const started = performance.now();
 		const { outputs } = await runNode({
-			credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl, ...scenario.budget } },
+			credential: {
+				type: 'bitrix24WebhookApi',
+				data: { webhookUrl: emulator.webhookUrl, ...scenario.budget },
+			},
 			items,
 			parameters: { ...MAPPED_PARAMETERS, options: OPTIONS[scenario.mode] },
 			onError: 'continueErrorOutput',
@@ -175,7 +195,9 @@ async function runOnce(scenario: OrderScenario): Promise<OrderRun> {
 }
 
 const budgetLabel = ({ budget }: OrderScenario) =>
-	budget === UNBOUND ? 'out of the way (1,000 / 1,000 per s)' : `${budget.burstLimit} / ${budget.requestsPerSecond} per s`;
+	budget === UNBOUND
+		? 'out of the way (1,000 / 1,000 per s)'
+		: `${budget.burstLimit} / ${budget.requestsPerSecond} per s`;
 
 export const ORDER_HEADER = [
 	'Run',
@@ -211,8 +233,8 @@ export const ORDER_ABOUT =
 	'to ONE chat (1341, lead 1195) or round robin over chats 1341 (lead 1195), 1500 (deal 501), 1600 (contact 77) ' +
 	'and 1700 (company 12), sender 27. ' +
 	`Link jitter: the emulator holds each call 0 to ${JITTER_MS} ms (seed ${JITTER_SEED}) before processing it. ` +
-	'Longest chain: requests that must go one after another (per item, the busiest chat\'s messages; in batches, ' +
-	'the batches that share a chat with an earlier one). Wall time includes n8n resolving every item\'s parameters ' +
+	"Longest chain: requests that must go one after another (per item, the busiest chat's messages; in batches, " +
+	"the batches that share a chat with an earlier one). Wall time includes n8n resolving every item's parameters " +
 	'before the first request (about 0.4 s for 300).';
 
 /**
@@ -243,4 +265,5 @@ export function orderNotes(results: OrderResult[]): string[] {
 	return lines;
 }
 
-export const orderTable = (results: OrderResult[]) => markdownTable(ORDER_HEADER, results.map(orderRow));
+export const orderTable = (results: OrderResult[]) =>
+	markdownTable(ORDER_HEADER, results.map(orderRow));

@@ -15,7 +15,9 @@ export interface Account {
 export async function settle(page: Page, extraMs = 300): Promise<void> {
 	// Strings, not functions: they run in the browser, and this project's TypeScript has no DOM types.
 	await page.evaluate('document.fonts.ready.then(() => undefined)');
-	await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(undefined))))');
+	await page.evaluate(
+		'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(undefined))))',
+	);
 	await page.waitForTimeout(extraMs);
 }
 
@@ -36,7 +38,9 @@ export async function signIn(page: Page, baseUrl: string, account: Account): Pro
 export async function dismissOverlays(page: Page): Promise<number> {
 	let closed = 0;
 	const visible = (locator: Locator) => locator.filter({ visible: true });
-	for (const button of await visible(page.locator('[data-test-id^="banner-"][data-test-id$="-close"]')).all()) {
+	for (const button of await visible(
+		page.locator('[data-test-id^="banner-"][data-test-id$="-close"]'),
+	).all()) {
 		await button.click().catch(() => undefined);
 		closed++;
 	}
@@ -46,7 +50,9 @@ export async function dismissOverlays(page: Page): Promise<number> {
 		else await page.keyboard.press('Escape');
 		closed++;
 	}
-	for (const button of await visible(page.locator('.el-notification .el-notification__closeBtn')).all()) {
+	for (const button of await visible(
+		page.locator('.el-notification .el-notification__closeBtn'),
+	).all()) {
 		await button.click().catch(() => undefined);
 		closed++;
 	}
@@ -60,7 +66,9 @@ export function canvasNode(page: Page, name: string): Locator {
 
 /** The item count on the edge between two nodes ("3 items"), as the canvas labels it after a run. */
 export function edgeLabel(page: Page, source: string, target: string): Locator {
-	return page.locator(`[data-test-id="edge-label"][data-source-node-name="${source}"][data-target-node-name="${target}"]`);
+	return page.locator(
+		`[data-test-id="edge-label"][data-source-node-name="${source}"][data-target-node-name="${target}"]`,
+	);
 }
 
 /**
@@ -75,7 +83,12 @@ export async function clearCanvasSelection(page: Page): Promise<void> {
 }
 
 /** Opens the workflow and waits until all its nodes are drawn on the canvas. */
-export async function openWorkflow(page: Page, baseUrl: string, workflowId: string, nodeNames: readonly string[]): Promise<void> {
+export async function openWorkflow(
+	page: Page,
+	baseUrl: string,
+	workflowId: string,
+	nodeNames: readonly string[],
+): Promise<void> {
 	await page.goto(`${baseUrl}/workflow/${workflowId}`);
 	await page.getByTestId('canvas-wrapper').waitFor();
 	for (const name of nodeNames) await canvasNode(page, name).waitFor();
@@ -99,7 +112,8 @@ export async function executeWorkflow(
 		await label.and(page.locator('[data-edge-status="success"]')).waitFor({ timeout: timeoutMs });
 		const text = (await label.innerText()).trim();
 		const match = /^(\d+) items?$/.exec(text);
-		if (!match) throw new Error(`The edge ${source} -> ${target} reads "${text}", not an item count`);
+		if (!match)
+			throw new Error(`The edge ${source} -> ${target} reads "${text}", not an item count`);
 		counts[`${source} -> ${target}`] = Number(match[1]);
 	}
 	await closeRunToast(page);
@@ -143,11 +157,18 @@ export async function openNodePanel(page: Page, name: string): Promise<Locator> 
 }
 
 /** Adds options of a collection parameter ("Add Option" > each display name), with their defaults. */
-export async function addCollectionOptions(page: Page, panel: Locator, displayNames: readonly string[]): Promise<void> {
+export async function addCollectionOptions(
+	page: Page,
+	panel: Locator,
+	displayNames: readonly string[],
+): Promise<void> {
 	const parameters = panel.getByTestId('node-parameters');
 	for (const displayName of displayNames) {
 		await parameters.getByTestId('collection-parameter-add').filter({ visible: true }).click();
-		await page.getByTestId('collection-parameter-option').filter({ hasText: displayName, visible: true }).click();
+		await page
+			.getByTestId('collection-parameter-option')
+			.filter({ hasText: displayName, visible: true })
+			.click();
 		await parameters.getByText(displayName, { exact: true }).waitFor();
 	}
 	// Away from the fields, so no hover or focus styling is captured.
@@ -162,7 +183,12 @@ export async function expectInViewport(page: Page, locator: Locator, what: strin
 	const box = await locator.boundingBox();
 	const viewport = page.viewportSize();
 	if (!box || !viewport) throw new Error(`${what} is not drawn`);
-	if (box.x < 0 || box.y < 0 || box.x + box.width > viewport.width || box.y + box.height > viewport.height) {
+	if (
+		box.x < 0 ||
+		box.y < 0 ||
+		box.x + box.width > viewport.width ||
+		box.y + box.height > viewport.height
+	) {
 		throw new Error(
 			`${what} is outside the ${viewport.width}x${viewport.height} viewport (at ${Math.round(box.x)},${Math.round(box.y)}, ${Math.round(box.width)}x${Math.round(box.height)})`,
 		);

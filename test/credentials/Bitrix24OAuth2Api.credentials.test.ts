@@ -42,7 +42,14 @@ function resolveLikeN8n(data: ICredentialDataDecryptedObject): ICredentialDataDe
 		getByNameAndVersion: () => noOp,
 		getKnownTypes: () => ({}),
 	};
-	const node: INode = { id: 'temp', name: 'Temp', type: 'test.temp', typeVersion: 1, position: [0, 0], parameters: {} };
+	const node: INode = {
+		id: 'temp',
+		name: 'Temp',
+		type: 'test.temp',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
 	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
 	return workflow.expression.getParameterValue(
 		data as INodeParameters,
@@ -62,7 +69,8 @@ function resolveLikeN8n(data: ICredentialDataDecryptedObject): ICredentialDataDe
 /** The stored data n8n would have: the defaults of every property, then what the user typed. */
 function withDefaults(typed: ICredentialDataDecryptedObject): ICredentialDataDecryptedObject {
 	const data: ICredentialDataDecryptedObject = {};
-	for (const p of credential.properties) data[p.name] = p.default as ICredentialDataDecryptedObject[string];
+	for (const p of credential.properties)
+		data[p.name] = p.default as ICredentialDataDecryptedObject[string];
 	return { ...data, ...typed };
 }
 
@@ -116,12 +124,15 @@ describe('Bitrix24OAuth2Api credential', () => {
 		['https://yourcompany.bitrix24.com/', 'https://yourcompany.bitrix24.com/oauth/authorize/'],
 		['https://yourcompany.bitrix24.com///', 'https://yourcompany.bitrix24.com/oauth/authorize/'],
 		['http://127.0.0.1:8080', 'http://127.0.0.1:8080/oauth/authorize/'],
-	])("resolves the authorization URL for the portal %j like n8n's expression engine", (portalUrl, expected) => {
-		const resolved = resolveLikeN8n(withDefaults({ portalUrl }));
-		expect(resolved.authUrl).toBe(expected);
-		expect(resolved.portalUrl).toBe(portalUrl);
-		expect(resolved.accessTokenUrl).toBe('https://oauth.bitrix.info/oauth/token/');
-	});
+	])(
+		"resolves the authorization URL for the portal %j like n8n's expression engine",
+		(portalUrl, expected) => {
+			const resolved = resolveLikeN8n(withDefaults({ portalUrl }));
+			expect(resolved.authUrl).toBe(expected);
+			expect(resolved.portalUrl).toBe(portalUrl);
+			expect(resolved.accessTokenUrl).toBe('https://oauth.bitrix.info/oauth/token/');
+		},
+	);
 
 	it("carries the portal's request budget (see budgetFields.test.ts)", () => {
 		expect(credential.properties).toEqual(expect.arrayContaining(budgetFields));

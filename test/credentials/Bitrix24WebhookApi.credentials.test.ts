@@ -39,7 +39,10 @@ describe('Bitrix24WebhookApi credential', () => {
 
 		it('has a placeholder the credential accepts', async () => {
 			const placeholder = String(property('webhookUrl').placeholder);
-			const options = await credential.authenticate({ webhookUrl: placeholder }, { url: 'profile.json' });
+			const options = await credential.authenticate(
+				{ webhookUrl: placeholder },
+				{ url: 'profile.json' },
+			);
 			expect(options.baseURL).toBe('https://yourcompany.bitrix24.com/rest/1/abc123xyz');
 		});
 
@@ -62,7 +65,9 @@ describe('Bitrix24WebhookApi credential', () => {
 
 		it("takes every status as an answer, so its rules can read Bitrix24's code from a 401 (n8n's responseCode rules see the status alone)", () => {
 			expect(credential.test.request.ignoreHttpStatusErrors).toBe(true);
-			expect(credential.test.rules?.every((rule) => rule.type === 'responseSuccessBody')).toBe(true);
+			expect(credential.test.rules?.every((rule) => rule.type === 'responseSuccessBody')).toBe(
+				true,
+			);
 		});
 	});
 
@@ -90,18 +95,21 @@ describe('Bitrix24WebhookApi credential', () => {
 			['http on a public host', `http://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`],
 			['a query string', `https://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/?x=1`],
 			['a wrong path', `https://yourcompany.bitrix24.com/api/1/${WEBHOOK_CODE}/`],
-		])('rejects %s with a readable INVALID_WEBHOOK_URL error, keeping the code secret', async (_label, webhookUrl) => {
-			const thrown: unknown = await credential.authenticate({ webhookUrl }, testRequest()).then(
-				() => undefined,
-				(error: unknown) => error,
-			);
-			// A plain error without a `code`: n8n's credential test shows the message of such errors.
-			expect(thrown).toBeInstanceOf(Error);
-			expect(thrown).not.toHaveProperty('code');
-			const { message } = thrown as Error;
-			expect(message).toMatch(/^The Webhook URL .+ \(INVALID_WEBHOOK_URL\)$/);
-			expect(message).not.toContain(WEBHOOK_CODE);
-		});
+		])(
+			'rejects %s with a readable INVALID_WEBHOOK_URL error, keeping the code secret',
+			async (_label, webhookUrl) => {
+				const thrown: unknown = await credential.authenticate({ webhookUrl }, testRequest()).then(
+					() => undefined,
+					(error: unknown) => error,
+				);
+				// A plain error without a `code`: n8n's credential test shows the message of such errors.
+				expect(thrown).toBeInstanceOf(Error);
+				expect(thrown).not.toHaveProperty('code');
+				const { message } = thrown as Error;
+				expect(message).toMatch(/^The Webhook URL .+ \(INVALID_WEBHOOK_URL\)$/);
+				expect(message).not.toContain(WEBHOOK_CODE);
+			},
+		);
 
 		it('rejects a missing webhook URL', async () => {
 			await expect(credential.authenticate({}, testRequest())).rejects.toThrow(
@@ -114,10 +122,16 @@ describe('Bitrix24WebhookApi credential', () => {
 		const emulator = useEmulator();
 
 		it('succeeds with the webhook URL as Bitrix24 shows it, calling user.current', async () => {
-			expect(await runCredentialTest(emulator.webhookUrl)).toEqual({ status: 'OK', message: 'Connection successful!' });
+			expect(await runCredentialTest(emulator.webhookUrl)).toEqual({
+				status: 'OK',
+				message: 'Connection successful!',
+			});
 			const [request] = emulator.requests;
 			expect(request.path).toBe(`/rest/1/${WEBHOOK_CODE}/batch.json`);
-			expect(request.params.cmd).toEqual({ user: 'user.current', openChannels: 'imopenlines.revision.get' });
+			expect(request.params.cmd).toEqual({
+				user: 'user.current',
+				openChannels: 'imopenlines.revision.get',
+			});
 			expect(request.status).toBe(200);
 		});
 
@@ -136,7 +150,10 @@ describe('Bitrix24WebhookApi credential', () => {
 
 		it.each([
 			['a wrong code', (emulatorBase: string) => `${emulatorBase}/rest/1/wrongcode123/`],
-			["the right code of another user's id", (emulatorBase: string) => `${emulatorBase}/rest/27/${WEBHOOK_CODE}/`],
+			[
+				"the right code of another user's id",
+				(emulatorBase: string) => `${emulatorBase}/rest/27/${WEBHOOK_CODE}/`,
+			],
 		])('fails readably for %s', async (_label, url) => {
 			expect(await runCredentialTest(url(emulator.baseUrl))).toEqual({
 				status: 'Error',
@@ -157,7 +174,7 @@ describe('Bitrix24WebhookApi credential', () => {
 				"The webhook is right, but the portal's Bitrix24 plan does not include the REST API: webhooks work on commercial plans only (not on a free plan, nor after a subscription or trial ended).",
 			],
 			[
-				"a webhook whose user was deactivated",
+				'a webhook whose user was deactivated',
 				() => (emulator.world.users.find((user) => user.id === 1)!.active = false),
 				"Bitrix24 could not sign in the webhook's user, who is probably deactivated: create the webhook as an active user.",
 			],
@@ -181,14 +198,25 @@ describe('Bitrix24WebhookApi credential', () => {
 				() => emulator.injectFaults([{ kind: 'html', status: 502 }]),
 				'The URL did not answer as a Bitrix24 REST API (no result came back): check the webhook URL, and that the portal is up.',
 			],
-		] as Array<[string, () => unknown, string]>)('tells %s by the code in the 401 body', async (_label, arrange, message) => {
-			arrange();
-			expect(await runCredentialTest(emulator.webhookUrl)).toEqual({ status: 'Error', message });
-		});
+		] as Array<[string, () => unknown, string]>)(
+			'tells %s by the code in the 401 body',
+			async (_label, arrange, message) => {
+				arrange();
+				expect(await runCredentialTest(emulator.webhookUrl)).toEqual({ status: 'Error', message });
+			},
+		);
 
 		it.each([
-			['http to a public host', `http://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`, 'uses http:// for the public host yourcompany.bitrix24.com'],
-			['a URL of the wrong shape', `https://yourcompany.bitrix24.com/api/1/${WEBHOOK_CODE}/`, 'does not have the shape of a Bitrix24 inbound webhook'],
+			[
+				'http to a public host',
+				`http://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`,
+				'uses http:// for the public host yourcompany.bitrix24.com',
+			],
+			[
+				'a URL of the wrong shape',
+				`https://yourcompany.bitrix24.com/api/1/${WEBHOOK_CODE}/`,
+				'does not have the shape of a Bitrix24 inbound webhook',
+			],
 		])('fails readably, sending nothing, for %s', async (_label, url, reason) => {
 			const result = await runCredentialTest(url);
 

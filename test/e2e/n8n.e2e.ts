@@ -9,7 +9,12 @@
  */
 import type { Emulator, Fault, RecordedRequest } from '../../tools/emulator';
 import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, timesAsked } from '../../tools/emulator';
-import { findExecution, outputItems, type ExecutionResult, type JsonObject } from '../../tools/n8n/runner';
+import {
+	findExecution,
+	outputItems,
+	type ExecutionResult,
+	type JsonObject,
+} from '../../tools/n8n/runner';
 import {
 	NODES,
 	exampleVariant,
@@ -20,12 +25,28 @@ import {
 	type CredentialRef,
 	type Variant,
 } from '../../tools/n8n/workflows';
-import { linesUnderTest, openLine, printTimings, timed, type LineContext, type LineName } from './support/harness';
+import {
+	linesUnderTest,
+	openLine,
+	printTimings,
+	timed,
+	type LineContext,
+	type LineName,
+} from './support/harness';
 
 const WEBHOOK = exampleWebhookCredential();
-const WRONG_CODE_WEBHOOK: CredentialRef = { id: 'b24WrongCodeHook', name: 'Bitrix24 webhook, wrong code' };
-const NO_SCOPE_WEBHOOK: CredentialRef = { id: 'b24CrmOnlyHook', name: 'Bitrix24 webhook, crm and user scopes only' };
-const OAUTH: CredentialRef = { id: 'b24OAuthExpired', name: 'Bitrix24 OAuth2, expired access token' };
+const WRONG_CODE_WEBHOOK: CredentialRef = {
+	id: 'b24WrongCodeHook',
+	name: 'Bitrix24 webhook, wrong code',
+};
+const NO_SCOPE_WEBHOOK: CredentialRef = {
+	id: 'b24CrmOnlyHook',
+	name: 'Bitrix24 webhook, crm and user scopes only',
+};
+const OAUTH: CredentialRef = {
+	id: 'b24OAuthExpired',
+	name: 'Bitrix24 OAuth2, expired access token',
+};
 
 /** One CRM notification, as the example's items node produces them. */
 interface Notification extends JsonObject {
@@ -42,19 +63,39 @@ interface Notification extends JsonObject {
  * delivery verdict. A failure names the REST method (the message's own) unless the node stopped the item
  * before calling Bitrix24 (invalid input).
  */
-type Failure = { code: string; httpStatus: number | null; delivery: 'not_sent' | 'unknown'; argument?: string };
+type Failure = {
+	code: string;
+	httpStatus: number | null;
+	delivery: 'not_sent' | 'unknown';
+	argument?: string;
+};
 type Outcome = 'sent' | Failure;
 
 const SEND = 'imopenlines.crm.message.add';
 
 /** Invalid input, caught before sending. */
-const invalid = (argument: string): Failure => ({ code: 'ERROR_ARGUMENT', httpStatus: null, delivery: 'not_sent', argument });
+const invalid = (argument: string): Failure => ({
+	code: 'ERROR_ARGUMENT',
+	httpStatus: null,
+	delivery: 'not_sent',
+	argument,
+});
 /** Refused by the portal: nothing was posted. */
-const refused = (code: string, httpStatus: number): Failure => ({ code, httpStatus, delivery: 'not_sent' });
+const refused = (code: string, httpStatus: number): Failure => ({
+	code,
+	httpStatus,
+	delivery: 'not_sent',
+});
 
 const note = (n: Notification | JsonObject): string => String(n.note);
 
-const valid = (noteText: string, entityType: string, entityId: number, chatId: number, senderId: number): Notification => ({
+const valid = (
+	noteText: string,
+	entityType: string,
+	entityId: number,
+	chatId: number,
+	senderId: number,
+): Notification => ({
 	note: noteText,
 	entityType,
 	entityId,
@@ -76,20 +117,41 @@ const EXAMPLE_OUTCOMES: Record<string, Outcome> = {
 /** Refusals by the portal and invalid input caught before sending, in one run (one batch call). */
 const REFUSALS: Array<[Notification, Outcome]> = [
 	[valid('company chat, in progress', 'company', 12, 1700, 27), 'sent'],
-	[valid('the webhook user may not read lead 1198', 'lead', 1198, 1800, 1), refused('ACCESS_DENIED', 403)],
+	[
+		valid('the webhook user may not read lead 1198', 'lead', 1198, 1800, 1),
+		refused('ACCESS_DENIED', 403),
+	],
 	[valid('the sender may not read deal 501', 'deal', 501, 1500, 31), refused('ACCESS_DENIED', 403)],
-	[valid('chat 1400 belongs to lead 1196', 'lead', 1195, 1400, 27), refused('CHAT_NOT_IN_CRM', 400)],
-	[valid('the dialog is new, nobody answered yet', 'lead', 1195, 1343, 27), refused('CHAT_NOT_IN_CRM', 400)],
+	[
+		valid('chat 1400 belongs to lead 1196', 'lead', 1195, 1400, 27),
+		refused('CHAT_NOT_IN_CRM', 400),
+	],
+	[
+		valid('the dialog is new, nobody answered yet', 'lead', 1195, 1343, 27),
+		refused('CHAT_NOT_IN_CRM', 400),
+	],
 	[{ ...valid('an unknown entity type', 'invoice', 1195, 1341, 27) }, invalid('CRM_ENTITY_TYPE')],
 	[{ ...valid('an empty message', 'lead', 1195, 1341, 27), message: '' }, invalid('MESSAGE')],
 	[{ ...valid('a chat ID of 0', 'lead', 1195, 0, 27) }, invalid('CHAT_ID')],
 	[{ ...valid('a fractional sender ID', 'lead', 1195, 1341, 1.5) }, invalid('USER_ID')],
-	[{ ...valid('a message over 20,000 characters', 'lead', 1195, 1341, 27), message: 'x'.repeat(20_001) }, invalid('MESSAGE')],
+	[
+		{
+			...valid('a message over 20,000 characters', 'lead', 1195, 1341, 27),
+			message: 'x'.repeat(20_001),
+		},
+		invalid('MESSAGE'),
+	],
 	[valid('lead chat, in progress, sent by the bot', 'lead', 1195, 1341, 39), 'sent'],
 ];
 
-const TWO_VALID: Notification[] = [valid('order shipped', 'deal', 501, 1500, 27), valid('payment received', 'contact', 77, 1600, 27)];
-const THREE_VALID: Notification[] = [...TWO_VALID, valid('bot confirms a callback', 'lead', 1195, 1341, 39)];
+const TWO_VALID: Notification[] = [
+	valid('order shipped', 'deal', 501, 1500, 27),
+	valid('payment received', 'contact', 77, 1600, 27),
+];
+const THREE_VALID: Notification[] = [
+	...TWO_VALID,
+	valid('bot confirms a callback', 'lead', 1195, 1341, 39),
+];
 
 /** Portal and credential failures: each case is its own run of TWO_VALID (one batch call). */
 interface FailureCase {
@@ -107,7 +169,14 @@ const FAILURE_CASES: FailureCase[] = [
 	{
 		name: 'a 500 answer',
 		workflowId: 'e2eTwoItems',
-		faults: [{ kind: 'status', status: 500, error: 'INTERNAL_SERVER_ERROR', errorDescription: 'Internal server error' }],
+		faults: [
+			{
+				kind: 'status',
+				status: 500,
+				error: 'INTERNAL_SERVER_ERROR',
+				errorDescription: 'Internal server error',
+			},
+		],
 		// A 5xx can come after the method ran: Bitrix24 may have posted.
 		outcome: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, delivery: 'unknown' },
 		accepted: 0,
@@ -141,7 +210,14 @@ const FAILURE_CASES: FailureCase[] = [
 	{
 		name: 'a 503 QUERY_LIMIT_EXCEEDED (nothing processed: retried once, then sent)',
 		workflowId: 'e2eTwoItems',
-		faults: [{ kind: 'status', status: 503, error: 'QUERY_LIMIT_EXCEEDED', errorDescription: 'Too many requests' }],
+		faults: [
+			{
+				kind: 'status',
+				status: 503,
+				error: 'QUERY_LIMIT_EXCEEDED',
+				errorDescription: 'Too many requests',
+			},
+		],
 		outcome: 'sent',
 		accepted: 2,
 		calls: 2,
@@ -202,14 +278,35 @@ const TWO_HUNDRED_CODE =
 function workflows(): Array<ReturnType<typeof loadExample>> {
 	return [
 		loadExample(),
-		exampleVariant({ id: 'e2eRefusals', name: 'e2e: refusals and invalid input', items: itemsOf(REFUSALS.map(([n]) => n)) }),
-		exampleVariant({ id: 'e2eTwoItems', name: 'e2e: two notifications', items: itemsOf(TWO_VALID) }),
-		exampleVariant({ id: 'e2eWrongCode', name: 'e2e: wrong webhook code', items: itemsOf(TWO_VALID), webhook: WRONG_CODE_WEBHOOK }),
-		exampleVariant({ id: 'e2eNoScope', name: 'e2e: webhook without scope', items: itemsOf(TWO_VALID), webhook: NO_SCOPE_WEBHOOK }),
+		exampleVariant({
+			id: 'e2eRefusals',
+			name: 'e2e: refusals and invalid input',
+			items: itemsOf(REFUSALS.map(([n]) => n)),
+		}),
+		exampleVariant({
+			id: 'e2eTwoItems',
+			name: 'e2e: two notifications',
+			items: itemsOf(TWO_VALID),
+		}),
+		exampleVariant({
+			id: 'e2eWrongCode',
+			name: 'e2e: wrong webhook code',
+			items: itemsOf(TWO_VALID),
+			webhook: WRONG_CODE_WEBHOOK,
+		}),
+		exampleVariant({
+			id: 'e2eNoScope',
+			name: 'e2e: webhook without scope',
+			items: itemsOf(TWO_VALID),
+			webhook: NO_SCOPE_WEBHOOK,
+		}),
 		exampleVariant({
 			id: 'e2eStop',
 			name: 'e2e: Stop Workflow on error',
-			items: itemsOf([TWO_VALID[0] as Notification, valid('the dialog is finished', 'lead', 1195, 1342, 27)]),
+			items: itemsOf([
+				TWO_VALID[0] as Notification,
+				valid('the dialog is finished', 'lead', 1195, 1342, 27),
+			]),
 			onError: 'stopWorkflow',
 		}),
 		// One request per message: three requests meet the expired token at once.
@@ -221,7 +318,12 @@ function workflows(): Array<ReturnType<typeof loadExample>> {
 			parameters: { options: { sendInBatches: false } },
 		}),
 		...MODES.map(([label, suffix, options]) =>
-			exampleVariant({ id: `e2eHalfEmoji${suffix}`, name: `e2e: half an emoji, ${label}`, jsCode: HALF_EMOJI_CODE, parameters: { options } }),
+			exampleVariant({
+				id: `e2eHalfEmoji${suffix}`,
+				name: `e2e: half an emoji, ${label}`,
+				jsCode: HALF_EMOJI_CODE,
+				parameters: { options },
+			}),
 		),
 		...MODES.map(([label, suffix, options]) =>
 			exampleVariant({
@@ -233,7 +335,11 @@ function workflows(): Array<ReturnType<typeof loadExample>> {
 				parameters: { options },
 			}),
 		),
-		exampleVariant({ id: 'e2eBulkBatched', name: 'e2e: 200 notifications, batched (default)', jsCode: TWO_HUNDRED_CODE }),
+		exampleVariant({
+			id: 'e2eBulkBatched',
+			name: 'e2e: 200 notifications, batched (default)',
+			jsCode: TWO_HUNDRED_CODE,
+		}),
 		// 200 single requests at the default budget need about 75 s; the workflow timeout is 3 s.
 		exampleVariant({
 			id: 'e2eTimeoutCli',
@@ -294,7 +400,12 @@ function failureFields(outcome: Failure): JsonObject {
  * exactly once. On n8n 2.x failures leave through the error output with all their input fields; on 1.x
  * they stay on the main output as bare {error, details} items (see the README).
  */
-function expectRun(line: LineName, result: ExecutionResult, outcomes: Outcome[], emulator: Emulator): void {
+function expectRun(
+	line: LineName,
+	result: ExecutionResult,
+	outcomes: Outcome[],
+	emulator: Emulator,
+): void {
 	expect(result.exitCode).toBe(0);
 	const { inputs, main, sent, error, failed } = branchesOf(result);
 	expect(inputs).toHaveLength(outcomes.length);
@@ -309,14 +420,23 @@ function expectRun(line: LineName, result: ExecutionResult, outcomes: Outcome[],
 			crmEntityId: Number(input.entityId),
 			message: input.message,
 		}));
-	expect(emulator.messages.map(({ chatId, userId, crmEntityType, crmEntityId, message }) => ({ chatId, userId, crmEntityType, crmEntityId, message }))).toEqual(
-		expect.arrayContaining(expectedMessages),
-	);
+	expect(
+		emulator.messages.map(({ chatId, userId, crmEntityType, crmEntityId, message }) => ({
+			chatId,
+			userId,
+			crmEntityType,
+			crmEntityId,
+			message,
+		})),
+	).toEqual(expect.arrayContaining(expectedMessages));
 	expect(emulator.messages).toHaveLength(expectedMessages.length);
 
 	const sentJson = (input: JsonObject) => {
 		const record = emulator.messages.find(
-			(m) => m.chatId === Number(input.chatId) && m.userId === Number(input.senderId) && m.message === input.message,
+			(m) =>
+				m.chatId === Number(input.chatId) &&
+				m.userId === Number(input.senderId) &&
+				m.message === input.message,
 		);
 		return {
 			messageId: record?.id,
@@ -334,14 +454,18 @@ function expectRun(line: LineName, result: ExecutionResult, outcomes: Outcome[],
 		});
 		expect(main).toEqual(expectedMain);
 		expect(error).toEqual(expectedError);
-		for (const item of error) expect(Object.keys(item).sort()).toEqual([...Object.keys(inputs[0] ?? {}), 'error', 'details'].sort());
+		for (const item of error)
+			expect(Object.keys(item).sort()).toEqual(
+				[...Object.keys(inputs[0] ?? {}), 'error', 'details'].sort(),
+			);
 	} else {
 		const expectedMain = inputs.map((input, i) => {
 			const outcome = outcomes[i] as Outcome;
 			return outcome === 'sent' ? sentJson(input) : failureFields(outcome);
 		});
 		expect(main).toEqual(expectedMain);
-		for (const item of main) if ('error' in item) expect(Object.keys(item).sort()).toEqual(['details', 'error']);
+		for (const item of main)
+			if ('error' in item) expect(Object.keys(item).sort()).toEqual(['details', 'error']);
 		expect(error).toEqual([]);
 	}
 	// The branches after the node get exactly what the node put out.
@@ -368,7 +492,10 @@ describe.each(lines)('real n8n %s', (line) => {
 		await timed(`${line}: import credentials and workflows`, async () => {
 			await ctx.session.importCredentials([
 				webhookCredential(WEBHOOK, emulator.webhookUrl),
-				webhookCredential(WRONG_CODE_WEBHOOK, emulator.webhookUrl.replace(/\/rest\/1\/[^/]+\//, '/rest/1/wrongcode000000/')),
+				webhookCredential(
+					WRONG_CODE_WEBHOOK,
+					emulator.webhookUrl.replace(/\/rest\/1\/[^/]+\//, '/rest/1/wrongcode000000/'),
+				),
 				webhookCredential(NO_SCOPE_WEBHOOK, emulator.limitedWebhookUrl),
 			]);
 			await ctx.session.importWorkflows(workflows());
@@ -384,7 +511,10 @@ describe.each(lines)('real n8n %s', (line) => {
 	});
 
 	const run = async (label: string, workflowId: string, timeoutMs?: number) =>
-		await timed(`${line}: ${label}`, async () => await ctx.session.execute(workflowId, { timeoutMs }));
+		await timed(
+			`${line}: ${label}`,
+			async () => await ctx.session.execute(workflowId, { timeoutMs }),
+		);
 
 	const failuresGo =
 		line === '2.x'
@@ -395,12 +525,22 @@ describe.each(lines)('real n8n %s', (line) => {
 		const result = await run('example workflow', loadExample().id);
 		const inputs = outputItems(result, NODES.items);
 		expect(inputs.map(note)).toEqual(Object.keys(EXAMPLE_OUTCOMES));
-		expectRun(line, result, inputs.map((input) => EXAMPLE_OUTCOMES[note(input)] as Outcome), emulator);
+		expectRun(
+			line,
+			result,
+			inputs.map((input) => EXAMPLE_OUTCOMES[note(input)] as Outcome),
+			emulator,
+		);
 	});
 
 	test(`refusals by the portal and invalid input, valid items still sent: ${failuresGo}`, async () => {
 		const result = await run('refusals and invalid input', 'e2eRefusals');
-		expectRun(line, result, REFUSALS.map(([, outcome]) => outcome), emulator);
+		expectRun(
+			line,
+			result,
+			REFUSALS.map(([, outcome]) => outcome),
+			emulator,
+		);
 		// Invalid items never reached the portal: one batch call carried the valid-looking ones.
 		expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(['batch']);
 	});
@@ -411,17 +551,29 @@ describe.each(lines)('real n8n %s', (line) => {
 		if (failure.accepted > 0 && failure.outcome !== 'sent') {
 			// Delivered, but the answer was lost: the node must say so and must not send again.
 			expect(result.exitCode).toBe(0);
-			expect(emulator.messages.map((m) => m.message).sort()).toEqual(TWO_VALID.map((n) => n.message).sort());
+			expect(emulator.messages.map((m) => m.message).sort()).toEqual(
+				TWO_VALID.map((n) => n.message).sort(),
+			);
 			expect([...timesAsked(emulator.requests).values()]).toEqual(TWO_VALID.map(() => 1));
 			const { main, error } = branchesOf(result);
-			const expected = TWO_VALID.map((input) => ({ ...(line === '2.x' ? input : {}), ...failureFields(failure.outcome as Failure) }));
+			const expected = TWO_VALID.map((input) => ({
+				...(line === '2.x' ? input : {}),
+				...failureFields(failure.outcome as Failure),
+			}));
 			expect(line === '2.x' ? error : main).toEqual(expected);
 			expect(line === '2.x' ? main : error).toEqual([]);
 		} else {
-			expectRun(line, result, TWO_VALID.map(() => failure.outcome), emulator);
+			expectRun(
+				line,
+				result,
+				TWO_VALID.map(() => failure.outcome),
+				emulator,
+			);
 		}
 		expect(emulator.messages).toHaveLength(failure.accepted);
-		expect(restCalls(emulator)).toHaveLength(typeof failure.calls === 'number' ? failure.calls : failure.calls[line]);
+		expect(restCalls(emulator)).toHaveLength(
+			typeof failure.calls === 'number' ? failure.calls : failure.calls[line],
+		);
 		expect(emulator.state().pendingFaults).toBe(0);
 	});
 
@@ -441,18 +593,23 @@ describe.each(lines)('real n8n %s', (line) => {
 		expect(emulator.messages.map((m) => m.chatId)).toEqual([1500]);
 	});
 
-	test.each(MODES)('half an emoji in a message (text cut inside a character), %s: that item fails alone, the others are sent once', async (_label, suffix) => {
-		const result = await run(`half an emoji, ${suffix}`, `e2eHalfEmoji${suffix}`);
-		const inputs = outputItems(result, NODES.items);
-		// The lone high surrogate reached the node as made.
-		expect(inputs[1]?.message).toBe('Your order \uD83D');
-		expectRun(line, result, ['sent', invalid('MESSAGE'), 'sent'], emulator);
-		const failure = line === '2.x' ? branchesOf(result).error[0] : branchesOf(result).main[1];
-		expect(failure?.error).toContain('"Message" (MESSAGE) has half of an emoji');
-		// Only the two good messages were asked for, each once.
-		expect(timesAsked(emulator.requests)).toEqual(new Map(TWO_VALID.map((n) => [n.message, 1])));
-		expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(suffix === 'Batched' ? ['batch'] : [SEND, SEND]);
-	});
+	test.each(MODES)(
+		'half an emoji in a message (text cut inside a character), %s: that item fails alone, the others are sent once',
+		async (_label, suffix) => {
+			const result = await run(`half an emoji, ${suffix}`, `e2eHalfEmoji${suffix}`);
+			const inputs = outputItems(result, NODES.items);
+			// The lone high surrogate reached the node as made.
+			expect(inputs[1]?.message).toBe('Your order \uD83D');
+			expectRun(line, result, ['sent', invalid('MESSAGE'), 'sent'], emulator);
+			const failure = line === '2.x' ? branchesOf(result).error[0] : branchesOf(result).main[1];
+			expect(failure?.error).toContain('"Message" (MESSAGE) has half of an emoji');
+			// Only the two good messages were asked for, each once.
+			expect(timesAsked(emulator.requests)).toEqual(new Map(TWO_VALID.map((n) => [n.message, 1])));
+			expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(
+				suffix === 'Batched' ? ['batch'] : [SEND, SEND],
+			);
+		},
+	);
 
 	test.each(MODES)(
 		'Settings > Retry On Fail (3 tries) with On Error "Stop Workflow", %s: the run fails, every good message is posted once, the refused one asked 3 times',
@@ -466,18 +623,27 @@ describe.each(lines)('real n8n %s', (line) => {
 			const refusedText = RETRY_ITEMS.find((n) => n.chatId === 1342)?.message as string;
 			expect(emulator.messages.map((m) => m.message).sort()).toEqual([...good].sort());
 			// n8n ran the node three times; only the refused message (nothing posted) was asked again.
-			expect(timesAsked(emulator.requests)).toEqual(new Map([...good.map((text): [string, number] => [text, 1]), [refusedText, 3]]));
+			expect(timesAsked(emulator.requests)).toEqual(
+				new Map([...good.map((text): [string, number] => [text, 1]), [refusedText, 3]]),
+			);
 		},
 	);
 
 	// `n8n execute` applies the workflow's executionTimeout (WorkflowRunner.runMainProcess) and exits right after,
 	// so what the node does after the stop is checked in a running server (stop.e2e.ts).
 	test('the workflow timeout under `n8n execute`: exit 1 with "cancelled because it timed out", no execution printed, well below 200 sent', async () => {
-		const result = await timed(`${line}: workflow timeout (n8n execute)`, async () =>
-			await ctx.session.command(['execute', '--id=e2eTimeoutCli', '--rawOutput'], { allowFailure: true, label: 'execute e2eTimeoutCli' }),
+		const result = await timed(
+			`${line}: workflow timeout (n8n execute)`,
+			async () =>
+				await ctx.session.command(['execute', '--id=e2eTimeoutCli', '--rawOutput'], {
+					allowFailure: true,
+					label: 'execute e2eTimeoutCli',
+				}),
 		);
 		expect(result.code).toBe(1);
-		expect(result.records.map((record) => record.message)).toContain('The execution was cancelled because it timed out');
+		expect(result.records.map((record) => record.message)).toContain(
+			'The execution was cancelled because it timed out',
+		);
 		expect(findExecution(result.records)).toBeUndefined();
 		const texts = emulator.messages.map((m) => m.message);
 		expect(texts.length).toBeLessThan(200);
@@ -499,7 +665,8 @@ describe.each(lines)('real n8n %s', (line) => {
 		};
 		await ctx.session.importCredentials([oauthCredential(OAUTH, setup)]);
 		const storedToken = async () =>
-			(await ctx.session.exportCredentials()).find((c) => c.id === OAUTH.id)?.data.oauthTokenData as JsonObject | undefined;
+			(await ctx.session.exportCredentials()).find((c) => c.id === OAUTH.id)?.data
+				.oauthTokenData as JsonObject | undefined;
 
 		const first = await run('OAuth2 run 1 (expired token)', 'e2eOAuth');
 		const refreshes = tokenCalls(emulator);
@@ -510,7 +677,10 @@ describe.each(lines)('real n8n %s', (line) => {
 			// n8n 1.x refreshes for every request that got 401, with nothing shared between them; Bitrix24
 			// replaces the refresh token on every refresh, so only the first refresh of a burst succeeds.
 			expect(refreshes.map((call) => call.status).sort()).toEqual([200, 400, 400]);
-			expect(refreshes.filter((call) => call.status === 400).map((call) => call.error)).toEqual(['invalid_grant', 'invalid_grant']);
+			expect(refreshes.filter((call) => call.status === 400).map((call) => call.error)).toEqual([
+				'invalid_grant',
+				'invalid_grant',
+			]);
 			expect(emulator.messages).toHaveLength(1);
 			const { main } = branchesOf(first);
 			expect(main.filter((item) => 'messageId' in item)).toHaveLength(1);
@@ -519,11 +689,25 @@ describe.each(lines)('real n8n %s', (line) => {
 			return;
 		}
 
-		expectRun(line, first, THREE_VALID.map((): Outcome => 'sent'), emulator);
+		expectRun(
+			line,
+			first,
+			THREE_VALID.map((): Outcome => 'sent'),
+			emulator,
+		);
 		expect(refreshes).toHaveLength(1);
-		expect(refreshes[0]?.params).toEqual(expect.objectContaining({ grant_type: 'refresh_token', refresh_token: expired.refresh_token }));
+		expect(refreshes[0]?.params).toEqual(
+			expect.objectContaining({
+				grant_type: 'refresh_token',
+				refresh_token: expired.refresh_token,
+			}),
+		);
 		expect(refreshes[0]?.status).toBe(200);
-		expect(firstCalls.filter((c) => c.status === 401).every((c) => c.headers.authorization === `Bearer ${expired.access_token}`)).toBe(true);
+		expect(
+			firstCalls
+				.filter((c) => c.status === 401)
+				.every((c) => c.headers.authorization === `Bearer ${expired.access_token}`),
+		).toBe(true);
 		expect(firstCalls.filter((c) => c.status === 401).length).toBeGreaterThan(0);
 		const afterRefresh = firstCalls.filter((c) => c.status === 200);
 		expect(afterRefresh).toHaveLength(THREE_VALID.length);
@@ -532,7 +716,8 @@ describe.each(lines)('real n8n %s', (line) => {
 		expect(stored?.access_token).toEqual(expect.any(String));
 		expect(stored?.access_token).not.toBe(expired.access_token);
 		expect(stored?.refresh_token).not.toBe(expired.refresh_token);
-		for (const call of afterRefresh) expect(call.headers.authorization).toBe(`Bearer ${String(stored?.access_token)}`);
+		for (const call of afterRefresh)
+			expect(call.headers.authorization).toBe(`Bearer ${String(stored?.access_token)}`);
 
 		// The next run starts with the stored token: no refresh, no 401.
 		const before = emulator.requests.length;
@@ -553,31 +738,40 @@ describe.each(lines)('real n8n %s', (line) => {
 	test.each([
 		['batched (the default)', 'e2eBulkBatched'],
 		['one request per message (Send in Batches off)', 'e2eBulkSingle'],
-	])('200 items against the default budget (burst 50, 2/s), %s: every message exactly once', async (_label, workflowId) => {
-		expect(emulator.state().budget).toEqual(expect.objectContaining({ burstLimit: 50, requestsPerSecond: 2 }));
-		const result = await run(`200 items, ${workflowId}`, workflowId, 600_000);
-		expect(result.exitCode).toBe(0);
-		const { inputs, main, error } = branchesOf(result);
-		expect(inputs).toHaveLength(200);
-		expect(error).toEqual([]);
-		expect(main).toHaveLength(200);
-		expect(main.filter((item) => 'error' in item)).toEqual([]);
+	])(
+		'200 items against the default budget (burst 50, 2/s), %s: every message exactly once',
+		async (_label, workflowId) => {
+			expect(emulator.state().budget).toEqual(
+				expect.objectContaining({ burstLimit: 50, requestsPerSecond: 2 }),
+			);
+			const result = await run(`200 items, ${workflowId}`, workflowId, 600_000);
+			expect(result.exitCode).toBe(0);
+			const { inputs, main, error } = branchesOf(result);
+			expect(inputs).toHaveLength(200);
+			expect(error).toEqual([]);
+			expect(main).toHaveLength(200);
+			expect(main.filter((item) => 'error' in item)).toEqual([]);
 
-		const texts = emulator.messages.map((m) => m.message);
-		expect(texts).toHaveLength(200);
-		expect(new Set(texts).size).toBe(200);
-		expect([...texts].sort()).toEqual(inputs.map((input) => String(input.message)).sort());
-		// Item i got the ID the portal gave message i.
-		const idByText = new Map(emulator.messages.map((m) => [m.message, m.id]));
-		expect(main.map((item) => item.messageId)).toEqual(inputs.map((input) => idByText.get(String(input.message))));
-		const rejected = emulator.state().rejected503;
-		const calls = restCalls(emulator);
-		if (workflowId === 'e2eBulkSingle') {
-			// Paced under the portal's limit: 200 single calls; a loaded machine may bunch a few into a 503, and each
-			// extra call is such a refusal sent again, never a second copy.
-			expect(calls.filter((c) => c.restMethod === 'imopenlines.crm.message.add')).toHaveLength(200 + rejected);
-		} else {
-			expect(calls.map((c) => c.restMethod)).toEqual(['batch', 'batch', 'batch', 'batch']);
-		}
-	});
+			const texts = emulator.messages.map((m) => m.message);
+			expect(texts).toHaveLength(200);
+			expect(new Set(texts).size).toBe(200);
+			expect([...texts].sort()).toEqual(inputs.map((input) => String(input.message)).sort());
+			// Item i got the ID the portal gave message i.
+			const idByText = new Map(emulator.messages.map((m) => [m.message, m.id]));
+			expect(main.map((item) => item.messageId)).toEqual(
+				inputs.map((input) => idByText.get(String(input.message))),
+			);
+			const rejected = emulator.state().rejected503;
+			const calls = restCalls(emulator);
+			if (workflowId === 'e2eBulkSingle') {
+				// Paced under the portal's limit: 200 single calls; a loaded machine may bunch a few into a 503, and each
+				// extra call is such a refusal sent again, never a second copy.
+				expect(calls.filter((c) => c.restMethod === 'imopenlines.crm.message.add')).toHaveLength(
+					200 + rejected,
+				);
+			} else {
+				expect(calls.map((c) => c.restMethod)).toEqual(['batch', 'batch', 'batch', 'batch']);
+			}
+		},
+	);
 });

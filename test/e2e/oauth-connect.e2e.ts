@@ -7,10 +7,22 @@
  * One n8n server start per line.
  */
 import type { Emulator, RecordedRequest } from '../../tools/emulator';
-import { FULL_SCOPES, MEMBER_ID, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SERVER_DOMAIN } from '../../tools/emulator';
+import {
+	FULL_SCOPES,
+	MEMBER_ID,
+	OAUTH_CLIENT_ID,
+	OAUTH_CLIENT_SECRET,
+	OAUTH_SERVER_DOMAIN,
+} from '../../tools/emulator';
 import { outputItems, type JsonObject } from '../../tools/n8n/runner';
 import { NODES, exampleVariant, type CredentialRef } from '../../tools/n8n/workflows';
-import { openEditorLine, recordTokenAnswers, type EditorLine, type HttpAnswer, type TokenAnswer } from './support/editorServer';
+import {
+	openEditorLine,
+	recordTokenAnswers,
+	type EditorLine,
+	type HttpAnswer,
+	type TokenAnswer,
+} from './support/editorServer';
 import { linesUnderTest, printTimings, timed } from './support/harness';
 
 const CREDENTIAL_TYPE = 'bitrix24OAuth2Api';
@@ -71,7 +83,10 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 	let callbackUrl: string;
 
 	beforeAll(async () => {
-		ctx = await timed(`${line}: start n8n server and set up the owner`, async () => await openEditorLine(line));
+		ctx = await timed(
+			`${line}: start n8n server and set up the owner`,
+			async () => await openEditorLine(line),
+		);
 		emulator = ctx.emulator;
 		tokenAnswers = recordTokenAnswers(emulator);
 		callbackUrl = `${ctx.baseUrl}${CALLBACK_PATH}`;
@@ -86,21 +101,38 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 	});
 
 	const storedData = async (credentialId: string): Promise<JsonObject | undefined> =>
-		(await ctx.session.exportCredentials()).find((credential) => credential.id === credentialId)?.data;
+		(await ctx.session.exportCredentials()).find((credential) => credential.id === credentialId)
+			?.data;
 
 	const createCredential = async (name: string, clientSecret: string): Promise<CredentialRef> => {
-		const created = await ctx.client.rest<{ id: string; name: string; type: string }>('POST', '/rest/credentials', {
-			name,
-			type: CREDENTIAL_TYPE,
-			data: { portalUrl: emulator.baseUrl, accessTokenUrl: emulator.tokenUrl, clientId: OAUTH_CLIENT_ID, clientSecret },
-		});
-		expect(created).toEqual(expect.objectContaining({ name, type: CREDENTIAL_TYPE, id: expect.any(String) }));
+		const created = await ctx.client.rest<{ id: string; name: string; type: string }>(
+			'POST',
+			'/rest/credentials',
+			{
+				name,
+				type: CREDENTIAL_TYPE,
+				data: {
+					portalUrl: emulator.baseUrl,
+					accessTokenUrl: emulator.tokenUrl,
+					clientId: OAUTH_CLIENT_ID,
+					clientSecret,
+				},
+			},
+		);
+		expect(created).toEqual(
+			expect.objectContaining({ name, type: CREDENTIAL_TYPE, id: expect.any(String) }),
+		);
 		return { id: created.id, name: created.name };
 	};
 
 	/** "Connect" as the editor and the browser do it: auth URL from n8n, portal's authorize page, n8n's callback. */
 	const connect = async (credential: CredentialRef): Promise<ConnectRun> => {
-		const authUrl = new URL(await ctx.client.rest<string>('GET', `/rest/oauth2-credential/auth?id=${encodeURIComponent(credential.id)}`));
+		const authUrl = new URL(
+			await ctx.client.rest<string>(
+				'GET',
+				`/rest/oauth2-credential/auth?id=${encodeURIComponent(credential.id)}`,
+			),
+		);
 
 		// The browser opens the portal's authorize page; the user is signed in there and the app is approved.
 		const requestsBefore = emulator.requests.length;
@@ -109,7 +141,9 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 		const location = authorize.headers.get('location');
 		expect(location).toEqual(expect.any(String));
 		const redirect = new URL(String(location));
-		expect(emulator.requests.slice(requestsBefore).map((r) => [r.httpMethod, r.path, r.status])).toEqual([['GET', '/oauth/authorize/', 302]]);
+		expect(
+			emulator.requests.slice(requestsBefore).map((r) => [r.httpMethod, r.path, r.status]),
+		).toEqual([['GET', '/oauth/authorize/', 302]]);
 
 		// The browser follows the redirect to n8n's callback with n8n's cookies, as a page load.
 		const tokensBefore = emulator.requests.length;
@@ -126,17 +160,27 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 	};
 
 	const runWith = async (label: string, credential: CredentialRef, workflowId: string) =>
-		await timed(`${line}: ${label}`, async () =>
-			await ctx.client.runWorkflow(
-				line,
-				ctx.installed,
-				exampleVariant({ id: workflowId, name: `e2e: ${label}`, items: [NOTIFICATION], oauth: credential }),
-				NODES.trigger,
-			),
+		await timed(
+			`${line}: ${label}`,
+			async () =>
+				await ctx.client.runWorkflow(
+					line,
+					ctx.installed,
+					exampleVariant({
+						id: workflowId,
+						name: `e2e: ${label}`,
+						items: [NOTIFICATION],
+						oauth: credential,
+					}),
+					NODES.trigger,
+				),
 		);
 
-	test('Connect: n8n sends the browser to <Portal URL>/oauth/authorize/, the portal redirects to n8n\'s callback, n8n exchanges the code at the Access Token URL and stores the tokens; a workflow then sends with them and refreshes them', async () => {
-		const credential = await createCredential('Bitrix24 OAuth2 (connected in the e2e test)', OAUTH_CLIENT_SECRET);
+	test("Connect: n8n sends the browser to <Portal URL>/oauth/authorize/, the portal redirects to n8n's callback, n8n exchanges the code at the Access Token URL and stores the tokens; a workflow then sends with them and refreshes them", async () => {
+		const credential = await createCredential(
+			'Bitrix24 OAuth2 (connected in the e2e test)',
+			OAUTH_CLIENT_SECRET,
+		);
 		expect((await storedData(credential.id))?.oauthTokenData).toBeUndefined();
 
 		const run = await timed(`${line}: connect`, async () => await connect(credential));
@@ -146,7 +190,12 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 		expect(`${run.authUrl.origin}${run.authUrl.pathname}`).toBe(emulator.authorizeUrl);
 		const authParams = Object.fromEntries(run.authUrl.searchParams);
 		expect(authParams).toEqual(
-			expect.objectContaining({ client_id: OAUTH_CLIENT_ID, redirect_uri: callbackUrl, response_type: 'code', state: expect.stringMatching(/.{16,}/) }),
+			expect.objectContaining({
+				client_id: OAUTH_CLIENT_ID,
+				redirect_uri: callbackUrl,
+				response_type: 'code',
+				state: expect.stringMatching(/.{16,}/),
+			}),
 		);
 		expect(run.authUrl.toString()).not.toContain(OAUTH_CLIENT_SECRET);
 
@@ -199,7 +248,12 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 		// 5. The credential now holds exactly the pair the portal issued (n8n export:credentials --decrypted).
 		const stored = await storedData(credential.id);
 		expect(stored).toEqual(
-			expect.objectContaining({ portalUrl: emulator.baseUrl, accessTokenUrl: emulator.tokenUrl, clientId: OAUTH_CLIENT_ID, clientSecret: OAUTH_CLIENT_SECRET }),
+			expect.objectContaining({
+				portalUrl: emulator.baseUrl,
+				accessTokenUrl: emulator.tokenUrl,
+				clientId: OAUTH_CLIENT_ID,
+				clientSecret: OAUTH_CLIENT_SECRET,
+			}),
 		);
 		const tokenData = stored?.oauthTokenData as JsonObject | undefined;
 		expect(tokenData).toEqual(
@@ -210,30 +264,47 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 				expires_in: 3600,
 				member_id: MEMBER_ID,
 				// n8n keeps the callback's extra parameters (Bitrix24's domain, member_id, scope, server_domain).
-				callbackQueryString: expect.objectContaining({ member_id: MEMBER_ID, server_domain: OAUTH_SERVER_DOMAIN }),
+				callbackQueryString: expect.objectContaining({
+					member_id: MEMBER_ID,
+					server_domain: OAUTH_SERVER_DOMAIN,
+				}),
 			}),
 		);
 
 		// 6. A workflow with the node on OAuth2 and this credential: the message goes to <Portal URL>/rest/ with
 		//    the issued access token as Bearer, and the item carries the portal's message ID.
-		const first = await runWith('send with the connected credential', credential, 'e2eOAuthConnected');
+		const first = await runWith(
+			'send with the connected credential',
+			credential,
+			'e2eOAuthConnected',
+		);
 		expect(first.status).toBe('success');
-		expect(emulator.messages.map((m) => [m.chatId, m.userId, m.message])).toEqual([[NOTIFICATION.chatId, NOTIFICATION.senderId, NOTIFICATION.message]]);
+		expect(emulator.messages.map((m) => [m.chatId, m.userId, m.message])).toEqual([
+			[NOTIFICATION.chatId, NOTIFICATION.senderId, NOTIFICATION.message],
+		]);
 		const sendCalls = restCalls(emulator).filter((call) => call.authKind === 'oauth');
-		expect(sendCalls.map((call) => [call.status, call.headers.authorization])).toEqual([[200, `Bearer ${String(issued.access_token)}`]]);
-		expect(outputItems(first, NODES.sent).map((item) => item.messageId)).toEqual([emulator.messages[0]?.id]);
+		expect(sendCalls.map((call) => [call.status, call.headers.authorization])).toEqual([
+			[200, `Bearer ${String(issued.access_token)}`],
+		]);
+		expect(outputItems(first, NODES.sent).map((item) => item.messageId)).toEqual([
+			emulator.messages[0]?.id,
+		]);
 
 		// 7. The stored refresh token is live: once the access token has expired, the next run refreshes with
 		//    it (one refresh_token grant), sends with the new token, and n8n stores the new pair.
 		emulator.expireAccessTokens();
 		const beforeRefresh = emulator.requests.length;
 		const answersBeforeRefresh = tokenAnswers.length;
-		const second = await runWith('send after the access token expired', credential, 'e2eOAuthRefreshed');
+		const second = await runWith(
+			'send after the access token expired',
+			credential,
+			'e2eOAuthRefreshed',
+		);
 		expect(second.status).toBe('success');
 		const refreshes = tokenCalls(emulator, beforeRefresh);
-		expect(refreshes.map((call) => [call.params.grant_type, call.params.refresh_token, call.status])).toEqual([
-			['refresh_token', issued.refresh_token, 200],
-		]);
+		expect(
+			refreshes.map((call) => [call.params.grant_type, call.params.refresh_token, call.status]),
+		).toEqual([['refresh_token', issued.refresh_token, 200]]);
 		const refreshed = tokenAnswers[answersBeforeRefresh]?.body ?? {};
 		const retried = restCalls(emulator, beforeRefresh);
 		expect(retried.map((call) => [call.status, call.headers.authorization])).toEqual([
@@ -241,15 +312,25 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 			[200, `Bearer ${String(refreshed.access_token)}`],
 		]);
 		expect(emulator.messages).toHaveLength(2);
-		const afterRefresh = (await storedData(credential.id))?.oauthTokenData as JsonObject | undefined;
-		expect(afterRefresh).toEqual(expect.objectContaining({ access_token: refreshed.access_token, refresh_token: refreshed.refresh_token }));
+		const afterRefresh = (await storedData(credential.id))?.oauthTokenData as
+			| JsonObject
+			| undefined;
+		expect(afterRefresh).toEqual(
+			expect.objectContaining({
+				access_token: refreshed.access_token,
+				refresh_token: refreshed.refresh_token,
+			}),
+		);
 	});
 
-	test('Connect with a wrong client secret: the portal refuses the code exchange (401 invalid_client), n8n\'s callback page says the connection failed, no token is stored', async () => {
+	test("Connect with a wrong client secret: the portal refuses the code exchange (401 invalid_client), n8n's callback page says the connection failed, no token is stored", async () => {
 		const wrongSecret = `${OAUTH_CLIENT_SECRET.slice(0, -4)}XXXX`;
 		const credential = await createCredential('Bitrix24 OAuth2 (wrong client secret)', wrongSecret);
 
-		const run = await timed(`${line}: connect with a wrong secret`, async () => await connect(credential));
+		const run = await timed(
+			`${line}: connect with a wrong secret`,
+			async () => await connect(credential),
+		);
 
 		// The authorize page does not need the secret: the portal hands out a code as before.
 		const code = run.redirect.searchParams.get('code');
@@ -257,9 +338,15 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 		expect(code).toMatch(/^[0-9a-f]{32}$/);
 
 		// The exchange: one authorization_code grant with the wrong secret, refused.
-		expect(run.tokenCalls.map((call) => [call.params.grant_type, call.params.code, call.params.client_secret, call.status, call.error])).toEqual([
-			['authorization_code', code, wrongSecret, 401, 'invalid_client'],
-		]);
+		expect(
+			run.tokenCalls.map((call) => [
+				call.params.grant_type,
+				call.params.code,
+				call.params.client_secret,
+				call.status,
+				call.error,
+			]),
+		).toEqual([['authorization_code', code, wrongSecret, 401, 'invalid_client']]);
 		expect(run.tokenAnswers).toEqual([{ status: 401, body: { error: 'invalid_client' } }]);
 
 		// n8n's callback page reports the failure and the portal's reason.
@@ -271,7 +358,9 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 
 		// Nothing was stored.
 		const stored = await storedData(credential.id);
-		expect(stored).toEqual(expect.objectContaining({ clientId: OAUTH_CLIENT_ID, clientSecret: wrongSecret }));
+		expect(stored).toEqual(
+			expect.objectContaining({ clientId: OAUTH_CLIENT_ID, clientSecret: wrongSecret }),
+		);
 		expect(stored?.oauthTokenData).toBeUndefined();
 	});
 });

@@ -4,7 +4,12 @@
  * signed in, example workflow and credentials present, node type loaded, the workflow runs from the editor).
  */
 import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/dev';
-import { freePort, outputItems, parseExecutionData, type ExecutionResult } from '../../tools/n8n/runner';
+import {
+	freePort,
+	outputItems,
+	parseExecutionData,
+	type ExecutionResult,
+} from '../../tools/n8n/runner';
 import { NODES, exampleWebhookCredential, loadExample } from '../../tools/n8n/workflows';
 import { ensureN8n } from '../../tools/n8n/install';
 import { N8nSession } from '../../tools/n8n/runner';
@@ -23,33 +28,56 @@ const run2x = linesUnderTest().includes('2.x') ? describe : describe.skip;
 
 run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
 	test('a package n8n cannot load fails the run (n8n only logs "Failed to load package" and goes on)', async () => {
-		const session = await N8nSession.open(await ensureN8n('2.x', progress), { name: 'broken-package', log: progress });
+		const session = await N8nSession.open(await ensureN8n('2.x', progress), {
+			name: 'broken-package',
+			log: progress,
+		});
 		try {
-			await expect(session.command(['list:workflow'])).resolves.toEqual(expect.objectContaining({ code: 0 }));
+			await expect(session.command(['list:workflow'])).resolves.toEqual(
+				expect.objectContaining({ code: 0 }),
+			);
 			breakInstalledPackage(session);
-			await expect(session.command(['list:workflow'])).rejects.toThrow(/n8n could not load the package: .*Failed to load package/);
+			await expect(session.command(['list:workflow'])).rejects.toThrow(
+				/n8n could not load the package: .*Failed to load package/,
+			);
 		} finally {
 			session.remove();
 		}
 	});
 
 	test('npm run demo prints the sent messages with their IDs and the error-output items with their reasons', async () => {
-		const { code, output } = await timed('2.x: demo script', async () => await runRepoScript('scripts/demo.ts'));
+		const { code, output } = await timed(
+			'2.x: demo script',
+			async () => await runRepoScript('scripts/demo.ts'),
+		);
 		if (code !== 0) progress(output);
 		expect(code).toBe(0);
 		const ids = [...output.matchAll(/message ID (\d+)/g)].map((m) => Number(m[1]));
 		expect(ids).toHaveLength(3);
 		expect(output).toContain('Sent (3)');
 		expect(output).toContain('Not sent (3)');
-		for (const reason of ['(CHAT_NOT_IN_CRM)', '(CANCELED)', '(ERROR_ARGUMENT)']) expect(output).toContain(reason);
+		for (const reason of ['(CHAT_NOT_IN_CRM)', '(CANCELED)', '(ERROR_ARGUMENT)'])
+			expect(output).toContain(reason);
 		expect(output).toContain(`The emulated portal accepted 3 messages (IDs ${ids.join(', ')})`);
 	});
 
 	test('npm run dev: the scripted owner signs in, finds the workflow, both credentials and the node, and runs the workflow from the editor', async () => {
 		const [port, emulatorPort] = [await freePort(), await freePort()];
 		const userFolder = scratchFolder('dev-test');
-		const dev = await timed('2.x: dev set-up', async () =>
-			await startDev(['--port', String(port), '--emulator-port', String(emulatorPort), '--user-folder', userFolder], progress),
+		const dev = await timed(
+			'2.x: dev set-up',
+			async () =>
+				await startDev(
+					[
+						'--port',
+						String(port),
+						'--emulator-port',
+						String(emulatorPort),
+						'--user-folder',
+						userFolder,
+					],
+					progress,
+				),
 		);
 		try {
 			const login = await fetch(`${dev.editorUrl}/rest/login`, {
@@ -62,7 +90,9 @@ run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
 			const get = async (path: string) => {
 				const response = await fetch(`${dev.editorUrl}${path}`, { headers: { cookie } });
 				expect(response.status).toBe(200);
-				return (await response.json()) as { data: Array<Record<string, unknown>> } & Array<Record<string, unknown>>;
+				return (await response.json()) as { data: Array<Record<string, unknown>> } & Array<
+					Record<string, unknown>
+				>;
 			};
 			const example = loadExample();
 			const workflows = (await get('/rest/workflows')).data.map((w) => [w.id, w.name]);
@@ -87,12 +117,18 @@ run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
 			expect(started.status).toBe(200);
 			const { executionId } = ((await started.json()) as { data: { executionId: string } }).data;
 			const execution = await waitFor('the manual execution', async () => {
-				const response = await fetch(`${dev.editorUrl}/rest/executions/${executionId}`, { headers: { cookie } });
+				const response = await fetch(`${dev.editorUrl}/rest/executions/${executionId}`, {
+					headers: { cookie },
+				});
 				const { data } = (await response.json()) as { data: { status: string; data: string } };
 				return ['success', 'error', 'crashed'].includes(data.status) ? data : undefined;
 			});
 			expect(execution.status).toBe('success');
-			const result = { exitCode: 0, seconds: 0, run: { data: parseExecutionData(dev.session.installed, execution.data) } } as ExecutionResult;
+			const result = {
+				exitCode: 0,
+				seconds: 0,
+				run: { data: parseExecutionData(dev.session.installed, execution.data) },
+			} as ExecutionResult;
 			const sent = outputItems(result, NODES.sent);
 			const failed = outputItems(result, NODES.failed);
 			expect(sent.map((item) => item.messageId)).toEqual(dev.emulator.messages.map((m) => m.id));

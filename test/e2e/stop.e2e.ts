@@ -15,7 +15,13 @@ import { sleep } from 'n8n-workflow';
 
 import type { Emulator } from '../../tools/emulator';
 import type { JsonObject } from '../../tools/n8n/runner';
-import { NODES, exampleVariant, webhookCredential, type CredentialRef, type Workflow } from '../../tools/n8n/workflows';
+import {
+	NODES,
+	exampleVariant,
+	webhookCredential,
+	type CredentialRef,
+	type Workflow,
+} from '../../tools/n8n/workflows';
 import { openEditorLine, type EditorLine } from './support/editorServer';
 import { linesUnderTest, printTimings, progress, timed, waitFor } from './support/harness';
 
@@ -60,10 +66,21 @@ describe.each(lines)('Cancel and the workflow timeout in a real n8n %s server', 
 	let credential: CredentialRef;
 
 	beforeAll(async () => {
-		ctx = await timed(`${line}: start n8n server and set up the owner`, async () => await openEditorLine(line));
+		ctx = await timed(
+			`${line}: start n8n server and set up the owner`,
+			async () => await openEditorLine(line),
+		);
 		emulator = ctx.emulator;
-		const { name, type, data } = webhookCredential({ id: '', name: 'Bitrix24 webhook, 20 per second' }, emulator.webhookUrl, BUDGET);
-		const created = await ctx.client.rest<{ id: string; name: string }>('POST', '/rest/credentials', { name, type, data });
+		const { name, type, data } = webhookCredential(
+			{ id: '', name: 'Bitrix24 webhook, 20 per second' },
+			emulator.webhookUrl,
+			BUDGET,
+		);
+		const created = await ctx.client.rest<{ id: string; name: string }>(
+			'POST',
+			'/rest/credentials',
+			{ name, type, data },
+		);
 		credential = { id: created.id, name: created.name };
 	});
 
@@ -79,11 +96,25 @@ describe.each(lines)('Cancel and the workflow timeout in a real n8n %s server', 
 	/** Saves the workflow and starts it as the editor's "Execute workflow" does; returns the execution ID. */
 	const start = async (workflow: Workflow): Promise<string> => {
 		const { id, name, nodes, connections, settings } = workflow;
-		const saved = await ctx.client.rest<JsonObject & { id: string }>('POST', '/rest/workflows', { id, name, nodes, connections, settings, active: false });
+		const saved = await ctx.client.rest<JsonObject & { id: string }>('POST', '/rest/workflows', {
+			id,
+			name,
+			nodes,
+			connections,
+			settings,
+			active: false,
+		});
 		// 1.x takes the workflow in the body; 2.x loads it from the database.
 		const trigger = { name: NODES.trigger };
-		const body = line === '1.x' ? { workflowData: saved, triggerToStartFrom: trigger } : { triggerToStartFrom: trigger };
-		const { executionId } = await ctx.client.rest<{ executionId: string }>('POST', `/rest/workflows/${saved.id}/run`, body);
+		const body =
+			line === '1.x'
+				? { workflowData: saved, triggerToStartFrom: trigger }
+				: { triggerToStartFrom: trigger };
+		const { executionId } = await ctx.client.rest<{ executionId: string }>(
+			'POST',
+			`/rest/workflows/${saved.id}/run`,
+			body,
+		);
 		return executionId;
 	};
 
@@ -107,7 +138,9 @@ describe.each(lines)('Cancel and the workflow timeout in a real n8n %s server', 
 		const settled = emulator.messages.length;
 		await sleep(2000);
 		const later = emulator.messages.length;
-		progress(`${line}: ${settled} of ${COUNT} messages posted 1.5 s after the execution ended, ${later} 2 s later`);
+		progress(
+			`${line}: ${settled} of ${COUNT} messages posted 1.5 s after the execution ended, ${later} 2 s later`,
+		);
 		return { settled, later };
 	};
 
@@ -118,43 +151,69 @@ describe.each(lines)('Cancel and the workflow timeout in a real n8n %s server', 
 	};
 
 	const variant = (id: string, name: string, settings?: JsonObject): Workflow =>
-		exampleVariant({ id, name, jsCode: FOUR_HUNDRED_CODE, webhook: credential, parameters: FIXED_TARGET, settings });
-
-	const stopTitle = (what: string) => `${what}: the execution ends, no message leaves afterwards, well below ${COUNT} were posted, none twice`;
-
-	test(stopTitle(`the workflow timeout (settings.executionTimeout ${TIMEOUT_SECONDS} s)`), async () => {
-		const workflow = variant('e2eStopTimeout', `e2e: ${COUNT} messages, ${TIMEOUT_SECONDS} s workflow timeout`, { executionTimeout: TIMEOUT_SECONDS });
-		const record = await timed(`${line}: workflow timeout`, async () => {
-			const executionId = await start(workflow);
-			return await ended(executionId);
+		exampleVariant({
+			id,
+			name,
+			jsCode: FOUR_HUNDRED_CODE,
+			webhook: credential,
+			parameters: FIXED_TARGET,
+			settings,
 		});
-		const atEnd = emulator.messages.length;
-		progress(`${line}: ${atEnd} of ${COUNT} messages posted when n8n reported the execution ${record.status}`);
-		expect(record.status).toBe('canceled');
 
-		const { settled, later } = await settledCount();
-		expect(later).toBe(settled);
-		expect(settled).toBeGreaterThan(0);
-		expect(settled).toBeLessThan(COUNT / 2);
-		expectNoDuplicates();
-	});
+	const stopTitle = (what: string) =>
+		`${what}: the execution ends, no message leaves afterwards, well below ${COUNT} were posted, none twice`;
 
-	test(stopTitle('Cancel (the editor\'s "Stop execution", POST /rest/executions/:id/stop)'), async () => {
-		const workflow = variant('e2eStopCancel', `e2e: ${COUNT} messages, cancelled`);
-		const record = await timed(`${line}: cancel`, async () => {
-			const executionId = await start(workflow);
-			await waitFor('20 messages posted', async () => (emulator.messages.length >= 20 ? true : undefined), 60_000);
-			await ctx.client.rest('POST', `/rest/executions/${executionId}/stop`);
-			return await ended(executionId);
-		});
-		const atEnd = emulator.messages.length;
-		progress(`${line}: ${atEnd} of ${COUNT} messages posted when n8n reported the execution ${record.status}`);
-		expect(record.status).toBe('canceled');
+	test(
+		stopTitle(`the workflow timeout (settings.executionTimeout ${TIMEOUT_SECONDS} s)`),
+		async () => {
+			const workflow = variant(
+				'e2eStopTimeout',
+				`e2e: ${COUNT} messages, ${TIMEOUT_SECONDS} s workflow timeout`,
+				{ executionTimeout: TIMEOUT_SECONDS },
+			);
+			const record = await timed(`${line}: workflow timeout`, async () => {
+				const executionId = await start(workflow);
+				return await ended(executionId);
+			});
+			const atEnd = emulator.messages.length;
+			progress(
+				`${line}: ${atEnd} of ${COUNT} messages posted when n8n reported the execution ${record.status}`,
+			);
+			expect(record.status).toBe('canceled');
 
-		const { settled, later } = await settledCount();
-		expect(later).toBe(settled);
-		expect(settled).toBeGreaterThanOrEqual(20);
-		expect(settled).toBeLessThan(COUNT / 2);
-		expectNoDuplicates();
-	});
+			const { settled, later } = await settledCount();
+			expect(later).toBe(settled);
+			expect(settled).toBeGreaterThan(0);
+			expect(settled).toBeLessThan(COUNT / 2);
+			expectNoDuplicates();
+		},
+	);
+
+	test(
+		stopTitle('Cancel (the editor\'s "Stop execution", POST /rest/executions/:id/stop)'),
+		async () => {
+			const workflow = variant('e2eStopCancel', `e2e: ${COUNT} messages, cancelled`);
+			const record = await timed(`${line}: cancel`, async () => {
+				const executionId = await start(workflow);
+				await waitFor(
+					'20 messages posted',
+					async () => (emulator.messages.length >= 20 ? true : undefined),
+					60_000,
+				);
+				await ctx.client.rest('POST', `/rest/executions/${executionId}/stop`);
+				return await ended(executionId);
+			});
+			const atEnd = emulator.messages.length;
+			progress(
+				`${line}: ${atEnd} of ${COUNT} messages posted when n8n reported the execution ${record.status}`,
+			);
+			expect(record.status).toBe('canceled');
+
+			const { settled, later } = await settledCount();
+			expect(later).toBe(settled);
+			expect(settled).toBeGreaterThanOrEqual(20);
+			expect(settled).toBeLessThan(COUNT / 2);
+			expectNoDuplicates();
+		},
+	);
 });

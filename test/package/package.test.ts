@@ -1,7 +1,14 @@
 import { PackageDirectoryLoader } from 'n8n-core';
 import type { INodeType } from 'n8n-workflow';
 
-import { fileExists, packAndInstall, PACKAGE_NAME, readJson, resolveIn, type InstalledPackage } from './packedPackage';
+import {
+	fileExists,
+	packAndInstall,
+	PACKAGE_NAME,
+	readJson,
+	resolveIn,
+	type InstalledPackage,
+} from './packedPackage';
 
 let installed: InstalledPackage;
 let loader: PackageDirectoryLoader;
@@ -17,10 +24,16 @@ afterAll(() => installed?.cleanUp());
 describe('the published package, installed the way n8n installs community packages', () => {
 	it('ships dist only: no sources, tests, emulator, scripts or source maps', () => {
 		const unexpected = installed.tarballFiles.filter(
-			(file) => !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(file) && !file.startsWith('dist/'),
+			(file) =>
+				!['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(file) &&
+				!file.startsWith('dist/'),
 		);
 		expect(unexpected).toEqual([]);
-		expect(installed.tarballFiles.filter((file) => /\.map$|\.tsbuildinfo$|(^|\/)test\/|emulator/.test(file))).toEqual([]);
+		expect(
+			installed.tarballFiles.filter((file) =>
+				/\.map$|\.tsbuildinfo$|(^|\/)test\/|emulator/.test(file),
+			),
+		).toEqual([]);
 		expect(installed.tarballFiles).toContain('README.md');
 	});
 
@@ -34,7 +47,10 @@ describe('the published package, installed the way n8n installs community packag
 	it('loads the node and both credentials from the paths in its n8n block', () => {
 		expect(loader.packageName).toBe(PACKAGE_NAME);
 		expect(Object.keys(loader.nodeTypes)).toEqual(['bitrix24OpenChannels']);
-		expect(Object.keys(loader.credentialTypes).sort()).toEqual(['bitrix24OAuth2Api', 'bitrix24WebhookApi']);
+		expect(Object.keys(loader.credentialTypes).sort()).toEqual([
+			'bitrix24OAuth2Api',
+			'bitrix24WebhookApi',
+		]);
 		const node = loader.nodeTypes.bitrix24OpenChannels.type as INodeType;
 		expect(node.description.displayName).toBe('Bitrix24 Open Channels');
 		expect(node.description.usableAsTool).toBe(true);
@@ -60,7 +76,9 @@ describe('the published package, installed the way n8n installs community packag
 	});
 
 	it('carries its codex: categories and documentation links', () => {
-		const [description] = loader.types.nodes as Array<{ codex?: { categories?: string[]; resources?: unknown } }>;
+		const [description] = loader.types.nodes as Array<{
+			codex?: { categories?: string[]; resources?: unknown };
+		}>;
 		expect(description.codex?.categories).toEqual(['Communication', 'Sales']);
 		expect(JSON.stringify(description.codex?.resources)).toContain('#credentials');
 	});

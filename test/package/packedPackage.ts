@@ -27,20 +27,38 @@ function run(command: string, args: string[], cwd: string): string {
 export function packAndInstall(): InstalledPackage {
 	const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-package-'));
 	run('npm', ['run', '--silent', 'build'], repoRoot);
-	const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], repoRoot)) as Array<{
+	const [packed] = JSON.parse(
+		run('npm', ['pack', '--json', '--pack-destination', scratch], repoRoot),
+	) as Array<{
 		filename: string;
 		files: Array<{ path: string }>;
 	}>;
 	const nodesFolder = path.join(scratch, 'nodes');
 	fs.mkdirSync(path.join(nodesFolder, 'node_modules'), { recursive: true });
-	fs.writeFileSync(path.join(nodesFolder, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
+	fs.writeFileSync(
+		path.join(nodesFolder, 'package.json'),
+		JSON.stringify({ name: 'installed-nodes', private: true }),
+	);
 	run(
 		'npm',
-		['install', path.join(scratch, packed.filename), '--omit=dev', '--ignore-scripts', '--legacy-peer-deps', '--no-audit', '--no-fund', '--no-package-lock', '--offline'],
+		[
+			'install',
+			path.join(scratch, packed.filename),
+			'--omit=dev',
+			'--ignore-scripts',
+			'--legacy-peer-deps',
+			'--no-audit',
+			'--no-fund',
+			'--no-package-lock',
+			'--offline',
+		],
 		nodesFolder,
 	);
 	// After the install, which would prune it as extraneous.
-	fs.symlinkSync(path.join(repoRoot, 'node_modules', 'n8n-workflow'), path.join(nodesFolder, 'node_modules', 'n8n-workflow'));
+	fs.symlinkSync(
+		path.join(repoRoot, 'node_modules', 'n8n-workflow'),
+		path.join(nodesFolder, 'node_modules', 'n8n-workflow'),
+	);
 	return {
 		directory: path.join(nodesFolder, 'node_modules', PACKAGE_NAME),
 		tarballFiles: packed.files.map((file) => file.path),

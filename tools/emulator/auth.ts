@@ -62,7 +62,9 @@ export function webhookCaller(
 function accessTokenOf(authorization: string | undefined, params: ParamRecord): string | undefined {
 	const bearer = /^Bearer\s+(.*)$/i.exec(authorization ?? '')?.[1];
 	if (bearer !== undefined) return bearer;
-	const value = AUTH_PARAMS.map((name) => params[name]).find((v) => v !== undefined && !Array.isArray(v));
+	const value = AUTH_PARAMS.map((name) => params[name]).find(
+		(v) => v !== undefined && !Array.isArray(v),
+	);
 	return value === undefined || value === null ? undefined : String(value);
 }
 
@@ -87,6 +89,7 @@ export function oauthCaller(
 	if (found.kind === 'expired') throw Errors.expiredToken();
 	if (!scopeAllows(grant.scopes, scope)) throw Errors.insufficientScope('oauth');
 	if (!canSignIn(world, grant.userId)) throw Errors.authorization();
-	if (app?.availableTo !== undefined && !app.availableTo.includes(grant.userId)) throw Errors.userAccess();
+	if (app?.availableTo !== undefined && !app.availableTo.includes(grant.userId))
+		throw Errors.userAccess();
 	return { userId: grant.userId, scopes: grant.scopes, authKind: 'oauth' };
 }

@@ -74,7 +74,9 @@ function substituted(value: string, answers: Answers): ParamValue {
 	for (const [match, kind = '', run = ''] of value.matchAll(reference)) {
 		const path = [...run.matchAll(/\[([^\]]+)\]/g)].map((segment) => segment[1] ?? '');
 		if (path.length === 0) continue;
-		let reached: unknown = Object.prototype.hasOwnProperty.call(answers, kind) ? answers[kind] : null;
+		let reached: unknown = Object.prototype.hasOwnProperty.call(answers, kind)
+			? answers[kind]
+			: null;
 		for (const key of path) {
 			const next = isset(reached, key);
 			if (next === undefined) break;

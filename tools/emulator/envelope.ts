@@ -105,8 +105,7 @@ export const Errors = {
 	imNotInstalled: () => new RestError(400, 'IM_NOT_INSTALLED', 'Messenger is not installed.'),
 	userNotActive: () => new RestError(400, 'CRM_CHAT_USER_NOT_ACTIVE', 'User not active'),
 	wrongRequest: (description: string) => new RestError(400, 'WRONG_REQUEST', description),
-	crmChatEmpty: (description: string) =>
-		new RestError(400, 'CRM_CHAT_EMPTY_CRM_DATA', description),
+	crmChatEmpty: (description: string) => new RestError(400, 'CRM_CHAT_EMPTY_CRM_DATA', description),
 	crmChatEmptyUser: () => new RestError(400, 'CRM_CHAT_EMPTY_USER', 'Empty User ID'),
 	deleteUserDenied: () =>
 		new RestError(
@@ -133,7 +132,10 @@ export interface ApplicationException {
  * request (a batch is one request, and nothing resets it): its code (ERROR_CORE when it has none) and its text.
  * An auth failure keeps its own code (OAuthException::getErrorCode) but takes the text too.
  */
-export function processException(error: RestError, thrown: ApplicationException | undefined): RestError {
+export function processException(
+	error: RestError,
+	thrown: ApplicationException | undefined,
+): RestError {
 	if (thrown === undefined) return error;
 	const code = error.oauth ? error.code : thrown.code || 'ERROR_CORE';
 	return new RestError(error.status, code, thrown.message, {

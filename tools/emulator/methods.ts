@@ -16,7 +16,10 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
 	'imopenlines.crm.chat.user.add': openlines('imopenlines.crm.chat.user.add'),
 	'imopenlines.crm.chat.user.delete': openlines('imopenlines.crm.chat.user.delete'),
 	// API revisions of the Open Channels module: a harmless call that needs the imopenlines scope.
-	'imopenlines.revision.get': { scope: 'imopenlines', handler: () => ({ result: { rest: 1, web: 1, mobile: 1 } }) },
+	'imopenlines.revision.get': {
+		scope: 'imopenlines',
+		handler: () => ({ result: { rest: 1, web: 1, mobile: 1 } }),
+	},
 	// rest/lib/api/user.php: the user scope (user_brief and user_basic also open it, see auth.ts).
 	'user.current': { scope: 'user', handler: DIRECTORY_METHODS['user.current'] },
 	'user.get': { scope: 'user', handler: DIRECTORY_METHODS['user.get'] },

@@ -33,9 +33,7 @@ export interface TokenGrant {
 }
 
 /** An access token's grant, expired or not (Bitrix24 checks the plan before expiry), or nothing. */
-export type AccessLookup =
-	| { kind: 'valid' | 'expired'; grant: TokenGrant }
-	| { kind: 'unknown' };
+export type AccessLookup = { kind: 'valid' | 'expired'; grant: TokenGrant } | { kind: 'unknown' };
 
 interface OAuthDeps {
 	world: () => World;

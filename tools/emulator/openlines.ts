@@ -41,7 +41,10 @@ function sendMessageFromUser(
 ): number | undefined {
 	const errors = chat.messengerErrors ?? [];
 	if (!chat.members.includes(userId)) {
-		ctx.request.thrown = { code: 'CANCELED', message: 'You cannot send messages to the specified chat' };
+		ctx.request.thrown = {
+			code: 'CANCELED',
+			message: 'You cannot send messages to the specified chat',
+		};
 	} else if (errors.length > 0) {
 		ctx.request.thrown =
 			errors.length === 1 && errors[0] !== undefined

@@ -74,7 +74,10 @@ function parseJsonBody(raw: string): ParsedBody {
 		const parsed: unknown = JSON.parse(raw);
 		if (isRecord(parsed)) return { params: parsed, kind: 'json' };
 		if (Array.isArray(parsed))
-			return { params: Object.fromEntries(parsed.map((v: ParamValue, i) => [String(i), v])), kind: 'json' };
+			return {
+				params: Object.fromEntries(parsed.map((v: ParamValue, i) => [String(i), v])),
+				kind: 'json',
+			};
 		return { params: {}, kind: 'invalid-json' };
 	} catch {
 		return { params: {}, kind: 'invalid-json' };
@@ -91,7 +94,11 @@ function isJsonMediaType(contentType: string | undefined): boolean {
  * The body as CRestUtil::getRequestData reads it: only for POST; JSON when the media type says so, otherwise
  * parse_str of the raw body (what PHP's form parsing gives for urlencoded bodies; multipart is not modelled).
  */
-export function parseBody(raw: string, contentType: string | undefined, httpMethod: string): ParsedBody {
+export function parseBody(
+	raw: string,
+	contentType: string | undefined,
+	httpMethod: string,
+): ParsedBody {
 	if (httpMethod.toUpperCase() !== 'POST' || raw.trim() === '') return { params: {}, kind: 'none' };
 	return isJsonMediaType(contentType)
 		? parseJsonBody(raw)
@@ -141,7 +148,9 @@ export const PHP_WHITESPACE = ' \t\n\v\f\r';
 const NUMERIC_STRING = new RegExp(
 	`^[${PHP_WHITESPACE}]*[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?[${PHP_WHITESPACE}]*$`,
 );
-const LEADING_NUMBER = new RegExp(`^[${PHP_WHITESPACE}]*([+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?)`);
+const LEADING_NUMBER = new RegExp(
+	`^[${PHP_WHITESPACE}]*([+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?)`,
+);
 
 /** PHP 8's is_numeric: numbers, and strings like " 12", "1.5", "1e3" (not "0x1A", "12abc", "", true). */
 export function phpIsNumeric(value: ParamValue | undefined): boolean {

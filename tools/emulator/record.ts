@@ -20,6 +20,7 @@ export function postsAsked(requests: readonly RecordedRequest[]): ParamRecord[] 
 /** How many times the portal was asked to post each text. */
 export function timesAsked(requests: readonly RecordedRequest[]): Map<string, number> {
 	const asked = new Map<string, number>();
-	for (const { MESSAGE } of postsAsked(requests)) asked.set(String(MESSAGE), (asked.get(String(MESSAGE)) ?? 0) + 1);
+	for (const { MESSAGE } of postsAsked(requests))
+		asked.set(String(MESSAGE), (asked.get(String(MESSAGE)) ?? 0) + 1);
 	return asked;
 }

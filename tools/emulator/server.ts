@@ -388,12 +388,20 @@ class PortalEmulator implements Emulator {
 	}
 
 	/** A success envelope: `result`, the list siblings, and the `time` block. */
-	private success(method: string, outcome: MethodOutcome, started: number): Record<string, unknown> {
+	private success(
+		method: string,
+		outcome: MethodOutcome,
+		started: number,
+	): Record<string, unknown> {
 		return {
 			result: outcome.result,
 			...(outcome.next !== undefined ? { next: outcome.next } : {}),
 			...(outcome.total !== undefined ? { total: outcome.total } : {}),
-			time: timeInfo(started, this.now(), this.loadLimiter ? this.operatingReset(method) : undefined),
+			time: timeInfo(
+				started,
+				this.now(),
+				this.loadLimiter ? this.operatingReset(method) : undefined,
+			),
 		};
 	}
 
@@ -428,7 +436,11 @@ class PortalEmulator implements Emulator {
 	 * failure goes through processException with the request's application exception, which an earlier command
 	 * may have left: the leak that makes later failures say CANCELED.
 	 */
-	private command(method: string, params: ParamRecord, batchCtx: CallContext): Record<string, unknown> {
+	private command(
+		method: string,
+		params: ParamRecord,
+		batchCtx: CallContext,
+	): Record<string, unknown> {
 		const started = this.now();
 		try {
 			if (method.toLowerCase() === 'batch') throw Errors.batchMethodNotAllowed();
@@ -439,7 +451,8 @@ class PortalEmulator implements Emulator {
 			if (!scopeAllows(batchCtx.scopes, spec.scope)) throw Errors.insufficientScope('batch');
 			return this.success(method, spec.handler(params, { ...batchCtx, viaBatch: true }), started);
 		} catch (error: unknown) {
-			if (error instanceof RestError) return { ...processException(error, batchCtx.request.thrown).body() };
+			if (error instanceof RestError)
+				return { ...processException(error, batchCtx.request.thrown).body() };
 			throw error;
 		}
 	}
@@ -452,7 +465,11 @@ class PortalEmulator implements Emulator {
 		}
 		if (fault.kind === 'status') {
 			const error = fault.error ?? 'INTERNAL_SERVER_ERROR';
-			throw new RestError(fault.status, error, fault.errorDescription ?? KNOWN_DESCRIPTIONS[error] ?? error);
+			throw new RestError(
+				fault.status,
+				error,
+				fault.errorDescription ?? KNOWN_DESCRIPTIONS[error] ?? error,
+			);
 		}
 	}
 

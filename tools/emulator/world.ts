@@ -307,7 +307,12 @@ function chatEntityType(name: string): CrmEntityType | undefined {
  * (Bitrix24's permission check finds nothing to allow); a deactivated user keeps his rights, which come from his
  * roles (crm/lib/Service/UserPermissions.php never looks at the account's activity).
  */
-export function canRead(world: World, principalId: number, type: CrmOwnerType, id: number): boolean {
+export function canRead(
+	world: World,
+	principalId: number,
+	type: CrmOwnerType,
+	id: number,
+): boolean {
 	const principalOk =
 		findUser(world, principalId) !== undefined || findBot(world, principalId) !== undefined;
 	if (!principalOk || !findEntity(world, type, id)) return false;
@@ -320,7 +325,12 @@ export function canRead(world: World, principalId: number, type: CrmOwnerType, i
  * imopenlines/lib/crm/common.php::hasAccessToEntity: an empty type or exactly "NONE" is let through unchecked; a
  * type ResolveID does not know has no access; otherwise the CRM's read permission.
  */
-export function hasAccessToEntity(world: World, typeName: string, id: number, principalId: number): boolean {
+export function hasAccessToEntity(
+	world: World,
+	typeName: string,
+	id: number,
+	principalId: number,
+): boolean {
 	if (typeName === '' || typeName === '0' || typeName === 'NONE') return true;
 	const type = resolveOwnerType(typeName);
 	return type !== undefined && canRead(world, principalId, type, id);
@@ -349,14 +359,21 @@ export function chatsByCrmEntity(
 }
 
 /** checkChatOfCrmEntity: the chat is one of the entity's chats with a dialog in progress. */
-export function isChatOfCrmEntity(world: World, typeName: string, id: number, chatId: number): boolean {
+export function isChatOfCrmEntity(
+	world: World,
+	typeName: string,
+	id: number,
+	chatId: number,
+): boolean {
 	return chatsByCrmEntity(world, typeName, id).some((c) => c.id === chatId);
 }
 
 /** getLastChatIdByCrmEntity: the chat of the entity's most recently updated open-line activity, whatever its dialog; 0 if none. */
 export function lastChatIdOf(world: World, typeName: string, id: number): number {
 	const type = chatEntityType(typeName);
-	const chats = world.chats.filter((c) => c.entityType === type && c.entityId === id).sort(newestFirst);
+	const chats = world.chats
+		.filter((c) => c.entityType === type && c.entityId === id)
+		.sort(newestFirst);
 	return chats[0]?.id ?? 0;
 }
 

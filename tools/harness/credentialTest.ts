@@ -48,7 +48,13 @@ export async function testCredential(
 			outputs: [NodeConnectionTypes.Main],
 			credentials: [{ name: type, required: true }],
 			properties: [
-				{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: test.request } },
+				{
+					displayName: 'Temp',
+					name: 'temp',
+					type: 'string',
+					default: '',
+					routing: { request: test.request },
+				},
 			],
 		},
 	};
@@ -61,7 +67,12 @@ export async function testCredential(
 		parameters: {},
 		credentials: { [type]: { id: credentials.credentialId, name: 'Credential under test' } },
 	};
-	const workflowData = { id: 'credential-test', name: 'Credential test', nodes: [node], connections: {} };
+	const workflowData = {
+		id: 'credential-test',
+		name: 'Credential test',
+		nodes: [node],
+		connections: {},
+	};
 	const workflow = new Workflow({
 		...workflowData,
 		active: false,
@@ -71,7 +82,11 @@ export async function testCredential(
 			getKnownTypes: () => ({}),
 		},
 	});
-	const hooks = new ExecutionLifecycleHooks('internal', 'credential-test', workflowData as unknown as IWorkflowBase);
+	const hooks = new ExecutionLifecycleHooks(
+		'internal',
+		'credential-test',
+		workflowData as unknown as IWorkflowBase,
+	);
 	const context = new ExecuteContext(
 		workflow,
 		node,
@@ -87,12 +102,25 @@ export async function testCredential(
 	const rules = (test.rules ?? []) as Array<{ type: string; properties: RuleProperties }>;
 	let response;
 	try {
-		response = await new RoutingNode(context, nodeType, { id: credentials.credentialId, name: 'test', type, data }).runNode();
+		response = await new RoutingNode(context, nodeType, {
+			id: credentials.credentialId,
+			name: 'test',
+			type,
+			data,
+		}).runNode();
 	} catch (error) {
-		const status = (error as { cause?: { response?: { status: number; statusText?: string } } }).cause?.response;
+		const status = (error as { cause?: { response?: { status: number; statusText?: string } } })
+			.cause?.response;
 		if (status) {
-			const rule = rules.find((r) => r.type === 'responseCode' && r.properties.value === status.status);
-			return { status: 'Error', message: rule?.properties.message ?? (status.statusText || `Received HTTP status code: ${status.status}`) };
+			const rule = rules.find(
+				(r) => r.type === 'responseCode' && r.properties.value === status.status,
+			);
+			return {
+				status: 'Error',
+				message:
+					rule?.properties.message ??
+					(status.statusText || `Received HTTP status code: ${status.status}`),
+			};
 		}
 		const code = (error as { cause?: { code?: string } }).cause?.code;
 		return { status: 'Error', message: code ?? (error as Error).message };
@@ -100,8 +128,11 @@ export async function testCredential(
 	const body = response?.[0]?.[0]?.json ?? {};
 	for (const rule of rules) {
 		if (rule.type !== 'responseSuccessBody' || !rule.properties.key) continue;
-		const value = rule.properties.key.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], body);
-		if (value === rule.properties.value) return { status: 'Error', message: rule.properties.message };
+		const value = rule.properties.key
+			.split('.')
+			.reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], body);
+		if (value === rule.properties.value)
+			return { status: 'Error', message: rule.properties.message };
 	}
 	return { status: 'OK', message: 'Connection successful!' };
 }

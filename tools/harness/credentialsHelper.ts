@@ -91,7 +91,10 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	): Promise<void> {
 		this.oauthUpdates++;
 		const id = nodeCredentials.id ?? '';
-		this.stored.set(id, { ...this.stored.get(id), oauthTokenData: structuredClone(data.oauthTokenData) });
+		this.stored.set(id, {
+			...this.stored.get(id),
+			oauthTokenData: structuredClone(data.oauthTokenData),
+		});
 	}
 
 	getCredentialsProperties(type: string): INodeProperties[] {

@@ -16,7 +16,10 @@ import { additionalDataFor } from './runWorkflow';
 export interface ListSearchOptions {
 	/** The node's parameters as the editor holds them while the user edits. */
 	parameters: INodeParameters;
-	credential: { type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api'; data: ICredentialDataDecryptedObject };
+	credential: {
+		type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api';
+		data: ICredentialDataDecryptedObject;
+	};
 	filter?: string;
 	paginationToken?: string;
 }
@@ -43,12 +46,30 @@ export async function searchList(
 			operation: 'sendMessage',
 			...options.parameters,
 		},
-		credentials: { [options.credential.type]: { id: credentials.credentialId, name: 'Bitrix24 test credential' } },
+		credentials: {
+			[options.credential.type]: { id: credentials.credentialId, name: 'Bitrix24 test credential' },
+		},
 	};
 	const workflowData = { id: 'list-search', name: 'List search', nodes: [node], connections: {} };
 	const workflow = new Workflow({ ...workflowData, active: false, nodeTypes: createNodeTypes() });
-	const hooks = new ExecutionLifecycleHooks('internal', 'list-search', workflowData as unknown as IWorkflowBase);
-	const additionalData = { ...additionalDataFor(credentials, hooks), currentNodeParameters: node.parameters };
-	const context = new LoadOptionsContext(workflow, node, additionalData, `parameters.${method === 'getChats' ? 'chatId' : 'userId'}`);
-	return await new Bitrix24OpenChannels().methods.listSearch[method].call(context, options.filter, options.paginationToken);
+	const hooks = new ExecutionLifecycleHooks(
+		'internal',
+		'list-search',
+		workflowData as unknown as IWorkflowBase,
+	);
+	const additionalData = {
+		...additionalDataFor(credentials, hooks),
+		currentNodeParameters: node.parameters,
+	};
+	const context = new LoadOptionsContext(
+		workflow,
+		node,
+		additionalData,
+		`parameters.${method === 'getChats' ? 'chatId' : 'userId'}`,
+	);
+	return await new Bitrix24OpenChannels().methods.listSearch[method].call(
+		context,
+		options.filter,
+		options.paginationToken,
+	);
 }

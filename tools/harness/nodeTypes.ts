@@ -31,8 +31,15 @@ class InputItems implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = JSON.parse(this.getNodeParameter('items', 0) as string) as Array<Record<string, unknown>>;
-		return [items.map((json, index) => ({ json: json as INodeExecutionData['json'], pairedItem: { item: index } }))];
+		const items = JSON.parse(this.getNodeParameter('items', 0) as string) as Array<
+			Record<string, unknown>
+		>;
+		return [
+			items.map((json, index) => ({
+				json: json as INodeExecutionData['json'],
+				pairedItem: { item: index },
+			})),
+		];
 	}
 }
 

@@ -30,7 +30,10 @@ export interface RunOptions {
 	parameters: INodeParameters;
 	items: IDataObject[];
 	onError?: OnError;
-	credential: { type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api'; data: ICredentialDataDecryptedObject };
+	credential: {
+		type: 'bitrix24WebhookApi' | 'bitrix24OAuth2Api';
+		data: ICredentialDataDecryptedObject;
+	};
 	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
 	credentials?: TestCredentialsHelper;
 	/** The node's Settings, e.g. Retry On Fail (`retryOnFail`, `maxTries`, `waitBetweenTries`). */
@@ -128,8 +131,15 @@ export function startNode(options: RunOptions): StartedRun {
 		type: NODE_TYPE,
 		typeVersion: 1,
 		position: [200, 0],
-		parameters: { authentication, resource: 'crmChat', operation: 'sendMessage', ...options.parameters },
-		credentials: { [options.credential.type]: { id: credentials.credentialId, name: 'Bitrix24 test credential' } },
+		parameters: {
+			authentication,
+			resource: 'crmChat',
+			operation: 'sendMessage',
+			...options.parameters,
+		},
+		credentials: {
+			[options.credential.type]: { id: credentials.credentialId, name: 'Bitrix24 test credential' },
+		},
 		onError: options.onError ?? 'stopWorkflow',
 		...options.settings,
 	};
@@ -164,7 +174,11 @@ export function startNode(options: RunOptions): StartedRun {
 			nodeExecutionStack: [{ node: input, data: { main: [[{ json: {} }]] }, source: null }],
 		},
 	});
-	const workflowExecute = new WorkflowExecute(additionalDataFor(credentials, hooks), 'manual', runExecutionData);
+	const workflowExecute = new WorkflowExecute(
+		additionalDataFor(credentials, hooks),
+		'manual',
+		runExecutionData,
+	);
 	const execution = workflowExecute.processRunExecutionData(workflow);
 	const collect = async (): Promise<NodeRun> => {
 		await execution;

@@ -14,13 +14,18 @@ export function useEmulator(options?: EmulatorOptions): Emulator {
 	});
 	beforeEach(() => running?.reset());
 	const current = (): Emulator => {
-		if (!running) throw new Error('The emulator is used outside its tests (before beforeAll or after afterAll)');
+		if (!running)
+			throw new Error(
+				'The emulator is used outside its tests (before beforeAll or after afterAll)',
+			);
 		return running;
 	};
 	return new Proxy({} as Emulator, {
 		get: (_target, key) => {
 			const value: unknown = Reflect.get(current(), key);
-			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current()) : value;
+			return typeof value === 'function'
+				? (value as (...args: unknown[]) => unknown).bind(current())
+				: value;
 		},
 	});
 }

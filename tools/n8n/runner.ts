@@ -31,7 +31,12 @@ export interface ExecutionResult {
 	run: {
 		status?: string;
 		finished?: boolean;
-		data: { resultData: { runData: Record<string, NodeRun[]>; error?: { message?: string; description?: string; name?: string } } };
+		data: {
+			resultData: {
+				runData: Record<string, NodeRun[]>;
+				error?: { message?: string; description?: string; name?: string };
+			};
+		};
 	};
 	seconds: number;
 }
@@ -79,16 +84,23 @@ let packedTarball: string | undefined;
 /** `npm pack` of the repo (what npm publish would upload), once per process. */
 export function packRepo(): string {
 	if (packedTarball && fs.existsSync(packedTarball)) return packedTarball;
-	if (!fs.existsSync(path.join(REPO_ROOT, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
+	if (!fs.existsSync(path.join(REPO_ROOT, 'dist')))
+		throw new Error('dist/ is missing: run npm run build first');
 	const destination = path.join(cacheRoot(), 'packages');
 	fs.mkdirSync(destination, { recursive: true });
-	const result = spawnSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', destination], {
-		cwd: REPO_ROOT,
-		env: cleanNpmEnv(),
-		encoding: 'utf8',
-	});
+	const result = spawnSync(
+		'npm',
+		['pack', '--json', '--ignore-scripts', '--pack-destination', destination],
+		{
+			cwd: REPO_ROOT,
+			env: cleanNpmEnv(),
+			encoding: 'utf8',
+		},
+	);
 	if (result.status !== 0) throw new Error(`npm pack failed:\n${result.stderr}`);
-	const [packed] = JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as Array<{ filename: string }>;
+	const [packed] = JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as Array<{
+		filename: string;
+	}>;
 	if (!packed) throw new Error(`npm pack printed no file:\n${result.stdout}`);
 	packedTarball = path.join(destination, packed.filename);
 	return packedTarball;
@@ -108,7 +120,9 @@ export function installPackage(installed: InstalledN8n, userFolder: string): str
 	const target = path.join(userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME);
 	fs.rmSync(target, { recursive: true, force: true });
 	fs.mkdirSync(target, { recursive: true });
-	const untar = spawnSync('tar', ['-xzf', packRepo(), '-C', target, '--strip-components=1'], { encoding: 'utf8' });
+	const untar = spawnSync('tar', ['-xzf', packRepo(), '-C', target, '--strip-components=1'], {
+		encoding: 'utf8',
+	});
 	if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
 	const manifestFile = path.join(target, 'package.json');
 	const { devDependencies, peerDependencies, optionalDependencies, ...manifest } = JSON.parse(
@@ -119,7 +133,11 @@ export function installPackage(installed: InstalledN8n, userFolder: string): str
 	void optionalDependencies;
 	fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
 	fs.mkdirSync(path.join(target, 'node_modules'), { recursive: true });
-	fs.symlinkSync(path.join(installed.folder, 'node_modules', 'n8n-workflow'), path.join(target, 'node_modules', 'n8n-workflow'), 'dir');
+	fs.symlinkSync(
+		path.join(installed.folder, 'node_modules', 'n8n-workflow'),
+		path.join(target, 'node_modules', 'n8n-workflow'),
+		'dir',
+	);
 	return target;
 }
 
@@ -130,7 +148,8 @@ function parseRecords(text: string): JsonObject[] {
 		if (!trimmed.startsWith('{')) continue;
 		try {
 			const value: unknown = JSON.parse(trimmed);
-			if (value && typeof value === 'object' && !Array.isArray(value)) records.push(value as JsonObject);
+			if (value && typeof value === 'object' && !Array.isArray(value))
+				records.push(value as JsonObject);
 		} catch {
 			// not a record (e.g. a pretty-printed fragment)
 		}
@@ -151,7 +170,8 @@ export function findExecution(records: JsonObject[]): ExecutionResult['run'] | u
 		}
 		for (const candidate of candidates) {
 			const data = (candidate as { data?: { resultData?: unknown } } | null)?.data;
-			if (data && typeof data === 'object' && data.resultData) return candidate as ExecutionResult['run'];
+			if (data && typeof data === 'object' && data.resultData)
+				return candidate as ExecutionResult['run'];
 		}
 	}
 	return undefined;
@@ -220,16 +240,32 @@ export class N8nSession {
 		const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 		const userFolder =
 			options.userFolder ??
-			path.join(cacheRoot(), 'runs', `${options.name}-${installed.line.name}-${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`);
+			path.join(
+				cacheRoot(),
+				'runs',
+				`${options.name}-${installed.line.name}-${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
+			);
 		installPackage(installed, userFolder);
-		return new N8nSession(installed, userFolder, await freePort(), options.log ?? (() => undefined));
+		return new N8nSession(
+			installed,
+			userFolder,
+			await freePort(),
+			options.log ?? (() => undefined),
+		);
 	}
 
 	/** Runs `n8n <args>`; rejects on a package load failure, and on a non-zero exit unless allowFailure. */
-	async command(args: string[], options: { allowFailure?: boolean; timeoutMs?: number; label?: string } = {}): Promise<CommandResult> {
+	async command(
+		args: string[],
+		options: { allowFailure?: boolean; timeoutMs?: number; label?: string } = {},
+	): Promise<CommandResult> {
 		const started = Date.now();
 		const { node, n8nScript } = this.installed;
-		const child = spawn(node.bin, [n8nScript, ...args], { cwd: this.userFolder, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(node.bin, [n8nScript, ...args], {
+			cwd: this.userFolder,
+			env: this.env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -238,7 +274,11 @@ export class N8nSession {
 		const code = await new Promise<number>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				child.kill('SIGKILL');
-				reject(new Error(`n8n ${args[0]} did not finish in ${timeoutMs / 1000} s\n${tail(stdout + stderr)}`));
+				reject(
+					new Error(
+						`n8n ${args[0]} did not finish in ${timeoutMs / 1000} s\n${tail(stdout + stderr)}`,
+					),
+				);
 			}, timeoutMs);
 			child.on('error', (error) => {
 				clearTimeout(timer);
@@ -280,7 +320,10 @@ export class N8nSession {
 		const folder = path.join(this.userFolder, 'inputs', `workflows-${Date.now()}`);
 		fs.mkdirSync(folder, { recursive: true });
 		for (const workflow of workflows) {
-			fs.writeFileSync(path.join(folder, `${String(workflow.id)}.json`), `${JSON.stringify(workflow, null, 2)}\n`);
+			fs.writeFileSync(
+				path.join(folder, `${String(workflow.id)}.json`),
+				`${JSON.stringify(workflow, null, 2)}\n`,
+			);
 		}
 		await this.command(['import:workflow', '--separate', `--input=${folder}`], {
 			label: `import ${workflows.length} workflow(s)`,
@@ -288,39 +331,64 @@ export class N8nSession {
 	}
 
 	/** `n8n execute --id --rawOutput`: the execution, whether it succeeded or failed. */
-	async execute(workflowId: string, options: { timeoutMs?: number } = {}): Promise<ExecutionResult> {
+	async execute(
+		workflowId: string,
+		options: { timeoutMs?: number } = {},
+	): Promise<ExecutionResult> {
 		const result = await this.command(['execute', `--id=${workflowId}`, '--rawOutput'], {
 			allowFailure: true,
 			timeoutMs: options.timeoutMs,
 			label: `execute ${workflowId}`,
 		});
 		const run = findExecution(result.records);
-		if (!run) throw new Error(`n8n execute printed no execution (exit ${result.code})\n${tail(result.stdout + result.stderr)}`);
+		if (!run)
+			throw new Error(
+				`n8n execute printed no execution (exit ${result.code})\n${tail(result.stdout + result.stderr)}`,
+			);
 		return { exitCode: result.code, run, seconds: result.seconds };
 	}
 
 	/** `n8n export:credentials --all --decrypted`: the stored credentials with their data in clear. */
-	async exportCredentials(): Promise<Array<{ id: string; name: string; type: string; data: JsonObject }>> {
+	async exportCredentials(): Promise<
+		Array<{ id: string; name: string; type: string; data: JsonObject }>
+	> {
 		const file = path.join(this.userFolder, 'inputs', `export-${Date.now()}.json`);
 		// n8n does not create the output folder (a session that has imported nothing yet has none).
 		fs.mkdirSync(path.dirname(file), { recursive: true });
-		await this.command(['export:credentials', '--all', '--decrypted', `--output=${file}`], { label: 'export credentials' });
-		return JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ id: string; name: string; type: string; data: JsonObject }>;
+		await this.command(['export:credentials', '--all', '--decrypted', `--output=${file}`], {
+			label: 'export credentials',
+		});
+		return JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{
+			id: string;
+			name: string;
+			type: string;
+			data: JsonObject;
+		}>;
 	}
 
 	/**
 	 * Starts the editor (`n8n start`) on 127.0.0.1:port and resolves once it answers /healthz. n8n runs in
 	 * its own process group (it starts a task runner child), which stop() ends: SIGTERM, then SIGKILL.
 	 */
-	async startEditor(port: number, options: { onOutput?: (line: string) => void } = {}): Promise<EditorProcess> {
+	async startEditor(
+		port: number,
+		options: { onOutput?: (line: string) => void } = {},
+	): Promise<EditorProcess> {
 		const { node, n8nScript } = this.installed;
 		const child = spawn(node.bin, [n8nScript, 'start'], {
 			cwd: this.userFolder,
-			env: { ...this.env, N8N_PORT: String(port), N8N_LOG_FORMAT: 'text', N8N_EDITOR_BASE_URL: `http://127.0.0.1:${port}/` },
+			env: {
+				...this.env,
+				N8N_PORT: String(port),
+				N8N_LOG_FORMAT: 'text',
+				N8N_EDITOR_BASE_URL: `http://127.0.0.1:${port}/`,
+			},
 			stdio: ['ignore', 'pipe', 'pipe'],
 			detached: true,
 		});
-		const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+		const exited = new Promise<number | null>((resolve) =>
+			child.once('exit', (code) => resolve(code)),
+		);
 		const signalGroup = (signal: NodeJS.Signals) => {
 			try {
 				if (child.pid) process.kill(-child.pid, signal);
@@ -330,7 +398,10 @@ export class N8nSession {
 		};
 		const stop = async () => {
 			signalGroup('SIGTERM');
-			const done = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20_000).unref())]);
+			const done = await Promise.race([
+				exited.then(() => true),
+				new Promise((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
+			]);
 			// The group may still hold the task runner even when n8n itself has exited.
 			signalGroup('SIGKILL');
 			if (!done) await exited;
@@ -379,8 +450,13 @@ function tail(text: string, lines = 30): string {
 }
 
 /** Parses execution data as n8n's REST API returns it (flatted), with the installed n8n's own `flatted`. */
-export function parseExecutionData(installed: InstalledN8n, text: string): ExecutionResult['run']['data'] {
-	const flatted = require(path.join(installed.folder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+export function parseExecutionData(
+	installed: InstalledN8n,
+	text: string,
+): ExecutionResult['run']['data'] {
+	const flatted = require(path.join(installed.folder, 'node_modules', 'flatted')) as {
+		parse(text: string): unknown;
+	};
 	return flatted.parse(text) as ExecutionResult['run']['data'];
 }
 

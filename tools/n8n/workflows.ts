@@ -71,7 +71,11 @@ export interface CredentialBudget {
 }
 
 /** A webhook credential; without a budget n8n fills in the credential type's defaults (2 per second, burst 50). */
-export function webhookCredential(ref: CredentialRef, webhookUrl: string, budget?: CredentialBudget): JsonObject {
+export function webhookCredential(
+	ref: CredentialRef,
+	webhookUrl: string,
+	budget?: CredentialBudget,
+): JsonObject {
 	return { ...ref, type: 'bitrix24WebhookApi', data: { webhookUrl, ...budget } };
 }
 
@@ -129,7 +133,8 @@ export function exampleVariant(variant: Variant): Workflow {
 	workflow.id = variant.id;
 	workflow.name = variant.name;
 	const items = nodeOf(workflow, NODES.items);
-	if (variant.items) items.parameters.jsCode = `return ${JSON.stringify(variant.items, null, 2)}.map((json) => ({ json }));`;
+	if (variant.items)
+		items.parameters.jsCode = `return ${JSON.stringify(variant.items, null, 2)}.map((json) => ({ json }));`;
 	if (variant.jsCode) items.parameters.jsCode = variant.jsCode;
 	const bitrix24 = nodeOf(workflow, NODES.bitrix24);
 	if (variant.parameters) bitrix24.parameters = { ...bitrix24.parameters, ...variant.parameters };

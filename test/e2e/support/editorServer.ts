@@ -68,7 +68,9 @@ export class EditorClient {
 			const name = pair.slice(0, eq);
 			const value = pair.slice(eq + 1);
 			const pathAttribute = attributes.find((a) => /^path=/i.test(a));
-			const expired = attributes.some((a) => /^max-age=0$/i.test(a) || /^expires=thu, 01 jan 1970/i.test(a));
+			const expired = attributes.some(
+				(a) => /^max-age=0$/i.test(a) || /^expires=thu, 01 jan 1970/i.test(a),
+			);
 			if (expired || value === '') this.cookies.delete(name);
 			else this.cookies.set(name, { value, path: pathAttribute ? pathAttribute.slice(5) : '/' });
 		}
@@ -78,9 +80,14 @@ export class EditorClient {
 	 * One request to the n8n server, redirects not followed. `browser: true` is a page load (a top-level
 	 * navigation): cookies only, no editor headers.
 	 */
-	async request(method: string, pathOrUrl: string, options: { body?: unknown; browser?: boolean } = {}): Promise<HttpAnswer> {
+	async request(
+		method: string,
+		pathOrUrl: string,
+		options: { body?: unknown; browser?: boolean } = {},
+	): Promise<HttpAnswer> {
 		const url = new URL(pathOrUrl, this.baseUrl);
-		if (url.origin !== new URL(this.baseUrl).origin) throw new Error(`${url.toString()} is not on the n8n server ${this.baseUrl}`);
+		if (url.origin !== new URL(this.baseUrl).origin)
+			throw new Error(`${url.toString()} is not on the n8n server ${this.baseUrl}`);
 		const headers: Record<string, string> = {};
 		const cookie = this.cookieHeader(url);
 		if (cookie !== '') headers.cookie = cookie;
@@ -93,7 +100,11 @@ export class EditorClient {
 			redirect: 'manual',
 		});
 		this.keepCookies(response);
-		return { status: response.status, location: response.headers.get('location'), text: await response.text() };
+		return {
+			status: response.status,
+			location: response.headers.get('location'),
+			text: await response.text(),
+		};
 	}
 
 	/** A REST call that must succeed; returns the `data` of n8n's `{data}` envelope. */
@@ -121,26 +132,56 @@ export class EditorClient {
 			},
 			90_000,
 		);
-		if (!this.cookies.has('n8n-auth')) throw new Error(`Owner setup set no n8n-auth cookie (cookies: ${this.cookieNames().join(', ')})`);
+		if (!this.cookies.has('n8n-auth'))
+			throw new Error(
+				`Owner setup set no n8n-auth cookie (cookies: ${this.cookieNames().join(', ')})`,
+			);
 	}
 
 	/**
 	 * Saves the workflow through the REST API and runs it as the editor's "Execute workflow" button does,
 	 * by the n8n server process; resolves with the finished execution.
 	 */
-	async runWorkflow(line: LineName, installed: InstalledN8n, workflow: Workflow, triggerName: string): Promise<ExecutionResult & { status: string }> {
+	async runWorkflow(
+		line: LineName,
+		installed: InstalledN8n,
+		workflow: Workflow,
+		triggerName: string,
+	): Promise<ExecutionResult & { status: string }> {
 		const { id, name, nodes, connections, settings } = workflow;
-		const saved = await this.rest<JsonObject & { id: string }>('POST', '/rest/workflows', { id, name, nodes, connections, settings, active: false });
+		const saved = await this.rest<JsonObject & { id: string }>('POST', '/rest/workflows', {
+			id,
+			name,
+			nodes,
+			connections,
+			settings,
+			active: false,
+		});
 		// 1.x takes the workflow in the body; 2.x loads it from the database.
-		const runBody = line === '1.x' ? { workflowData: saved, triggerToStartFrom: { name: triggerName } } : { triggerToStartFrom: { name: triggerName } };
+		const runBody =
+			line === '1.x'
+				? { workflowData: saved, triggerToStartFrom: { name: triggerName } }
+				: { triggerToStartFrom: { name: triggerName } };
 		const started = Date.now();
-		const { executionId } = await this.rest<{ executionId: string }>('POST', `/rest/workflows/${saved.id}/run`, runBody);
+		const { executionId } = await this.rest<{ executionId: string }>(
+			'POST',
+			`/rest/workflows/${saved.id}/run`,
+			runBody,
+		);
 		const execution = await waitFor('the manual execution', async () => {
-			const data = await this.rest<{ status: string; data: string }>('GET', `/rest/executions/${executionId}`);
+			const data = await this.rest<{ status: string; data: string }>(
+				'GET',
+				`/rest/executions/${executionId}`,
+			);
 			return ['success', 'error', 'crashed'].includes(data.status) ? data : undefined;
 		});
 		const run = { status: execution.status, data: parseExecutionData(installed, execution.data) };
-		return { exitCode: execution.status === 'success' ? 0 : 1, run, seconds: (Date.now() - started) / 1000, status: execution.status };
+		return {
+			exitCode: execution.status === 'success' ? 0 : 1,
+			run,
+			seconds: (Date.now() - started) / 1000,
+			status: execution.status,
+		};
 	}
 }
 
@@ -161,7 +202,10 @@ export interface EditorLine {
  * The line's n8n (installed once) on a fresh user folder with the packed package installed, the emulator,
  * and `n8n start` on 127.0.0.1:<free port> with the owner set up and signed in.
  */
-export async function openEditorLine(name: LineName, options: { verbose?: boolean } = {}): Promise<EditorLine> {
+export async function openEditorLine(
+	name: LineName,
+	options: { verbose?: boolean } = {},
+): Promise<EditorLine> {
 	const installed = await ensureN8n(name, progress);
 	const emulator = await startEmulator();
 	let session: N8nSession | undefined;
@@ -175,11 +219,15 @@ export async function openEditorLine(name: LineName, options: { verbose?: boolea
 		session = await N8nSession.open(installed, { name: 'e2e-oauth', log: progress });
 		const port = await freePort();
 		const verbose = options.verbose ?? process.env.N8N_E2E_VERBOSE === '1';
-		editor = await session.startEditor(port, { onOutput: verbose ? (text) => progress(`n8n: ${text}`) : undefined });
+		editor = await session.startEditor(port, {
+			onOutput: verbose ? (text) => progress(`n8n: ${text}`) : undefined,
+		});
 		const baseUrl = `http://127.0.0.1:${port}`;
 		const client = new EditorClient(baseUrl);
 		await client.setUpOwner();
-		progress(`n8n ${installed.line.n8nVersion} server on ${baseUrl} (pid ${editor.child.pid}), user folder ${session.userFolder}, portal ${emulator.baseUrl}`);
+		progress(
+			`n8n ${installed.line.n8nVersion} server on ${baseUrl} (pid ${editor.child.pid}), user folder ${session.userFolder}, portal ${emulator.baseUrl}`,
+		);
 		return { line: LINES[name], installed, session, emulator, editor, baseUrl, client, close };
 	} catch (error) {
 		await close();
@@ -206,7 +254,8 @@ export function recordTokenAnswers(emulator: Emulator): TokenAnswer[] {
 		const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
 		res.end = ((...args: unknown[]) => {
 			const [chunk] = args;
-			const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+			const text =
+				typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
 			let body: JsonObject = {};
 			try {
 				body = JSON.parse(text) as JsonObject;

@@ -8,7 +8,14 @@ import * as path from 'node:path';
 
 import { startEmulator, type Emulator } from '../../../tools/emulator';
 import { ensureN8n } from '../../../tools/n8n/install';
-import { LINES, REPO_ROOT, cacheRoot, parseLines, type LineName, type N8nLine } from '../../../tools/n8n/lines';
+import {
+	LINES,
+	REPO_ROOT,
+	cacheRoot,
+	parseLines,
+	type LineName,
+	type N8nLine,
+} from '../../../tools/n8n/lines';
 import { N8nSession, PACKAGE_NAME } from '../../../tools/n8n/runner';
 
 export type { LineName } from '../../../tools/n8n/lines';
@@ -41,7 +48,9 @@ export async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> 
 export function printTimings(): void {
 	if (timings.length === 0) return;
 	const width = Math.max(...timings.map((t) => t.label.length));
-	process.stderr.write(`\n[e2e] timings\n${timings.map((t) => `  ${t.label.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s`).join('\n')}\n`);
+	process.stderr.write(
+		`\n[e2e] timings\n${timings.map((t) => `  ${t.label.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s`).join('\n')}\n`,
+	);
 }
 
 export interface LineContext {
@@ -56,7 +65,9 @@ export async function openLine(name: LineName): Promise<LineContext> {
 	const installed = await ensureN8n(name, progress);
 	const emulator = await startEmulator();
 	const session = await N8nSession.open(installed, { name: 'e2e', log: progress });
-	progress(`n8n ${installed.line.n8nVersion} on Node ${installed.node.version}, user folder ${session.userFolder}, portal ${emulator.baseUrl}`);
+	progress(
+		`n8n ${installed.line.n8nVersion} on Node ${installed.node.version}, user folder ${session.userFolder}, portal ${emulator.baseUrl}`,
+	);
 	return {
 		line: LINES[name],
 		session,
@@ -74,13 +85,25 @@ export interface ScriptResult {
 }
 
 /** Runs one of the repo's scripts (as `npm run` would, with tsx) and collects its output. */
-export function runRepoScript(script: string, args: string[] = [], timeoutMs = 300_000): Promise<ScriptResult> {
+export function runRepoScript(
+	script: string,
+	args: string[] = [],
+	timeoutMs = 300_000,
+): Promise<ScriptResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, script), ...args], {
-			cwd: REPO_ROOT,
-			env: process.env,
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		const child = spawn(
+			process.execPath,
+			[
+				path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+				path.join(REPO_ROOT, script),
+				...args,
+			],
+			{
+				cwd: REPO_ROOT,
+				env: process.env,
+				stdio: ['ignore', 'pipe', 'pipe'],
+			},
+		);
 		let output = '';
 		const collect = (chunk: Buffer) => (output += chunk.toString('utf8'));
 		child.stdout.on('data', collect);
@@ -106,7 +129,11 @@ export function removeScratch(folder: string): void {
 }
 
 /** Polls until check() gives a value (not undefined) or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+	what: string,
+	check: () => Promise<T | undefined>,
+	timeoutMs = 60_000,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await check();
@@ -121,7 +148,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
  * credential's file no longer exports a class named after the file.
  */
 export function breakInstalledPackage(session: N8nSession): void {
-	const file = path.join(session.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME, 'dist', 'credentials', 'Bitrix24WebhookApi.credentials.js');
+	const file = path.join(
+		session.userFolder,
+		'.n8n',
+		'nodes',
+		'node_modules',
+		PACKAGE_NAME,
+		'dist',
+		'credentials',
+		'Bitrix24WebhookApi.credentials.js',
+	);
 	const source = fs.readFileSync(file, 'utf8');
 	const broken = source.replace(/Bitrix24WebhookApi\b/g, 'RenamedWebhookApi');
 	if (broken === source) throw new Error(`Nothing to rename in ${file}`);

@@ -10,18 +10,32 @@ import { USERS, WEBHOOK_CODE } from '../../../tools/emulator';
 import { postJson } from '../../../tools/emulator/testClient';
 import { TestCredentialsHelper } from '../../../tools/harness/credentialsHelper';
 import { oauthCredential } from '../../../tools/harness/oauthCredential';
-import { MAPPED_PARAMETERS, runNode, type RunOptions, SENDING_MODES } from '../../../tools/harness/runWorkflow';
+import {
+	MAPPED_PARAMETERS,
+	runNode,
+	type RunOptions,
+	SENDING_MODES,
+} from '../../../tools/harness/runWorkflow';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
 const SEND = 'imopenlines.crm.message.add';
 
 /** A message from Oleg (27) to lead 1195's chat in progress, 1341. */
-const toChat1341 = (text: string): IDataObject => ({ type: 'lead', entityId: 1195, sender: 27, chat: 1341, text });
-
+const toChat1341 = (text: string): IDataObject => ({
+	type: 'lead',
+	entityId: 1195,
+	sender: 27,
+	chat: 1341,
+	text,
+});
 
 const emulator = useEmulator();
 
-function send(items: IDataObject[], options: INodeParameters = {}, extra: Partial<RunOptions> = {}) {
+function send(
+	items: IDataObject[],
+	options: INodeParameters = {},
+	extra: Partial<RunOptions> = {},
+) {
 	return runNode({
 		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl } },
 		items,
@@ -39,26 +53,37 @@ describe('text that looks like a batch reference ($result[...])', () => {
 	const quoting = 'Debug: $result[item0_1] came back at $time[item0_1][start]';
 	const items = [toChat1341('Hello'), toChat1341('World'), toChat1341(quoting)];
 
-	it.each(SENDING_MODES)('arrives byte for byte, sending %s; batched, that message goes as its own call after the batch of the others', async (mode, options) => {
-		const { outputs } = await send(items, options);
+	it.each(SENDING_MODES)(
+		'arrives byte for byte, sending %s; batched, that message goes as its own call after the batch of the others',
+		async (mode, options) => {
+			const { outputs } = await send(items, options);
 
-		expect(outputs[1]).toEqual([]);
-		expect(posted()).toEqual(['Hello', 'World', quoting]);
-		const calls = emulator.requests.map((request) => request.restMethod);
-		expect(calls).toEqual(mode === 'in batches' ? ['batch', SEND] : [SEND, SEND, SEND]);
-		expect(emulator.requests.at(-1)?.params.MESSAGE).toBe(quoting);
-	});
+			expect(outputs[1]).toEqual([]);
+			expect(posted()).toEqual(['Hello', 'World', quoting]);
+			const calls = emulator.requests.map((request) => request.restMethod);
+			expect(calls).toEqual(mode === 'in batches' ? ['batch', SEND] : [SEND, SEND, SEND]);
+			expect(emulator.requests.at(-1)?.params.MESSAGE).toBe(quoting);
+		},
+	);
 
 	it('would have been altered in the batch the node did not send', async () => {
 		const cmd = Object.fromEntries(
 			items.map((item, index) => [
 				`item${index}_${index + 1}`,
-				batchCommand(SEND, { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1195, USER_ID: 27, CHAT_ID: 1341, MESSAGE: String(item.text) }),
+				batchCommand(SEND, {
+					CRM_ENTITY_TYPE: 'lead',
+					CRM_ENTITY: 1195,
+					USER_ID: 27,
+					CHAT_ID: 1341,
+					MESSAGE: String(item.text),
+				}),
 			]),
 		);
 		await postJson(`${emulator.webhookUrl}batch`, { halt: 0, cmd });
 
-		expect(posted()[2]).toMatch(new RegExp(`^Debug: ${emulator.messages[0].id} came back at \\d+(\\.\\d+)?$`));
+		expect(posted()[2]).toMatch(
+			new RegExp(`^Debug: ${emulator.messages[0].id} came back at \\d+(\\.\\d+)?$`),
+		);
 	});
 });
 
@@ -80,19 +105,39 @@ describe('failures after a CANCELED in the same batch (Bitrix24 reports them all
 		expect(outputs[1].map((item) => [item.json.error, item.json.details])).toEqual([
 			[
 				'Bitrix24 refused the message: the sender 31 cannot send messages to the chat 1341 (CANCELED)',
-				{ code: 'CANCELED', description: 'You cannot send messages to the specified chat', httpStatus: 400, method: SEND, delivery: 'not_sent' },
+				{
+					code: 'CANCELED',
+					description: 'You cannot send messages to the specified chat',
+					httpStatus: 400,
+					method: SEND,
+					delivery: 'not_sent',
+				},
 			],
 			[
 				'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
-				{ code: 'CHAT_NOT_IN_CRM', description: 'Chat does not belong to the CRM entity being checked', httpStatus: 400, method: SEND, delivery: 'not_sent' },
+				{
+					code: 'CHAT_NOT_IN_CRM',
+					description: 'Chat does not belong to the CRM entity being checked',
+					httpStatus: 400,
+					method: SEND,
+					delivery: 'not_sent',
+				},
 			],
 			[
 				'Bitrix24 denied access to deal 501 (ACCESS_DENIED)',
-				{ code: 'ACCESS_DENIED', description: 'Access denied! User dont have access to this entity', httpStatus: 403, method: SEND, delivery: 'not_sent' },
+				{
+					code: 'ACCESS_DENIED',
+					description: 'Access denied! User dont have access to this entity',
+					httpStatus: 403,
+					method: SEND,
+					delivery: 'not_sent',
+				},
 			],
 		]);
 		// The batch, then the two failures after the CANCELED, each alone; the success was not asked again.
-		expect(emulator.requests.map((request) => [request.restMethod, request.params.CHAT_ID])).toEqual([
+		expect(
+			emulator.requests.map((request) => [request.restMethod, request.params.CHAT_ID]),
+		).toEqual([
 			['batch', undefined],
 			[SEND, 1400],
 			[SEND, 1500],
@@ -110,15 +155,25 @@ describe('failures after a CANCELED in the same batch (Bitrix24 reports them all
 });
 
 describe.each(SENDING_MODES)('a message of just "0", sending %s', (_mode, options) => {
-	const refusal = 'The field "Message" (MESSAGE) is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text';
+	const refusal =
+		'The field "Message" (MESSAGE) is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text';
 
 	it('fails that item with ERROR_ARGUMENT before anything is sent (Bitrix24 would call it empty); the others go out', async () => {
-		const { outputs } = await send([toChat1341('0'), { ...toChat1341(''), text: 0 }, toChat1341('0 items left')], options);
+		const { outputs } = await send(
+			[toChat1341('0'), { ...toChat1341(''), text: 0 }, toChat1341('0 items left')],
+			options,
+		);
 
 		expect(outputs[1].map((item) => [item.json.error, item.json.details])).toEqual(
 			[0, 1].map(() => [
 				`${refusal} (ERROR_ARGUMENT)`,
-				{ code: 'ERROR_ARGUMENT', description: refusal, httpStatus: null, argument: 'MESSAGE', delivery: 'not_sent' },
+				{
+					code: 'ERROR_ARGUMENT',
+					description: refusal,
+					httpStatus: null,
+					argument: 'MESSAGE',
+					delivery: 'not_sent',
+				},
 			]),
 		);
 		expect(posted()).toEqual(['0 items left']);
@@ -134,36 +189,65 @@ describe.each(SENDING_MODES)('a message of just "0", sending %s', (_mode, option
 	});
 });
 
-describe.each(SENDING_MODES)("Send To the CRM entity's active chat, sending %s", (_mode, options) => {
-	const toActiveChat = (items: IDataObject[]) =>
-		send(items, options, {
-			parameters: { ...MAPPED_PARAMETERS, chatSource: 'activeChat', chatId: { __rl: true, mode: 'id', value: '' }, options },
+describe.each(SENDING_MODES)(
+	"Send To the CRM entity's active chat, sending %s",
+	(_mode, options) => {
+		const toActiveChat = (items: IDataObject[]) =>
+			send(items, options, {
+				parameters: {
+					...MAPPED_PARAMETERS,
+					chatSource: 'activeChat',
+					chatId: { __rl: true, mode: 'id', value: '' },
+					options,
+				},
+			});
+
+		it('takes the chat whose dialog was active last, as Bitrix24 lists them, not the highest chat ID', async () => {
+			const telegram = emulator.world.chats.find((chat) => chat.id === 1341)!;
+			// A newer chat (a higher ID) whose customer wrote an hour before the Telegram dialog's last message.
+			emulator.world.chats.push({
+				...telegram,
+				id: 1390,
+				connectorId: 'livechat',
+				connectorTitle: 'Live Chat',
+				members: [...telegram.members],
+				lastActivityAt: telegram.lastActivityAt - 3_600_000,
+			});
+			const { outputs } = await toActiveChat([
+				{ type: 'lead', entityId: 1195, sender: 27, text: 'to the live dialog' },
+			]);
+
+			expect(outputs[0].map((item) => item.json.chatId)).toEqual([1341]);
+			expect(emulator.messages.map((message) => [message.chatId, message.message])).toEqual([
+				[1341, 'to the live dialog'],
+			]);
 		});
 
-	it('takes the chat whose dialog was active last, as Bitrix24 lists them, not the highest chat ID', async () => {
-		const telegram = emulator.world.chats.find((chat) => chat.id === 1341)!;
-		// A newer chat (a higher ID) whose customer wrote an hour before the Telegram dialog's last message.
-		emulator.world.chats.push({ ...telegram, id: 1390, connectorId: 'livechat', connectorTitle: 'Live Chat', members: [...telegram.members], lastActivityAt: telegram.lastActivityAt - 3_600_000 });
-		const { outputs } = await toActiveChat([{ type: 'lead', entityId: 1195, sender: 27, text: 'to the live dialog' }]);
+		it('follows the activity: once the newer chat is the livelier, it gets the message', async () => {
+			const telegram = emulator.world.chats.find((chat) => chat.id === 1341)!;
+			emulator.world.chats.push({
+				...telegram,
+				id: 1390,
+				members: [...telegram.members],
+				lastActivityAt: telegram.lastActivityAt + 60_000,
+			});
+			telegram.lastActivityAt -= 3_600_000;
+			const { outputs } = await toActiveChat([
+				{ type: 'lead', entityId: 1195, sender: 27, text: 'hi' },
+			]);
 
-		expect(outputs[0].map((item) => item.json.chatId)).toEqual([1341]);
-		expect(emulator.messages.map((message) => [message.chatId, message.message])).toEqual([[1341, 'to the live dialog']]);
-	});
-
-	it('follows the activity: once the newer chat is the livelier, it gets the message', async () => {
-		const telegram = emulator.world.chats.find((chat) => chat.id === 1341)!;
-		emulator.world.chats.push({ ...telegram, id: 1390, members: [...telegram.members], lastActivityAt: telegram.lastActivityAt + 60_000 });
-		telegram.lastActivityAt -= 3_600_000;
-		const { outputs } = await toActiveChat([{ type: 'lead', entityId: 1195, sender: 27, text: 'hi' }]);
-
-		expect(outputs[0].map((item) => item.json.chatId)).toEqual([1390]);
-	});
-});
+			expect(outputs[0].map((item) => item.json.chatId)).toEqual([1390]);
+		});
+	},
+);
 
 describe('refusals of the credential or the portal (every one 401 from the auth layer, except a closed portal)', () => {
 	/** The failure the run ends with when it stops (Stop Workflow): sentence, hint and details. */
 	async function stoppedBy(extra: Partial<RunOptions> = {}, options: INodeParameters = {}) {
-		const { error } = await send([toChat1341('hi'), toChat1341('there')], options, { onError: 'stopWorkflow', ...extra });
+		const { error } = await send([toChat1341('hi'), toChat1341('there')], options, {
+			onError: 'stopWorkflow',
+			...extra,
+		});
 		return {
 			sentence: error?.message,
 			hint: error?.description,
@@ -171,33 +255,52 @@ describe('refusals of the credential or the portal (every one 401 from the auth 
 			httpCode: (error as unknown as { httpCode?: string } | undefined)?.httpCode,
 		};
 	}
-	const webhook = (webhookUrl: string) => ({ credential: { type: 'bitrix24WebhookApi' as const, data: { webhookUrl } } });
+	const webhook = (webhookUrl: string) => ({
+		credential: { type: 'bitrix24WebhookApi' as const, data: { webhookUrl } },
+	});
 	const restCalls = () => emulator.requests.filter((request) => request.path.startsWith('/rest/'));
 
-	it.each(SENDING_MODES)('a wrong webhook code: INVALID_CREDENTIALS says so and how to fix it; one call for the run, %s', async (_mode, options) => {
-		const wrong = emulator.webhookUrl.replace(WEBHOOK_CODE, 'wrongcode123');
-		const { outputs } = await send([toChat1341('one'), toChat1341('two'), toChat1341('three')], options, webhook(wrong));
+	it.each(SENDING_MODES)(
+		'a wrong webhook code: INVALID_CREDENTIALS says so and how to fix it; one call for the run, %s',
+		async (_mode, options) => {
+			const wrong = emulator.webhookUrl.replace(WEBHOOK_CODE, 'wrongcode123');
+			const { outputs } = await send(
+				[toChat1341('one'), toChat1341('two'), toChat1341('three')],
+				options,
+				webhook(wrong),
+			);
 
-		expect(outputs[1].map((item) => item.json.details)).toEqual(
-			[0, 1, 2].map(() => ({ code: 'INVALID_CREDENTIALS', description: 'Invalid request credentials', httpStatus: 401, method: SEND, delivery: 'not_sent' })),
-		);
-		expect(outputs[1][0].json.error).toBe(
-			'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated (INVALID_CREDENTIALS)',
-		);
-		// n8n's httpRequestWithAuthentication sends a request that got 401 once more; the run's other calls stay home.
-		expect(restCalls()).toHaveLength(2);
-		expect(new Set(restCalls().map((request) => request.rawBody)).size).toBe(1);
-		const stop = await stoppedBy(webhook(wrong), options);
-		expect(stop.hint).toMatch(/^Copy the webhook URL again from Bitrix24 \(Developer resources > Other > Inbound webhook\)/);
-		expect(stop.hint).toContain('Nothing was posted');
-		expect(stop.httpCode).toBe('401');
-	});
+			expect(outputs[1].map((item) => item.json.details)).toEqual(
+				[0, 1, 2].map(() => ({
+					code: 'INVALID_CREDENTIALS',
+					description: 'Invalid request credentials',
+					httpStatus: 401,
+					method: SEND,
+					delivery: 'not_sent',
+				})),
+			);
+			expect(outputs[1][0].json.error).toBe(
+				'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated (INVALID_CREDENTIALS)',
+			);
+			// n8n's httpRequestWithAuthentication sends a request that got 401 once more; the run's other calls stay home.
+			expect(restCalls()).toHaveLength(2);
+			expect(new Set(restCalls().map((request) => request.rawBody)).size).toBe(1);
+			const stop = await stoppedBy(webhook(wrong), options);
+			expect(stop.hint).toMatch(
+				/^Copy the webhook URL again from Bitrix24 \(Developer resources > Other > Inbound webhook\)/,
+			);
+			expect(stop.hint).toContain('Nothing was posted');
+			expect(stop.httpCode).toBe('401');
+		},
+	);
 
 	it("a free plan: ACCESS_DENIED 401 is the plan, not the entity, with the plan's hint", async () => {
 		emulator.world.portal.restAvailable = false;
 		const { sentence, hint } = await stoppedBy();
 
-		expect(sentence).toBe("Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)");
+		expect(sentence).toBe(
+			"Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)",
+		);
 		expect(hint).toMatch(/^Webhooks and applications work on Bitrix24's commercial plans only/);
 		expect(hint).not.toMatch(/read access/);
 	});
@@ -248,20 +351,36 @@ describe('refusals of the credential or the portal (every one 401 from the auth 
 	});
 
 	it('a webhook without imopenlines, batched: Bitrix24 answers the batch 200 and each command insufficient_scope with no description', async () => {
-		const { outputs } = await send([toChat1341('one'), toChat1341('two')], {}, webhook(emulator.limitedWebhookUrl));
+		const { outputs } = await send(
+			[toChat1341('one'), toChat1341('two')],
+			{},
+			webhook(emulator.limitedWebhookUrl),
+		);
 
 		expect(outputs[1].map((item) => [item.json.error, item.json.details])).toEqual(
 			[0, 1].map(() => [
 				'The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)',
-				{ code: 'insufficient_scope', description: '', httpStatus: 401, method: SEND, delivery: 'not_sent' },
+				{
+					code: 'insufficient_scope',
+					description: '',
+					httpStatus: 401,
+					method: SEND,
+					delivery: 'not_sent',
+				},
 			]),
 		);
-		expect(emulator.requests.map((request) => [request.restMethod, request.status])).toEqual([['batch', 200]]);
+		expect(emulator.requests.map((request) => [request.restMethod, request.status])).toEqual([
+			['batch', 200],
+		]);
 	});
 });
 
 describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends once more', () => {
-	function viaOAuth(items: IDataObject[], options: INodeParameters, credentials: TestCredentialsHelper) {
+	function viaOAuth(
+		items: IDataObject[],
+		options: INodeParameters,
+		credentials: TestCredentialsHelper,
+	) {
 		return runNode({
 			credential: oauthCredential(emulator, { ...emulator.issueOAuthTokens() }),
 			credentials,
@@ -290,7 +409,9 @@ describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends 
 					delivery: 'not_sent',
 				})),
 			);
-			expect(outputs[1][0].json.error).toBe("Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)");
+			expect(outputs[1][0].json.error).toBe(
+				"Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)",
+			);
 			expect(refreshes()).toHaveLength(1);
 			expect(restCalls().map((request) => request.status)).toEqual([401, 401]);
 			// The refresh itself worked: the credential keeps its new token pair.
@@ -298,25 +419,40 @@ describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends 
 		},
 	);
 
-	it.each(SENDING_MODES)('an application without the imopenlines scope ends in insufficient_scope, %s', async (mode, options) => {
-		emulator.world.oauthApps[0].scopes = ['crm', 'user'];
-		const { outputs } = await viaOAuth(threeItems, options, new TestCredentialsHelper());
+	it.each(SENDING_MODES)(
+		'an application without the imopenlines scope ends in insufficient_scope, %s',
+		async (mode, options) => {
+			emulator.world.oauthApps[0].scopes = ['crm', 'user'];
+			const { outputs } = await viaOAuth(threeItems, options, new TestCredentialsHelper());
 
-		expect(outputs[1].map((item) => item.json.details)).toEqual(
-			[0, 1, 2].map(() => expect.objectContaining({ code: 'insufficient_scope', httpStatus: 401, delivery: 'not_sent' })),
-		);
-		// Alone, the call gets 401: one refresh and one more try for the run. A batch is in the global scope: it
-		// answers 200 with each command refused inside, so nothing is refreshed.
-		expect(refreshes()).toHaveLength(mode === 'in batches' ? 0 : 1);
-		expect(restCalls().map((request) => request.status)).toEqual(mode === 'in batches' ? [200] : [401, 401]);
-		const { error } = await runNode({
-			credential: oauthCredential(emulator, { ...emulator.issueOAuthTokens() }),
-			items: [toChat1341('hi')],
-			parameters: { ...MAPPED_PARAMETERS, options },
-		});
-		expect(error?.message).toBe('The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)');
-		expect(error?.description).toMatch(/an OAuth2 credential must then be connected again, so its token carries the new scope/);
-	});
+			expect(outputs[1].map((item) => item.json.details)).toEqual(
+				[0, 1, 2].map(() =>
+					expect.objectContaining({
+						code: 'insufficient_scope',
+						httpStatus: 401,
+						delivery: 'not_sent',
+					}),
+				),
+			);
+			// Alone, the call gets 401: one refresh and one more try for the run. A batch is in the global scope: it
+			// answers 200 with each command refused inside, so nothing is refreshed.
+			expect(refreshes()).toHaveLength(mode === 'in batches' ? 0 : 1);
+			expect(restCalls().map((request) => request.status)).toEqual(
+				mode === 'in batches' ? [200] : [401, 401],
+			);
+			const { error } = await runNode({
+				credential: oauthCredential(emulator, { ...emulator.issueOAuthTokens() }),
+				items: [toChat1341('hi')],
+				parameters: { ...MAPPED_PARAMETERS, options },
+			});
+			expect(error?.message).toBe(
+				'The Bitrix24 webhook or application lacks the imopenlines permission (insufficient_scope)',
+			);
+			expect(error?.description).toMatch(
+				/an OAuth2 credential must then be connected again, so its token carries the new scope/,
+			);
+		},
+	);
 });
 
 describe('refusals of the messenger (they replace MESSAGE_ADD_ERROR)', () => {
@@ -325,18 +461,22 @@ describe('refusals of the messenger (they replace MESSAGE_ADD_ERROR)', () => {
 			{ code: 'ERROR_FROM_OTHER_MODULE', message: 'Messages to this client are paused' },
 		]);
 
-	it.each(SENDING_MODES)('another module vetoes the message: ERROR_FROM_OTHER_MODULE with its reason, not sent, %s', async (_mode, options) => {
-		vetoed();
-		const { outputs } = await send([toChat1341('hi')], options);
+	it.each(SENDING_MODES)(
+		'another module vetoes the message: ERROR_FROM_OTHER_MODULE with its reason, not sent, %s',
+		async (_mode, options) => {
+			vetoed();
+			const { outputs } = await send([toChat1341('hi')], options);
 
-		expect(outputs[1][0].json).toMatchObject({
-			error: 'Another module of the portal refused the message to the chat 1341: Messages to this client are paused (ERROR_FROM_OTHER_MODULE)',
-			details: { code: 'ERROR_FROM_OTHER_MODULE', httpStatus: 400, delivery: 'not_sent' },
-		});
-		const { error } = await send([toChat1341('hi')], options, { onError: 'stopWorkflow' });
-		expect(error?.description).toMatch(/An event handler on the portal .* vetoed it/);
-		expect(posted()).toEqual([]);
-	});
+			expect(outputs[1][0].json).toMatchObject({
+				error:
+					'Another module of the portal refused the message to the chat 1341: Messages to this client are paused (ERROR_FROM_OTHER_MODULE)',
+				details: { code: 'ERROR_FROM_OTHER_MODULE', httpStatus: 400, delivery: 'not_sent' },
+			});
+			const { error } = await send([toChat1341('hi')], options, { onError: 'stopWorkflow' });
+			expect(error?.description).toMatch(/An event handler on the portal .* vetoed it/);
+			expect(posted()).toEqual([]);
+		},
+	);
 
 	it('several refusals at once: ERROR_CORE with their texts; alone the 400 says not sent, inside a batch (no status) the node cannot tell it from a database error', async () => {
 		emulator.world.chats.find((chat) => chat.id === 1341)!.messengerErrors = [
@@ -347,54 +487,72 @@ describe('refusals of the messenger (they replace MESSAGE_ADD_ERROR)', () => {
 		const batched = await send([toChat1341('one'), toChat1341('two')]);
 
 		expect(alone.outputs[1][0].json).toMatchObject({
-			error: 'Bitrix24 reported several errors at once, or a database error: Paused<br>Over quota<br> (ERROR_CORE)',
+			error:
+				'Bitrix24 reported several errors at once, or a database error: Paused<br>Over quota<br> (ERROR_CORE)',
 			details: { code: 'ERROR_CORE', httpStatus: 400, delivery: 'not_sent' },
 		});
 		expect(batched.outputs[1].map((item) => item.json.details)).toEqual(
-			[0, 1].map(() => expect.objectContaining({ code: 'ERROR_CORE', httpStatus: 500, delivery: 'unknown' })),
+			[0, 1].map(() =>
+				expect.objectContaining({ code: 'ERROR_CORE', httpStatus: 500, delivery: 'unknown' }),
+			),
 		);
 	});
 });
 
-describe.each(SENDING_MODES)('Add Sender to Chat meets the checks of imopenlines.crm.chat.user.add, sending %s', (_mode, options) => {
-	const fromSender = (sender: number) =>
-		send([{ ...toChat1341('hello'), sender }], { ...options, addSenderToChat: true }, { onError: 'continueErrorOutput' });
+describe.each(SENDING_MODES)(
+	'Add Sender to Chat meets the checks of imopenlines.crm.chat.user.add, sending %s',
+	(_mode, options) => {
+		const fromSender = (sender: number) =>
+			send(
+				[{ ...toChat1341('hello'), sender }],
+				{ ...options, addSenderToChat: true },
+				{ onError: 'continueErrorOutput' },
+			);
 
-	const refusals: Array<[string, number, () => unknown, string, string]> = [
-		[
-			'a deactivated sender',
-			USERS.IVAN_FORMER,
-			() => undefined,
-			'CRM_CHAT_USER_NOT_ACTIVE',
-			'Bitrix24 could not add the sender 45 to the chat 1341: the user does not exist or is deactivated (CRM_CHAT_USER_NOT_ACTIVE)',
-		],
-		[
-			'a chat that takes no new members',
-			USERS.MARIA_MANAGER,
-			() => (emulator.world.chats.find((chat) => chat.id === 1341)!.refusesNewMembers = true),
-			'WRONG_REQUEST',
-			'Bitrix24 refused to add the sender 31 to the chat 1341 (WRONG_REQUEST)',
-		],
-		[
-			'a portal without the messenger module',
-			USERS.MARIA_MANAGER,
-			() => (emulator.world.portal.imInstalled = false),
-			'IM_NOT_INSTALLED',
-			'The messenger (im) module is not installed on the Bitrix24 portal (IM_NOT_INSTALLED)',
-		],
-	];
+		const refusals: Array<[string, number, () => unknown, string, string]> = [
+			[
+				'a deactivated sender',
+				USERS.IVAN_FORMER,
+				() => undefined,
+				'CRM_CHAT_USER_NOT_ACTIVE',
+				'Bitrix24 could not add the sender 45 to the chat 1341: the user does not exist or is deactivated (CRM_CHAT_USER_NOT_ACTIVE)',
+			],
+			[
+				'a chat that takes no new members',
+				USERS.MARIA_MANAGER,
+				() => (emulator.world.chats.find((chat) => chat.id === 1341)!.refusesNewMembers = true),
+				'WRONG_REQUEST',
+				'Bitrix24 refused to add the sender 31 to the chat 1341 (WRONG_REQUEST)',
+			],
+			[
+				'a portal without the messenger module',
+				USERS.MARIA_MANAGER,
+				() => (emulator.world.portal.imInstalled = false),
+				'IM_NOT_INSTALLED',
+				'The messenger (im) module is not installed on the Bitrix24 portal (IM_NOT_INSTALLED)',
+			],
+		];
 
-	it.each(refusals)('%s: the item fails with the code of the refusal, not sent', async (_name, sender, arrange, code, sentence) => {
-		arrange();
-		const { outputs } = await fromSender(sender);
+		it.each(refusals)(
+			'%s: the item fails with the code of the refusal, not sent',
+			async (_name, sender, arrange, code, sentence) => {
+				arrange();
+				const { outputs } = await fromSender(sender);
 
-		expect(outputs[1][0].json).toMatchObject({
-			error: sentence,
-			details: { code, httpStatus: 400, method: 'imopenlines.crm.chat.user.add', delivery: 'not_sent' },
-		});
-		expect(posted()).toEqual([]);
-	});
-});
+				expect(outputs[1][0].json).toMatchObject({
+					error: sentence,
+					details: {
+						code,
+						httpStatus: 400,
+						method: 'imopenlines.crm.chat.user.add',
+						delivery: 'not_sent',
+					},
+				});
+				expect(posted()).toEqual([]);
+			},
+		);
+	},
+);
 
 describe('CRM entity types Bitrix24 never validates', () => {
 	it('a type chats are never linked to is refused before sending (Bitrix24 would only fail later, CHAT_NOT_IN_CRM); any case passes', async () => {
@@ -405,11 +563,14 @@ describe('CRM entity types Bitrix24 never validates', () => {
 
 		expect(outputs[1][0].json.details).toEqual({
 			code: 'ERROR_ARGUMENT',
-			description: 'The field "CRM Entity Type" (CRM_ENTITY_TYPE) must be one of lead, deal, company, contact, not "quote"',
+			description:
+				'The field "CRM Entity Type" (CRM_ENTITY_TYPE) must be one of lead, deal, company, contact, not "quote"',
 			httpStatus: null,
 			argument: 'CRM_ENTITY_TYPE',
 			delivery: 'not_sent',
 		});
-		expect(emulator.messages.map((message) => [message.crmEntityType, message.message])).toEqual([['lead', 'to the lead']]);
+		expect(emulator.messages.map((message) => [message.crmEntityType, message.message])).toEqual([
+			['lead', 'to the lead'],
+		]);
 	});
 });

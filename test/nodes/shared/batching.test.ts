@@ -36,7 +36,13 @@ describe('batchCommand', () => {
 		expect(command.startsWith('imopenlines.crm.message.add?')).toBe(true);
 		expect(parseBatchCommand(command)).toEqual({
 			method: 'imopenlines.crm.message.add',
-			params: { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: '1195', USER_ID: '27', CHAT_ID: '1341', MESSAGE: text },
+			params: {
+				CRM_ENTITY_TYPE: 'lead',
+				CRM_ENTITY: '1195',
+				USER_ID: '27',
+				CHAT_ID: '1341',
+				MESSAGE: text,
+			},
 		});
 	});
 });
@@ -65,7 +71,12 @@ describe('rewrittenInBatch', () => {
 describe('batchOutcome', () => {
 	const answer = {
 		result: { item0: 19880117, item2: '19880118' },
-		result_error: { item1: { error: 'CHAT_NOT_IN_CRM', error_description: 'Chat does not belong to the CRM entity being checked' } },
+		result_error: {
+			item1: {
+				error: 'CHAT_NOT_IN_CRM',
+				error_description: 'Chat does not belong to the CRM entity being checked',
+			},
+		},
 		result_total: [],
 		result_next: [],
 	};
@@ -104,12 +115,17 @@ describe('batchOutcome', () => {
 	});
 
 	it('fails a command the answer left out', () => {
-		expect((batchOutcome(answer, 'item9', SEND) as Bitrix24Failure).code).toBe('UNEXPECTED_RESPONSE');
+		expect((batchOutcome(answer, 'item9', SEND) as Bitrix24Failure).code).toBe(
+			'UNEXPECTED_RESPONSE',
+		);
 		expect((batchOutcome([], 'item0', SEND) as Bitrix24Failure).code).toBe('UNEXPECTED_RESPONSE');
 	});
 });
 
-const NEVER_RETRY: RetryPolicy = { retryAfter: async () => undefined, pause: async () => undefined };
+const NEVER_RETRY: RetryPolicy = {
+	retryAfter: async () => undefined,
+	pause: async () => undefined,
+};
 
 /** The batch calls a RestBatcher makes, answered by `answer`. */
 function recordingBatcher(answer: SendOne, batchSize = 50) {
@@ -128,7 +144,11 @@ function recordingBatcher(answer: SendOne, batchSize = 50) {
 
 const echoBatch: SendOne = async (method, params) =>
 	method === 'batch'
-		? { result: { result: Object.fromEntries(Object.keys(params.cmd as object).map((key) => [key, key])) } }
+		? {
+				result: {
+					result: Object.fromEntries(Object.keys(params.cmd as object).map((key) => [key, key])),
+				},
+			}
 		: { result: 'alone' };
 
 describe('RestBatcher', () => {
@@ -137,11 +157,20 @@ describe('RestBatcher', () => {
 			throw new Error('injected: a bug while sending');
 		});
 
-		const outcomes = await Promise.all([0, 1, 2].map(async (index) => await batcher.call({ method: SEND, params: { MESSAGE: `m${index}` } }, index)));
+		const outcomes = await Promise.all(
+			[0, 1, 2].map(
+				async (index) =>
+					await batcher.call({ method: SEND, params: { MESSAGE: `m${index}` } }, index),
+			),
+		);
 
 		for (const outcome of outcomes) {
 			expect(outcome).toBeInstanceOf(Bitrix24Failure);
-			expect((outcome as Bitrix24Failure).details).toMatchObject({ code: 'DELIVERY_UNKNOWN', delivery: 'unknown', method: SEND });
+			expect((outcome as Bitrix24Failure).details).toMatchObject({
+				code: 'DELIVERY_UNKNOWN',
+				delivery: 'unknown',
+				method: SEND,
+			});
 		}
 	});
 
@@ -149,10 +178,15 @@ describe('RestBatcher', () => {
 		const { batcher, sent } = recordingBatcher(echoBatch);
 
 		const outcomes = await Promise.all(
-			['fine', 'half an emoji \uD83D', 'also fine'].map(async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index)),
+			['fine', 'half an emoji \uD83D', 'also fine'].map(
+				async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index),
+			),
 		);
 
-		expect((outcomes[1] as Bitrix24Failure).details).toMatchObject({ code: 'ERROR_ARGUMENT', delivery: 'not_sent' });
+		expect((outcomes[1] as Bitrix24Failure).details).toMatchObject({
+			code: 'ERROR_ARGUMENT',
+			delivery: 'not_sent',
+		});
 		expect(outcomes[0]).toEqual({ result: expect.any(String) });
 		expect(outcomes[2]).toEqual({ result: expect.any(String) });
 		expect(sent).toHaveLength(1);
@@ -168,38 +202,46 @@ describe('RestBatcher', () => {
 			),
 		);
 
-		expect(sent.map((call) => (call.method === 'batch' ? Object.keys(call.params.cmd as object).length : call.params.MESSAGE))).toEqual([
-			2,
-			'see $result[item0_1]',
-			2,
-		]);
+		expect(
+			sent.map((call) =>
+				call.method === 'batch'
+					? Object.keys(call.params.cmd as object).length
+					: call.params.MESSAGE,
+			),
+		).toEqual([2, 'see $result[item0_1]', 2]);
 	});
 
 	it('asks the failures after a CANCELED again, alone and in order, and keeps their own reasons', async () => {
 		const refused = (error: string) => ({ error, error_description: '' });
 		const { batcher, sent } = recordingBatcher(async (method, params) => {
-			if (method !== 'batch') return new Bitrix24Failure('CHAT_NOT_IN_CRM', 'its own reason', 400, undefined, SEND);
+			if (method !== 'batch')
+				return new Bitrix24Failure('CHAT_NOT_IN_CRM', 'its own reason', 400, undefined, SEND);
 			const keys = Object.keys(params.cmd as object);
 			return {
 				result: {
 					result: { [keys[2]]: 19880117 },
 					// Bitrix24 says CANCELED for every failure after the first CANCELED.
-					result_error: { [keys[0]]: refused('ACCESS_DENIED'), [keys[1]]: refused('CANCELED'), [keys[3]]: refused('CANCELED'), [keys[4]]: refused('CANCELED') },
+					result_error: {
+						[keys[0]]: refused('ACCESS_DENIED'),
+						[keys[1]]: refused('CANCELED'),
+						[keys[3]]: refused('CANCELED'),
+						[keys[4]]: refused('CANCELED'),
+					},
 				},
 			};
 		});
 
 		const outcomes = await Promise.all(
-			['a', 'b', 'c', 'd', 'e'].map(async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index)),
+			['a', 'b', 'c', 'd', 'e'].map(
+				async (MESSAGE, index) => await batcher.call({ method: SEND, params: { MESSAGE } }, index),
+			),
 		);
 
-		expect(outcomes.map((outcome) => (outcome instanceof Bitrix24Failure ? outcome.code : outcome.result))).toEqual([
-			'ACCESS_DENIED',
-			'CANCELED',
-			19880117,
-			'CHAT_NOT_IN_CRM',
-			'CHAT_NOT_IN_CRM',
-		]);
+		expect(
+			outcomes.map((outcome) =>
+				outcome instanceof Bitrix24Failure ? outcome.code : outcome.result,
+			),
+		).toEqual(['ACCESS_DENIED', 'CANCELED', 19880117, 'CHAT_NOT_IN_CRM', 'CHAT_NOT_IN_CRM']);
 		expect(sent.map((call) => call.params.MESSAGE ?? call.method)).toEqual(['batch', 'd', 'e']);
 	});
 
@@ -208,9 +250,19 @@ describe('RestBatcher', () => {
 		// 20,000 emoji encode to 240,000 bytes each: four fit under 1 MB.
 		const heavy = '😀'.repeat(20000);
 
-		await Promise.all(Array.from({ length: 10 }, async (_, index) => await batcher.call({ method: SEND, params: { MESSAGE: heavy } }, index)));
+		await Promise.all(
+			Array.from(
+				{ length: 10 },
+				async (_, index) => await batcher.call({ method: SEND, params: { MESSAGE: heavy } }, index),
+			),
+		);
 
-		const sizes = sent.map((call) => Object.values(call.params.cmd as Record<string, string>).reduce((sum, command) => sum + command.length, 0));
+		const sizes = sent.map((call) =>
+			Object.values(call.params.cmd as Record<string, string>).reduce(
+				(sum, command) => sum + command.length,
+				0,
+			),
+		);
 		expect(sent.map((call) => Object.keys(call.params.cmd as object).length)).toEqual([4, 4, 2]);
 		for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_BATCH_BYTES);
 	});
@@ -227,7 +279,13 @@ describe('RestBatcher', () => {
 		}, 2);
 
 		await Promise.all(
-			[0, 1, 2, 3].map(async (index) => await batcher.call({ method: SEND, params: { MESSAGE: `part ${index}` }, lane: 'chat:1341' }, index)),
+			[0, 1, 2, 3].map(
+				async (index) =>
+					await batcher.call(
+						{ method: SEND, params: { MESSAGE: `part ${index}` }, lane: 'chat:1341' },
+						index,
+					),
+			),
 		);
 
 		expect(events).toEqual(['start item0_1', 'end item0_1', 'start item2_3', 'end item2_3']);

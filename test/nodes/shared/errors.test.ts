@@ -44,13 +44,23 @@ const OTHER_BITRIX24_CODES = [
 
 const CODES = [...SEED_DOC_CODES, ...OTHER_BITRIX24_CODES];
 
-const CONTEXT: MessageTarget = { crmEntityType: 'lead', crmEntityId: 1195, chatId: 1400, userId: 27 };
+const CONTEXT: MessageTarget = {
+	crmEntityType: 'lead',
+	crmEntityId: 1195,
+	chatId: 1400,
+	userId: 27,
+};
 
 const DESCRIPTION = 'Some description from Bitrix24';
 
 /** The sentence for an unknown code, with `code` in place of the unknown one. */
 function fallbackSentence(code: string, failure: Bitrix24Failure, context: MessageTarget): string {
-	const unknown = new Bitrix24Failure('NOT_A_BITRIX24_CODE', failure.description, failure.httpStatus, failure.argument);
+	const unknown = new Bitrix24Failure(
+		'NOT_A_BITRIX24_CODE',
+		failure.description,
+		failure.httpStatus,
+		failure.argument,
+	);
 	return describeFailure(unknown, context).replace(/\(NOT_A_BITRIX24_CODE\)$/, `(${code})`);
 }
 
@@ -63,7 +73,9 @@ describe('describeFailure / hintFor', () => {
 		expect(sentence).not.toBe(fallbackSentence(code, failure, CONTEXT));
 		expect(sentence).not.toContain('undefined');
 		expect(hintFor(failure).trim()).not.toBe('');
-		expect(hintFor(failure)).not.toBe(hintFor(new Bitrix24Failure('NOT_A_BITRIX24_CODE', DESCRIPTION, 400)));
+		expect(hintFor(failure)).not.toBe(
+			hintFor(new Bitrix24Failure('NOT_A_BITRIX24_CODE', DESCRIPTION, 400)),
+		);
 	});
 
 	it.each(EXPLAINED_CODES)('%s reads well without any context', (code) => {
@@ -78,13 +90,20 @@ describe('describeFailure / hintFor', () => {
 		['no context', {}],
 	])('gives every explained code its own sentence (%s)', (_label, context: MessageTarget) => {
 		const sentences = EXPLAINED_CODES.map((code) =>
-			describeFailure(new Bitrix24Failure(code, DESCRIPTION, 400), context).replace(/ \([^()]*\)$/, ''),
+			describeFailure(new Bitrix24Failure(code, DESCRIPTION, 400), context).replace(
+				/ \([^()]*\)$/,
+				'',
+			),
 		);
 		expect(new Set(sentences).size).toBe(EXPLAINED_CODES.length);
 	});
 
 	it('phrases CHAT_NOT_IN_CRM with the chat and the entity', () => {
-		const failure = new Bitrix24Failure('CHAT_NOT_IN_CRM', 'Chat does not belong to the CRM entity being checked', 400);
+		const failure = new Bitrix24Failure(
+			'CHAT_NOT_IN_CRM',
+			'Chat does not belong to the CRM entity being checked',
+			400,
+		);
 		expect(describeFailure(failure, CONTEXT)).toBe(
 			'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
 		);
@@ -100,14 +119,26 @@ describe('describeFailure / hintFor', () => {
 	});
 
 	it("tells the plan's ACCESS_DENIED (401, the auth layer) from the entity's (403)", () => {
-		const plan = new Bitrix24Failure('ACCESS_DENIED', 'REST is available only by subscription.', 401);
-		const entity = new Bitrix24Failure('ACCESS_DENIED', 'Access denied! You dont have access to this action', 403);
+		const plan = new Bitrix24Failure(
+			'ACCESS_DENIED',
+			'REST is available only by subscription.',
+			401,
+		);
+		const entity = new Bitrix24Failure(
+			'ACCESS_DENIED',
+			'Access denied! You dont have access to this action',
+			403,
+		);
 
 		expect(describeFailure(plan, CONTEXT)).toBe(
 			"Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)",
 		);
-		expect(hintFor(plan)).toMatch(/^Webhooks and applications work on Bitrix24's commercial plans only/);
-		expect(describeFailure(entity, CONTEXT)).toBe('Bitrix24 denied access to lead 1195 (ACCESS_DENIED)');
+		expect(hintFor(plan)).toMatch(
+			/^Webhooks and applications work on Bitrix24's commercial plans only/,
+		);
+		expect(describeFailure(entity, CONTEXT)).toBe(
+			'Bitrix24 denied access to lead 1195 (ACCESS_DENIED)',
+		);
 		expect(hintFor(entity)).toMatch(/read access to this CRM entity/);
 		expect(hintFor(entity)).not.toMatch(/plan/);
 	});
@@ -138,7 +169,12 @@ describe('describeFailure / hintFor', () => {
 	});
 
 	it("names the parameter of Bitrix24's own ERROR_ARGUMENT", () => {
-		const failure = new Bitrix24Failure('ERROR_ARGUMENT', 'Argument MESSAGE is null or empty', 400, 'MESSAGE');
+		const failure = new Bitrix24Failure(
+			'ERROR_ARGUMENT',
+			'Argument MESSAGE is null or empty',
+			400,
+			'MESSAGE',
+		);
 		const sentence = describeFailure(failure, CONTEXT);
 		expect(sentence).toContain('MESSAGE');
 		expect(sentence).toContain('Argument MESSAGE is null or empty');
@@ -146,8 +182,12 @@ describe('describeFailure / hintFor', () => {
 	});
 
 	it('mentions the HTTP status of an unexpected response', () => {
-		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', 502), {})).toContain('502');
-		expect(describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', null), {})).not.toContain('null');
+		expect(
+			describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', 502), {}),
+		).toContain('502');
+		expect(
+			describeFailure(new Bitrix24Failure('UNEXPECTED_RESPONSE', '<html>', null), {}),
+		).not.toContain('null');
 	});
 
 	it("falls back to Bitrix24's description and code for an unknown code", () => {
@@ -177,13 +217,19 @@ describe('describeFailure / hintFor', () => {
 
 	it('explains codes case-sensitively, like Bitrix24 sends them', () => {
 		const lower = new Bitrix24Failure('chat_not_in_crm', DESCRIPTION, 400);
-		expect(describeFailure(lower, CONTEXT)).toBe(fallbackSentence('chat_not_in_crm', lower, CONTEXT));
+		expect(describeFailure(lower, CONTEXT)).toBe(
+			fallbackSentence('chat_not_in_crm', lower, CONTEXT),
+		);
 	});
 });
 
 describe('Bitrix24Failure', () => {
 	it('is an Error whose message starts with the code', () => {
-		const failure = new Bitrix24Failure('CANCELED', 'You cannot send messages to the specified chat', 400);
+		const failure = new Bitrix24Failure(
+			'CANCELED',
+			'You cannot send messages to the specified chat',
+			400,
+		);
 		expect(failure).toBeInstanceOf(Error);
 		expect(failure.name).toBe('Bitrix24Failure');
 		expect(failure.message).toBe('CANCELED: You cannot send messages to the specified chat');
@@ -266,14 +312,23 @@ describe('delivery verdicts', () => {
 	});
 
 	it('calls a failed lookup not sent, and words it without the message', () => {
-		const lookup = new Bitrix24Failure('DELIVERY_UNKNOWN', 'the connection was closed', null, undefined, 'imopenlines.crm.chat.get');
+		const lookup = new Bitrix24Failure(
+			'DELIVERY_UNKNOWN',
+			'the connection was closed',
+			null,
+			undefined,
+			'imopenlines.crm.chat.get',
+		);
 		expect(lookup.beforeSending().delivery).toBe('not_sent');
 		expect(describeFailure(lookup, CONTEXT)).toBe(
 			'Bitrix24 did not answer imopenlines.crm.chat.get: the connection was closed (DELIVERY_UNKNOWN)',
 		);
-		expect(describeFailure(new Bitrix24Failure('ERROR_METHOD_NOT_FOUND', '', 404, undefined, 'user.search'), {})).toBe(
-			'Bitrix24 does not know the method user.search (ERROR_METHOD_NOT_FOUND)',
-		);
+		expect(
+			describeFailure(
+				new Bitrix24Failure('ERROR_METHOD_NOT_FOUND', '', 404, undefined, 'user.search'),
+				{},
+			),
+		).toBe('Bitrix24 does not know the method user.search (ERROR_METHOD_NOT_FOUND)');
 	});
 });
 

@@ -3,7 +3,13 @@ import { sleep } from 'n8n-workflow';
 import { budgetSettings, PortalBudget } from '../../../nodes/shared/pacing';
 
 /** Asks for `count` slots for `run` and records, per grant, the run and the moment it was granted. */
-function ask(budget: PortalBudget, run: object, count: number, grants: Array<{ run: object; at: number }>, signal?: AbortSignal) {
+function ask(
+	budget: PortalBudget,
+	run: object,
+	count: number,
+	grants: Array<{ run: object; at: number }>,
+	signal?: AbortSignal,
+) {
 	return Promise.all(
 		Array.from({ length: count }, async () => {
 			const granted = await budget.acquire(run, signal);
@@ -97,7 +103,10 @@ describe('PortalBudget', () => {
 
 	it("remembers each method's operating reset a success reported, in milliseconds", () => {
 		const budget = new PortalBudget({ burstLimit: 5, requestsPerSecond: 2 });
-		budget.noteOperatingReset('imopenlines.crm.message.add', { operating_reset_at: 1762349466, operating: 0 });
+		budget.noteOperatingReset('imopenlines.crm.message.add', {
+			operating_reset_at: 1762349466,
+			operating: 0,
+		});
 		budget.noteOperatingReset('imopenlines.crm.message.add', undefined);
 		budget.noteOperatingReset('imopenlines.crm.message.add', { operating_reset_at: 'soon' });
 		budget.noteOperatingReset('user.search', { operating_reset_at: 1762349999 });
@@ -110,10 +119,19 @@ describe('PortalBudget', () => {
 
 describe('budgetSettings', () => {
 	it.each([
-		[{ requestsPerSecond: 5, burstLimit: 250 }, { requestsPerSecond: 5, burstLimit: 250 }],
+		[
+			{ requestsPerSecond: 5, burstLimit: 250 },
+			{ requestsPerSecond: 5, burstLimit: 250 },
+		],
 		[{}, { requestsPerSecond: 2, burstLimit: 50 }],
-		[{ requestsPerSecond: 0, burstLimit: -1 }, { requestsPerSecond: 2, burstLimit: 50 }],
-		[{ requestsPerSecond: '5', burstLimit: 12.7 }, { requestsPerSecond: 2, burstLimit: 12 }],
+		[
+			{ requestsPerSecond: 0, burstLimit: -1 },
+			{ requestsPerSecond: 2, burstLimit: 50 },
+		],
+		[
+			{ requestsPerSecond: '5', burstLimit: 12.7 },
+			{ requestsPerSecond: 2, burstLimit: 12 },
+		],
 	])('reads %p as %p', (credentials, expected) => {
 		expect(budgetSettings(credentials)).toEqual(expected);
 	});

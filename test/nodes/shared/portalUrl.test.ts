@@ -30,9 +30,18 @@ function visibleTexts(failure: Bitrix24Failure): string[] {
 describe('webhookRestBase', () => {
 	describe('accepted URLs', () => {
 		it.each([
-			['https://yourcompany.bitrix24.com/rest/1/abc123xyz/', 'https://yourcompany.bitrix24.com/rest/1/abc123xyz'],
-			['https://yourcompany.bitrix24.com/rest/1/abc123xyz', 'https://yourcompany.bitrix24.com/rest/1/abc123xyz'],
-			['https://yourcompany.bitrix24.com/rest/1/abc123xyz//', 'https://yourcompany.bitrix24.com/rest/1/abc123xyz'],
+			[
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz/',
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+			],
+			[
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+			],
+			[
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz//',
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+			],
 			[
 				'https://yourcompany.bitrix24.com/rest/1/abc123xyz/profile.json',
 				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
@@ -49,10 +58,22 @@ describe('webhookRestBase', () => {
 				'https://yourcompany.bitrix24.com/rest/1/abc123xyz/profile.json/',
 				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
 			],
-			['  https://yourcompany.bitrix24.com/rest/1/abc123xyz/  ', 'https://yourcompany.bitrix24.com/rest/1/abc123xyz'],
-			['\n\thttps://yourcompany.bitrix24.com/rest/1/abc123xyz/\n', 'https://yourcompany.bitrix24.com/rest/1/abc123xyz'],
-			['https://YourCompany.Bitrix24.COM/rest/1/abc123xyz/', 'https://yourcompany.bitrix24.com/rest/1/abc123xyz'],
-			['https://portal.example.com:8443/rest/27/abc_123/', 'https://portal.example.com:8443/rest/27/abc_123'],
+			[
+				'  https://yourcompany.bitrix24.com/rest/1/abc123xyz/  ',
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+			],
+			[
+				'\n\thttps://yourcompany.bitrix24.com/rest/1/abc123xyz/\n',
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+			],
+			[
+				'https://YourCompany.Bitrix24.COM/rest/1/abc123xyz/',
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz',
+			],
+			[
+				'https://portal.example.com:8443/rest/27/abc_123/',
+				'https://portal.example.com:8443/rest/27/abc_123',
+			],
 			['https://portal.example.com:443/rest/1/abc/', 'https://portal.example.com/rest/1/abc'],
 			['http://127.0.0.1:8080/rest/1/x/', 'http://127.0.0.1:8080/rest/1/x'],
 			['http://localhost/rest/1/x/', 'http://localhost/rest/1/x'],
@@ -68,7 +89,9 @@ describe('webhookRestBase', () => {
 		});
 
 		it('gives a base that method names can be appended to', () => {
-			const base = webhookRestBase('https://yourcompany.bitrix24.com/rest/1/abc123xyz/profile.json');
+			const base = webhookRestBase(
+				'https://yourcompany.bitrix24.com/rest/1/abc123xyz/profile.json',
+			);
 			expect(new URL('imopenlines.crm.message.add.json', `${base}/`).href).toBe(
 				'https://yourcompany.bitrix24.com/rest/1/abc123xyz/imopenlines.crm.message.add.json',
 			);
@@ -80,7 +103,10 @@ describe('webhookRestBase', () => {
 			['public host over http', `http://yourcompany.bitrix24.com/rest/1/${SECRET}/`],
 			['public IP over http', `http://8.8.8.8/rest/1/${SECRET}/`],
 			['172.32.x (outside the private range) over http', `http://172.32.0.1/rest/1/${SECRET}/`],
-			['a host that only starts like a private IP', `http://10.0.0.1.example.com/rest/1/${SECRET}/`],
+			[
+				'a host that only starts like a private IP',
+				`http://10.0.0.1.example.com/rest/1/${SECRET}/`,
+			],
 			['not a URL', `yourcompany.bitrix24.com/rest/1/${SECRET}/`],
 			['words', `my webhook is ${SECRET}`],
 			['ftp', `ftp://yourcompany.bitrix24.com/rest/1/${SECRET}/`],
@@ -114,7 +140,9 @@ describe('webhookRestBase', () => {
 		});
 
 		it('names the wrong scheme', () => {
-			expect(failureOf(`ftp://yourcompany.bitrix24.com/rest/1/${SECRET}/`).description).toContain('ftp:');
+			expect(failureOf(`ftp://yourcompany.bitrix24.com/rest/1/${SECRET}/`).description).toContain(
+				'ftp:',
+			);
 		});
 
 		it('explains the expected path shape', () => {

@@ -41,7 +41,11 @@ function expectNoSecret(failure: Bitrix24Failure): void {
 
 describe('toBitrix24Failure', () => {
 	it('hands a Bitrix24Failure back as it is', () => {
-		const failure = new Bitrix24Failure('CANCELED', 'You cannot send messages to the specified chat', 400);
+		const failure = new Bitrix24Failure(
+			'CANCELED',
+			'You cannot send messages to the specified chat',
+			400,
+		);
 		expect(toBitrix24Failure(failure)).toBe(failure);
 	});
 
@@ -54,7 +58,10 @@ describe('toBitrix24Failure', () => {
 		const failure = toBitrix24Failure({
 			message: 'Authorization failed - please check your credentials',
 			cause: {
-				response: { status: 401, data: { error: 'NO_AUTH_FOUND', error_description: 'Wrong authorization data' } },
+				response: {
+					status: 401,
+					data: { error: 'NO_AUTH_FOUND', error_description: 'Wrong authorization data' },
+				},
 			},
 		});
 		expect(failure).toBeInstanceOf(Bitrix24Failure);
@@ -67,7 +74,10 @@ describe('toBitrix24Failure', () => {
 	it("reads Bitrix24's error from n8n's real NodeApiError wrapping an axios error", () => {
 		const wrapped = new NodeApiError(
 			NODE,
-			axiosError(401, { error: 'expired_token', error_description: 'The access token provided has expired.' }) as never,
+			axiosError(401, {
+				error: 'expired_token',
+				error_description: 'The access token provided has expired.',
+			}) as never,
 		);
 		const failure = toBitrix24Failure(wrapped);
 		expect(failure.code).toBe('expired_token');
@@ -94,13 +104,17 @@ describe('toBitrix24Failure', () => {
 	});
 
 	it('turns an HTML error page into UNEXPECTED_RESPONSE with its status', () => {
-		const failure = toBitrix24Failure({ response: { status: 502, data: '<html>Bad gateway</html>' } });
+		const failure = toBitrix24Failure({
+			response: { status: 502, data: '<html>Bad gateway</html>' },
+		});
 		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
 		expect(failure.httpStatus).toBe(502);
 	});
 
 	it('turns an error answer without a Bitrix24 envelope into UNEXPECTED_RESPONSE', () => {
-		const failure = toBitrix24Failure({ cause: { response: { status: 500, data: { message: 'oops' } } } });
+		const failure = toBitrix24Failure({
+			cause: { response: { status: 500, data: { message: 'oops' } } },
+		});
 		expect(failure.code).toBe('UNEXPECTED_RESPONSE');
 		expect(failure.httpStatus).toBe(500);
 	});
@@ -127,17 +141,23 @@ describe('toBitrix24Failure', () => {
 		['EPIPE', 'DELIVERY_UNKNOWN'],
 		['ETIMEDOUT', 'DELIVERY_UNKNOWN'],
 		['ECONNABORTED', 'DELIVERY_UNKNOWN'],
-	])('words the network failure %s as %s and drops the request details', (networkCode, expected) => {
-		for (const error of [networkError(networkCode), { message: 'wrapped', cause: networkError(networkCode) }]) {
-			const failure = toBitrix24Failure(error);
-			expect(failure.code).toBe(expected);
-			expect(failure.httpStatus).toBeNull();
-			expect(typeof failure.description).toBe('string');
-			expect(failure.description.trim()).not.toBe('');
-			expect(failure.description).not.toContain(networkCode);
-			expectNoSecret(failure);
-		}
-	});
+	])(
+		'words the network failure %s as %s and drops the request details',
+		(networkCode, expected) => {
+			for (const error of [
+				networkError(networkCode),
+				{ message: 'wrapped', cause: networkError(networkCode) },
+			]) {
+				const failure = toBitrix24Failure(error);
+				expect(failure.code).toBe(expected);
+				expect(failure.httpStatus).toBeNull();
+				expect(typeof failure.description).toBe('string');
+				expect(failure.description.trim()).not.toBe('');
+				expect(failure.description).not.toContain(networkCode);
+				expectNoSecret(failure);
+			}
+		},
+	);
 
 	it('does not carry the URL of an error message into the failure', () => {
 		const failure = toBitrix24Failure(new Error(`Request to ${SECRET_URL} failed`));
@@ -178,7 +198,12 @@ describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', (
 		const failure = toBitrix24Failure({
 			cause: undefined,
 			httpCode: '403',
-			context: { data: { error: 'insufficient_scope', error_description: 'The request requires higher privileges' } },
+			context: {
+				data: {
+					error: 'insufficient_scope',
+					error_description: 'The request requires higher privileges',
+				},
+			},
 		});
 
 		expect(failure.details).toEqual({
@@ -190,14 +215,18 @@ describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', (
 	});
 
 	it('keeps the status of an answer whose body n8n did not keep (an HTML page)', () => {
-		expect(toBitrix24Failure({ cause: undefined, httpCode: '502', context: {} }).details).toMatchObject({
+		expect(
+			toBitrix24Failure({ cause: undefined, httpCode: '502', context: {} }).details,
+		).toMatchObject({
 			code: 'UNEXPECTED_RESPONSE',
 			httpStatus: 502,
 		});
 	});
 
 	it('reads a network failure from httpCode', () => {
-		expect(toBitrix24Failure({ cause: undefined, httpCode: 'ECONNREFUSED', context: {} }).details).toEqual({
+		expect(
+			toBitrix24Failure({ cause: undefined, httpCode: 'ECONNREFUSED', context: {} }).details,
+		).toEqual({
 			code: 'CONNECTION_FAILED',
 			description: 'the portal refused the connection',
 			httpStatus: null,
@@ -208,7 +237,11 @@ describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', (
 
 describe('readEnvelope', () => {
 	async function read(statusCode: number, body: unknown) {
-		const response: IN8nHttpFullResponse = { statusCode, headers: {}, body: body as IN8nHttpFullResponse['body'] };
+		const response: IN8nHttpFullResponse = {
+			statusCode,
+			headers: {},
+			body: body as IN8nHttpFullResponse['body'],
+		};
 		return await readEnvelope.call({} as never, [], response);
 	}
 

@@ -100,12 +100,16 @@ describe('validateMessageRequest', () => {
 
 		it('says a list is not one ID, showing it', () => {
 			const failure = expectArgumentError({ ...VALID, [key]: [1195] }, key);
-			expect(failure.description).toBe(`The field "${displayName}" (${key}) must be one ID, not a list ([1195]): map a single value`);
+			expect(failure.description).toBe(
+				`The field "${displayName}" (${key}) must be one ID, not a list ([1195]): map a single value`,
+			);
 		});
 
 		it('says an ID beyond the safe integer range is too large, not that it is no whole number', () => {
 			const failure = expectArgumentError({ ...VALID, [key]: '123456789012345678901234' }, key);
-			expect(failure.description).toBe(`The field "${displayName}" (${key}) is too large to be a Bitrix24 ID ("123456789012345678901234")`);
+			expect(failure.description).toBe(
+				`The field "${displayName}" (${key}) is too large to be a Bitrix24 ID ("123456789012345678901234")`,
+			);
 		});
 
 		it('refuses a missing key like an empty one', () => {
@@ -135,7 +139,9 @@ describe('validateMessageRequest', () => {
 			['company', 'company'],
 			['Contact', 'contact'],
 		])('accepts %j as %j', (value, expected) => {
-			expect(validateMessageRequest({ ...VALID, CRM_ENTITY_TYPE: value }).CRM_ENTITY_TYPE).toBe(expected);
+			expect(validateMessageRequest({ ...VALID, CRM_ENTITY_TYPE: value }).CRM_ENTITY_TYPE).toBe(
+				expected,
+			);
 		});
 
 		it.each([
@@ -172,7 +178,10 @@ describe('validateMessageRequest', () => {
 			['undefined', undefined],
 			['null', null],
 		])('refuses a %s message', (_label, value) => {
-			const failure = expectArgumentError({ ...VALID, MESSAGE: value as IDataObject[string] }, 'MESSAGE');
+			const failure = expectArgumentError(
+				{ ...VALID, MESSAGE: value as IDataObject[string] },
+				'MESSAGE',
+			);
 			expect(failure.description).toContain('"Message"');
 		});
 
@@ -209,9 +218,12 @@ describe('validateMessageRequest', () => {
 			);
 		});
 
-		it.each([' 0', '00', '0.0', '0 items left'])('accepts %j, which Bitrix24 does not call empty', (text) => {
-			expect(validateMessageRequest({ ...VALID, MESSAGE: text }).MESSAGE).toBe(text);
-		});
+		it.each([' 0', '00', '0.0', '0 items left'])(
+			'accepts %j, which Bitrix24 does not call empty',
+			(text) => {
+				expect(validateMessageRequest({ ...VALID, MESSAGE: text }).MESSAGE).toBe(text);
+			},
+		);
 
 		it.each([
 			[42, '42'],
@@ -226,7 +238,9 @@ describe('validateMessageRequest', () => {
 			['starting with the second half of an emoji', '😀 shipped'.slice(1), 1],
 		])('refuses a message %s, naming the position', (_label, text, position) => {
 			const failure = expectArgumentError({ ...VALID, MESSAGE: text }, 'MESSAGE');
-			expect(failure.description).toContain(`half of an emoji or other character at position ${position}`);
+			expect(failure.description).toContain(
+				`half of an emoji or other character at position ${position}`,
+			);
 		});
 
 		it('keeps a multi-line message as it is', () => {
@@ -237,7 +251,10 @@ describe('validateMessageRequest', () => {
 
 	describe('with several invalid fields', () => {
 		it.each<[Field, IDataObject]>([
-			['CRM_ENTITY_TYPE', { CRM_ENTITY_TYPE: 'invoice', CRM_ENTITY: 0, USER_ID: 'x', CHAT_ID: '', MESSAGE: '' }],
+			[
+				'CRM_ENTITY_TYPE',
+				{ CRM_ENTITY_TYPE: 'invoice', CRM_ENTITY: 0, USER_ID: 'x', CHAT_ID: '', MESSAGE: '' },
+			],
 			['CRM_ENTITY_TYPE', { CRM_ENTITY_TYPE: '', MESSAGE: '' }],
 			['CRM_ENTITY', { CRM_ENTITY: 0, USER_ID: 'x', CHAT_ID: '', MESSAGE: '' }],
 			['CRM_ENTITY', { CRM_ENTITY: null, MESSAGE: ' ' }],

@@ -12,7 +12,14 @@ import {
 	type RecordedMessage,
 } from '../../../tools/emulator';
 import { jitterDelays, mulberry32 } from '../../../tools/emulator/jitter';
-import { obj, postJson, request, sleep, until, type HttpResult } from '../../../tools/emulator/testClient';
+import {
+	obj,
+	postJson,
+	request,
+	sleep,
+	until,
+	type HttpResult,
+} from '../../../tools/emulator/testClient';
 
 const SEND = 'imopenlines.crm.message.add';
 const VALID = {

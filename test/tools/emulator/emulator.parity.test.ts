@@ -2,7 +2,16 @@
  * The emulator answers as Bitrix24's own server code does (yuliai/bitrix-modules @ a3a2a579): each block names
  * the file and function it follows. Over real HTTP.
  */
-import { BOTS, CHATS, FIRST_MESSAGE_ID, LEADS, QUOTES, USERS, WEBHOOK_CODE, startEmulator } from '../../../tools/emulator';
+import {
+	BOTS,
+	CHATS,
+	FIRST_MESSAGE_ID,
+	LEADS,
+	QUOTES,
+	USERS,
+	WEBHOOK_CODE,
+	startEmulator,
+} from '../../../tools/emulator';
 import { arr, obj, postJson, request } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -24,7 +33,8 @@ const command = (method: string, params: Record<string, string | number>): strin
 
 const emu = useEmulator();
 
-const call = (method: string, params: unknown, url = emu.webhookUrl) => postJson(`${url}${method}`, params);
+const call = (method: string, params: unknown, url = emu.webhookUrl) =>
+	postJson(`${url}${method}`, params);
 const batch = async (body: unknown, url = emu.webhookUrl) => {
 	const res = await postJson(`${url}batch`, body);
 	expect(res.status).toBe(200);
@@ -34,7 +44,10 @@ const posted = () => emu.messages.map((m) => m.message);
 
 describe('batch substitution (rest_util.php::CRestUtil::ParseBatchQuery, processBatchElement)', () => {
 	/** c0 answers 1400 (lead 1196's chat), so `$result[c0]` has something to reach. */
-	const lastIdOfLead1196 = command('imopenlines.crm.chat.getLastId', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1196 });
+	const lastIdOfLead1196 = command('imopenlines.crm.chat.getLastId', {
+		CRM_ENTITY_TYPE: 'lead',
+		CRM_ENTITY: 1196,
+	});
 
 	it('replaces a reference to an earlier answer inside text, the run up to the next space with it: "Total: $result[c0]." posts "Total: 1400"', async () => {
 		await batch({
@@ -72,7 +85,9 @@ describe('batch substitution (rest_util.php::CRestUtil::ParseBatchQuery, process
 	});
 
 	it('turns a value that is all one reference into what it reaches: here the empty result list, so the message is empty', async () => {
-		const inner = await batch({ cmd: { c0: command(SEND, { ...VALID, MESSAGE: '$result[nothing]' }) } });
+		const inner = await batch({
+			cmd: { c0: command(SEND, { ...VALID, MESSAGE: '$result[nothing]' }) },
+		});
 		expect(obj(inner.result_error).c0).toEqual({
 			error: 'ERROR_ARGUMENT',
 			error_description: "Argument 'MESSAGE' is null or empty",
@@ -82,7 +97,9 @@ describe('batch substitution (rest_util.php::CRestUtil::ParseBatchQuery, process
 	});
 
 	it('matches a kind in any case but looks it up as written: $RESULT[c0] reaches nothing and stays', async () => {
-		await batch({ cmd: { c0: lastIdOfLead1196, c1: command(SEND, { ...VALID, MESSAGE: 'Id $RESULT[c0]' }) } });
+		await batch({
+			cmd: { c0: lastIdOfLead1196, c1: command(SEND, { ...VALID, MESSAGE: 'Id $RESULT[c0]' }) },
+		});
 		expect(posted()).toEqual(['Id $RESULT[c0]']);
 	});
 
@@ -116,7 +133,10 @@ describe('the order of the checks (rest.php::CRestServer::processExecution, apau
 		if (hook) hook.active = false;
 		const res = await call(SEND, VALID);
 		expect(res.status).toBe(401);
-		expect(res.body).toEqual({ error: 'INVALID_CREDENTIALS', error_description: 'Invalid request credentials' });
+		expect(res.body).toEqual({
+			error: 'INVALID_CREDENTIALS',
+			error_description: 'Invalid request credentials',
+		});
 	});
 
 	it('a webhook over plain http where https is required: 401 INVALID_REQUEST "Https required.", first of all', async () => {
@@ -126,21 +146,39 @@ describe('the order of the checks (rest.php::CRestServer::processExecution, apau
 		expect(res.body).toEqual({ error: 'INVALID_REQUEST', error_description: 'Https required.' });
 		// OAuth calls are not concerned.
 		const { access_token: token } = emu.issueOAuthTokens();
-		expect((await request(`${emu.baseUrl}/rest/user.current`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+		expect(
+			(
+				await request(`${emu.baseUrl}/rest/user.current`, {
+					headers: { authorization: `Bearer ${token}` },
+				})
+			).status,
+		).toBe(200);
 	});
 
 	it('a plan without REST: 401 ACCESS_DENIED, worded per credential; scope and code come first for webhooks, expiry after for OAuth', async () => {
 		emu.world.portal.restAvailable = false;
 		const webhook = await call(SEND, VALID);
 		expect(webhook.status).toBe(401);
-		expect(webhook.body).toEqual({ error: 'ACCESS_DENIED', error_description: 'REST is available only by subscription.' });
-		expect(obj((await call(SEND, VALID, emu.limitedWebhookUrl)).body).error).toBe('insufficient_scope');
-		expect(obj((await request(`${emu.baseUrl}/rest/1/wrongcode/user.current`)).body).error).toBe('INVALID_CREDENTIALS');
+		expect(webhook.body).toEqual({
+			error: 'ACCESS_DENIED',
+			error_description: 'REST is available only by subscription.',
+		});
+		expect(obj((await call(SEND, VALID, emu.limitedWebhookUrl)).body).error).toBe(
+			'insufficient_scope',
+		);
+		expect(obj((await request(`${emu.baseUrl}/rest/1/wrongcode/user.current`)).body).error).toBe(
+			'INVALID_CREDENTIALS',
+		);
 
 		const expired = emu.issueOAuthTokens({ expired: true });
-		const oauth = await request(`${emu.baseUrl}/rest/user.current`, { headers: { authorization: `Bearer ${expired.access_token}` } });
+		const oauth = await request(`${emu.baseUrl}/rest/user.current`, {
+			headers: { authorization: `Bearer ${expired.access_token}` },
+		});
 		expect(oauth.status).toBe(401);
-		expect(oauth.body).toEqual({ error: 'ACCESS_DENIED', error_description: 'REST is available only on commercial plans.' });
+		expect(oauth.body).toEqual({
+			error: 'ACCESS_DENIED',
+			error_description: 'REST is available only on commercial plans.',
+		});
 	});
 
 	it('401 OVERLOAD_LIMIT for a webhook or an application Bitrix24 blocked for overload', async () => {
@@ -148,7 +186,10 @@ describe('the order of the checks (rest.php::CRestServer::processExecution, apau
 		if (hook) hook.overloaded = true;
 		const res = await call(SEND, VALID);
 		expect(res.status).toBe(401);
-		expect(res.body).toEqual({ error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload.' });
+		expect(res.body).toEqual({
+			error: 'OVERLOAD_LIMIT',
+			error_description: 'REST API is blocked due to overload.',
+		});
 	});
 
 	it("401 authorization_error when the webhook's user was deactivated", async () => {
@@ -156,14 +197,19 @@ describe('the order of the checks (rest.php::CRestServer::processExecution, apau
 		if (anna) anna.active = false;
 		const res = await call(SEND, VALID);
 		expect(res.status).toBe(401);
-		expect(res.body).toEqual({ error: 'authorization_error', error_description: 'Unable to authorize user' });
+		expect(res.body).toEqual({
+			error: 'authorization_error',
+			error_description: 'Unable to authorize user',
+		});
 	});
 
 	it("401 user_access_error when the application is not available to the token's user", async () => {
 		const app = emu.world.oauthApps[0];
 		if (app) app.availableTo = [USERS.OLEG_OPERATOR];
 		const { access_token: token } = emu.issueOAuthTokens();
-		const res = await request(`${emu.baseUrl}/rest/user.current`, { headers: { authorization: `Bearer ${token}` } });
+		const res = await request(`${emu.baseUrl}/rest/user.current`, {
+			headers: { authorization: `Bearer ${token}` },
+		});
 		expect(res.status).toBe(401);
 		expect(obj(res.body).error).toBe('user_access_error');
 	});
@@ -171,47 +217,143 @@ describe('the order of the checks (rest.php::CRestServer::processExecution, apau
 	it('401 insufficient_scope for a call; inside a batch the command fails alone with an empty description and the batch stays 200', async () => {
 		const alone = await call(SEND, VALID, emu.limitedWebhookUrl);
 		expect(alone.status).toBe(401);
-		const inner = await batch({ cmd: { send: command(SEND, VALID), me: 'user.current' } }, emu.limitedWebhookUrl);
-		expect(obj(inner.result_error).send).toEqual({ error: 'insufficient_scope', error_description: '' });
+		const inner = await batch(
+			{ cmd: { send: command(SEND, VALID), me: 'user.current' } },
+			emu.limitedWebhookUrl,
+		);
+		expect(obj(inner.result_error).send).toEqual({
+			error: 'insufficient_scope',
+			error_description: '',
+		});
 		expect(obj(inner.result)).toHaveProperty('me');
 	});
 
-	it.each([['user'], ['user_brief'], ['user_basic']])('user.current and user.search are open to the %s scope (RestManager::fillAlternativeScope)', async (scope) => {
-		emu.world.webhooks.push({ userId: 1, code: 'onlyuserscope0001', scopes: [scope] });
-		const url = `${emu.baseUrl}/rest/1/onlyuserscope0001/`;
-		expect((await request(`${url}user.current`)).status).toBe(200);
-		expect((await call('user.search', { FILTER: { FIND: 'oleg' } }, url)).status).toBe(200);
-		expect((await call(SEND, VALID, url)).status).toBe(401);
-	});
+	it.each([['user'], ['user_brief'], ['user_basic']])(
+		'user.current and user.search are open to the %s scope (RestManager::fillAlternativeScope)',
+		async (scope) => {
+			emu.world.webhooks.push({ userId: 1, code: 'onlyuserscope0001', scopes: [scope] });
+			const url = `${emu.baseUrl}/rest/1/onlyuserscope0001/`;
+			expect((await request(`${url}user.current`)).status).toBe(200);
+			expect((await call('user.search', { FILTER: { FIND: 'oleg' } }, url)).status).toBe(200);
+			expect((await call(SEND, VALID, url)).status).toBe(401);
+		},
+	);
 
 	it('user.current needs one of them: a webhook with imopenlines alone gets insufficient_scope', async () => {
 		emu.world.webhooks.push({ userId: 1, code: 'onlyopenlines0001', scopes: ['imopenlines'] });
-		expect(obj((await request(`${emu.baseUrl}/rest/1/onlyopenlines0001/user.current`)).body).error).toBe('insufficient_scope');
+		expect(
+			obj((await request(`${emu.baseUrl}/rest/1/onlyopenlines0001/user.current`)).body).error,
+		).toBe('insufficient_scope');
 	});
 });
 
 describe('imopenlines.crm.chat.user.add (imopenlines/lib/rest.php::crmChatUserAdd)', () => {
 	const addMaria = (override: Record<string, unknown> = {}) =>
-		call(ADD_USER, { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1195, USER_ID: USERS.MARIA_MANAGER, CHAT_ID: 1341, ...override });
-	const denied = (reason: string) => ({ error: 'ACCESS_DENIED', error_description: `Access denied! ${reason}` });
+		call(ADD_USER, {
+			CRM_ENTITY_TYPE: 'lead',
+			CRM_ENTITY: 1195,
+			USER_ID: USERS.MARIA_MANAGER,
+			CHAT_ID: 1341,
+			...override,
+		});
+	const denied = (reason: string) => ({
+		error: 'ACCESS_DENIED',
+		error_description: `Access denied! ${reason}`,
+	});
 
 	it('adds a user, and adding a member again is no error: the chat ID comes back', async () => {
 		expect(obj((await addMaria()).body).result).toBe(1341);
 		expect(obj((await addMaria()).body).result).toBe(1341);
-		expect(emu.world.chats.find((c) => c.id === 1341)?.members.filter((m) => m === USERS.MARIA_MANAGER)).toHaveLength(1);
+		expect(
+			emu.world.chats.find((c) => c.id === 1341)?.members.filter((m) => m === USERS.MARIA_MANAGER),
+		).toHaveLength(1);
 	});
 
 	it.each([
-		['the messenger module is missing', () => (emu.world.portal.imInstalled = false), {}, 400, { error: 'IM_NOT_INSTALLED', error_description: 'Messenger is not installed.' }],
-		['the caller cannot read the entity', () => undefined, { CRM_ENTITY: LEADS.RESTRICTED, CHAT_ID: CHATS.RESTRICTED_LEAD_CHAT }, 403, denied("You don't have access to join user to chat")],
-		['the chat is another entity\'s', () => undefined, { CHAT_ID: CHATS.DEAL_TELEGRAM_ACTIVE }, 400, { error: 'CHAT_NOT_IN_CRM', error_description: 'Chat does not belong to the CRM entity being checked' }],
-		['the caller may not add users to the line', () => emu.world.lineRights.cannotJoin.push(USERS.ANNA_ADMIN), {}, 403, denied("You don't have access to join user to chat")],
-		['USER_ID is missing', () => undefined, { USER_ID: undefined }, 400, { error: 'ERROR_ARGUMENT', error_description: "Argument 'Empty USER_ID' is null or empty", argument: 'Empty USER_ID' }],
-		['the user is deactivated', () => undefined, { USER_ID: USERS.IVAN_FORMER }, 400, { error: 'CRM_CHAT_USER_NOT_ACTIVE', error_description: 'User not active' }],
-		['the user does not exist', () => undefined, { USER_ID: 999 }, 400, { error: 'CRM_CHAT_USER_NOT_ACTIVE', error_description: 'User not active' }],
-		['the user cannot read the entity', () => undefined, { CRM_ENTITY_TYPE: 'deal', CRM_ENTITY: 501, CHAT_ID: 1500 }, 403, denied('This user does not have access to the chat because he does not have access to this CRM entity')],
-		['the user may not view the line\'s history', () => emu.world.lineRights.cannotViewHistory.push(USERS.MARIA_MANAGER), {}, 403, denied('This user does not have access to the chat because he does not have access to this view chat history')],
-		['the messenger refuses the user', () => (emu.world.chats.find((c) => c.id === 1341)!.refusesNewMembers = true), {}, 400, { error: 'WRONG_REQUEST', error_description: "You don't have access or user already member in chat" }],
+		[
+			'the messenger module is missing',
+			() => (emu.world.portal.imInstalled = false),
+			{},
+			400,
+			{ error: 'IM_NOT_INSTALLED', error_description: 'Messenger is not installed.' },
+		],
+		[
+			'the caller cannot read the entity',
+			() => undefined,
+			{ CRM_ENTITY: LEADS.RESTRICTED, CHAT_ID: CHATS.RESTRICTED_LEAD_CHAT },
+			403,
+			denied("You don't have access to join user to chat"),
+		],
+		[
+			"the chat is another entity's",
+			() => undefined,
+			{ CHAT_ID: CHATS.DEAL_TELEGRAM_ACTIVE },
+			400,
+			{
+				error: 'CHAT_NOT_IN_CRM',
+				error_description: 'Chat does not belong to the CRM entity being checked',
+			},
+		],
+		[
+			'the caller may not add users to the line',
+			() => emu.world.lineRights.cannotJoin.push(USERS.ANNA_ADMIN),
+			{},
+			403,
+			denied("You don't have access to join user to chat"),
+		],
+		[
+			'USER_ID is missing',
+			() => undefined,
+			{ USER_ID: undefined },
+			400,
+			{
+				error: 'ERROR_ARGUMENT',
+				error_description: "Argument 'Empty USER_ID' is null or empty",
+				argument: 'Empty USER_ID',
+			},
+		],
+		[
+			'the user is deactivated',
+			() => undefined,
+			{ USER_ID: USERS.IVAN_FORMER },
+			400,
+			{ error: 'CRM_CHAT_USER_NOT_ACTIVE', error_description: 'User not active' },
+		],
+		[
+			'the user does not exist',
+			() => undefined,
+			{ USER_ID: 999 },
+			400,
+			{ error: 'CRM_CHAT_USER_NOT_ACTIVE', error_description: 'User not active' },
+		],
+		[
+			'the user cannot read the entity',
+			() => undefined,
+			{ CRM_ENTITY_TYPE: 'deal', CRM_ENTITY: 501, CHAT_ID: 1500 },
+			403,
+			denied(
+				'This user does not have access to the chat because he does not have access to this CRM entity',
+			),
+		],
+		[
+			"the user may not view the line's history",
+			() => emu.world.lineRights.cannotViewHistory.push(USERS.MARIA_MANAGER),
+			{},
+			403,
+			denied(
+				'This user does not have access to the chat because he does not have access to this view chat history',
+			),
+		],
+		[
+			'the messenger refuses the user',
+			() => (emu.world.chats.find((c) => c.id === 1341)!.refusesNewMembers = true),
+			{},
+			400,
+			{
+				error: 'WRONG_REQUEST',
+				error_description: "You don't have access or user already member in chat",
+			},
+		],
 	])('refuses when %s', async (_name, arrange, override, status, body) => {
 		arrange();
 		const res = await addMaria(override);
@@ -228,7 +370,10 @@ describe('the messenger (im_messenger.php::CIMMessenger::Add, through rest.php::
 		];
 		const res = await call(SEND, VALID);
 		expect(res.status).toBe(400);
-		expect(res.body).toEqual({ error: 'ERROR_FROM_OTHER_MODULE', error_description: 'Messages to this client are paused' });
+		expect(res.body).toEqual({
+			error: 'ERROR_FROM_OTHER_MODULE',
+			error_description: 'Messages to this client are paused',
+		});
 		expect(posted()).toEqual([]);
 	});
 
@@ -237,7 +382,10 @@ describe('the messenger (im_messenger.php::CIMMessenger::Add, through rest.php::
 			{ code: 'A', message: 'First' },
 			{ code: 'B', message: 'Second' },
 		];
-		expect((await call(SEND, VALID)).body).toEqual({ error: 'ERROR_CORE', error_description: 'First<br>Second<br>' });
+		expect((await call(SEND, VALID)).body).toEqual({
+			error: 'ERROR_CORE',
+			error_description: 'First<br>Second<br>',
+		});
 	});
 
 	it('a deactivated user keeps his CRM rights (they come from roles): outside the chat he is refused as anyone is, CANCELED', async () => {
@@ -267,7 +415,10 @@ describe('the error leak in a batch (rest.php::processException reads $APPLICATI
 		const canceled = 'You cannot send messages to the specified chat';
 		expect(inner.result).toEqual({ good: FIRST_MESSAGE_ID });
 		expect(inner.result_error).toEqual({
-			before: { error: 'CHAT_NOT_IN_CRM', error_description: 'Chat does not belong to the CRM entity being checked' },
+			before: {
+				error: 'CHAT_NOT_IN_CRM',
+				error_description: 'Chat does not belong to the CRM entity being checked',
+			},
 			notMember: { error: 'CANCELED', error_description: canceled },
 			otherEntity: { error: 'CANCELED', error_description: canceled },
 			noMessage: { error: 'CANCELED', error_description: canceled, argument: 'MESSAGE' },
@@ -277,32 +428,71 @@ describe('the error leak in a batch (rest.php::processException reads $APPLICATI
 	it('an auth failure after it keeps its code but takes the text', async () => {
 		emu.world.webhooks.push({ userId: 1, code: 'openlinesonly0001', scopes: ['imopenlines'] });
 		const inner = await batch(
-			{ cmd: { notMember: command(SEND, { ...VALID, USER_ID: USERS.MARIA_MANAGER }), me: 'user.current' } },
+			{
+				cmd: {
+					notMember: command(SEND, { ...VALID, USER_ID: USERS.MARIA_MANAGER }),
+					me: 'user.current',
+				},
+			},
 			`${emu.baseUrl}/rest/1/openlinesonly0001/`,
 		);
-		expect(obj(inner.result_error).me).toEqual({ error: 'insufficient_scope', error_description: 'You cannot send messages to the specified chat' });
+		expect(obj(inner.result_error).me).toEqual({
+			error: 'insufficient_scope',
+			error_description: 'You cannot send messages to the specified chat',
+		});
 	});
 
 	it('separate calls do not leak into each other', async () => {
-		expect(obj((await call(SEND, { ...VALID, USER_ID: USERS.MARIA_MANAGER })).body).error).toBe('CANCELED');
-		expect(obj((await call(SEND, { ...VALID, CHAT_ID: CHATS.LEAD2_LIVECHAT_ACTIVE })).body).error).toBe('CHAT_NOT_IN_CRM');
+		expect(obj((await call(SEND, { ...VALID, USER_ID: USERS.MARIA_MANAGER })).body).error).toBe(
+			'CANCELED',
+		);
+		expect(
+			obj((await call(SEND, { ...VALID, CHAT_ID: CHATS.LEAD2_LIVECHAT_ACTIVE })).body).error,
+		).toBe('CHAT_NOT_IN_CRM');
 	});
 });
 
 describe('CRM entity types and IDs (never validated as such: crm/common.php resolves them or finds nothing)', () => {
 	it.each([
-		['a type chats are never linked to (quote)', { CRM_ENTITY_TYPE: 'quote', CRM_ENTITY: QUOTES.SPRING_OFFER }, [], 400, 'CHAT_NOT_IN_CRM'],
-		['"NONE", which skips the access check', { CRM_ENTITY_TYPE: 'NONE', CRM_ENTITY: 1195 }, [], 400, 'CHAT_NOT_IN_CRM'],
-		['a type the CRM does not know', { CRM_ENTITY_TYPE: 'invoices', CRM_ENTITY: 1195 }, 'ACCESS_DENIED', 403, 'ACCESS_DENIED'],
-		['a known type with a space around it', { CRM_ENTITY_TYPE: ' lead', CRM_ENTITY: 1195 }, 'ACCESS_DENIED', 403, 'ACCESS_DENIED'],
-	])('%s: chat.get and message.add answer as the lookups fall out', async (_name, entity, listed, sendStatus, sendError) => {
-		const chats = await call('imopenlines.crm.chat.get', entity);
-		if (Array.isArray(listed)) expect(obj(chats.body).result).toEqual(listed);
-		else expect(obj(chats.body).error).toBe(listed);
-		const sent = await call(SEND, { ...VALID, ...entity });
-		expect(sent.status).toBe(sendStatus);
-		expect(obj(sent.body).error).toBe(sendError);
-	});
+		[
+			'a type chats are never linked to (quote)',
+			{ CRM_ENTITY_TYPE: 'quote', CRM_ENTITY: QUOTES.SPRING_OFFER },
+			[],
+			400,
+			'CHAT_NOT_IN_CRM',
+		],
+		[
+			'"NONE", which skips the access check',
+			{ CRM_ENTITY_TYPE: 'NONE', CRM_ENTITY: 1195 },
+			[],
+			400,
+			'CHAT_NOT_IN_CRM',
+		],
+		[
+			'a type the CRM does not know',
+			{ CRM_ENTITY_TYPE: 'invoices', CRM_ENTITY: 1195 },
+			'ACCESS_DENIED',
+			403,
+			'ACCESS_DENIED',
+		],
+		[
+			'a known type with a space around it',
+			{ CRM_ENTITY_TYPE: ' lead', CRM_ENTITY: 1195 },
+			'ACCESS_DENIED',
+			403,
+			'ACCESS_DENIED',
+		],
+	])(
+		'%s: chat.get and message.add answer as the lookups fall out',
+		async (_name, entity, listed, sendStatus, sendError) => {
+			const chats = await call('imopenlines.crm.chat.get', entity);
+			if (Array.isArray(listed)) expect(obj(chats.body).result).toEqual(listed);
+			else expect(obj(chats.body).error).toBe(listed);
+			const sent = await call(SEND, { ...VALID, ...entity });
+			expect(sent.status).toBe(sendStatus);
+			expect(obj(sent.body).error).toBe(sendError);
+		},
+	);
 
 	it.each([
 		['"1341.0"', '1341.0', 200],
@@ -317,14 +507,27 @@ describe('CRM entity types and IDs (never validated as such: crm/common.php reso
 
 describe("the entity's chats (crm/common.php::getChatsByCrmEntity, getLastChatIdByCrmEntity)", () => {
 	const chatsOf1195 = async (activeOnly?: string) =>
-		arr(obj((await call('imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1195, ACTIVE_ONLY: activeOnly })).body).result).map(
-			(c) => obj(c).CHAT_ID,
-		);
+		arr(
+			obj(
+				(
+					await call('imopenlines.crm.chat.get', {
+						CRM_ENTITY_TYPE: 'lead',
+						CRM_ENTITY: 1195,
+						ACTIVE_ONLY: activeOnly,
+					})
+				).body,
+			).result,
+		).map((c) => obj(c).CHAT_ID);
 
 	it('lists the dialogs in progress by their last activity, newest first, whatever their IDs', async () => {
 		const seeded = emu.world.chats.find((c) => c.id === 1341)!;
 		// A newer chat (a higher ID) whose dialog has been quiet for longer.
-		emu.world.chats.push({ ...seeded, id: 1390, members: [...seeded.members], lastActivityAt: seeded.lastActivityAt - 3_600_000 });
+		emu.world.chats.push({
+			...seeded,
+			id: 1390,
+			members: [...seeded.members],
+			lastActivityAt: seeded.lastActivityAt - 3_600_000,
+		});
 		expect(await chatsOf1195()).toEqual(['1341', '1390']);
 		emu.world.chats.find((c) => c.id === 1390)!.lastActivityAt = seeded.lastActivityAt + 60_000;
 		expect(await chatsOf1195()).toEqual(['1390', '1341']);
@@ -339,9 +542,15 @@ describe("the entity's chats (crm/common.php::getChatsByCrmEntity, getLastChatId
 
 	it('getLastId follows the latest activity, not the highest ID, with no access check', async () => {
 		emu.world.chats.find((c) => c.id === 1341)!.lastActivityAt += 3_600_000;
-		const last = await call('imopenlines.crm.chat.getLastId', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 1195 });
+		const last = await call('imopenlines.crm.chat.getLastId', {
+			CRM_ENTITY_TYPE: 'lead',
+			CRM_ENTITY: 1195,
+		});
 		expect(obj(last.body).result).toBe(1341);
-		const restricted = await call('imopenlines.crm.chat.getLastId', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: LEADS.RESTRICTED });
+		const restricted = await call('imopenlines.crm.chat.getLastId', {
+			CRM_ENTITY_TYPE: 'lead',
+			CRM_ENTITY: LEADS.RESTRICTED,
+		});
 		expect(obj(restricted.body).result).toBe(CHATS.RESTRICTED_LEAD_CHAT);
 	});
 });
@@ -352,14 +561,18 @@ describe('halt (rest_provider.php::methodsBatch: isset($arQuery["HALT"]) && $arQ
 		after: command(SEND, VALID),
 	};
 
-	it.each([['halt', 'false'], ['halt', 'no'], ['halt', '00'], ['HALT', 1], ['Halt', true], ['halt', ' 0']])(
-		'%s: %p stops at the first failure',
-		async (key, value) => {
-			const inner = await batch({ [key]: value, cmd });
-			expect(inner.result).toEqual([]);
-			expect(posted()).toEqual([]);
-		},
-	);
+	it.each([
+		['halt', 'false'],
+		['halt', 'no'],
+		['halt', '00'],
+		['HALT', 1],
+		['Halt', true],
+		['halt', ' 0'],
+	])('%s: %p stops at the first failure', async (key, value) => {
+		const inner = await batch({ [key]: value, cmd });
+		expect(inner.result).toEqual([]);
+		expect(posted()).toEqual([]);
+	});
 
 	it.each([[0], ['0'], [''], [false], [null]])('halt: %p runs every command', async (value) => {
 		const inner = await batch({ halt: value, cmd });
@@ -376,8 +589,12 @@ describe('halt (rest_provider.php::methodsBatch: isset($arQuery["HALT"]) && $arQ
 describe('the time block (rest.php::appendDebugInfo)', () => {
 	it('carries operating and operating_reset_at on successes while the load limiter is active; errors have no time', async () => {
 		const ok = obj(obj((await call(SEND, VALID)).body).time);
-		expect(ok).toEqual(expect.objectContaining({ operating: 0, operating_reset_at: expect.any(Number) }));
-		const inner = await batch({ cmd: { good: command(SEND, VALID), bad: command(SEND, { ...VALID, USER_ID: 31 }) } });
+		expect(ok).toEqual(
+			expect.objectContaining({ operating: 0, operating_reset_at: expect.any(Number) }),
+		);
+		const inner = await batch({
+			cmd: { good: command(SEND, VALID), bad: command(SEND, { ...VALID, USER_ID: 31 }) },
+		});
 		expect(Object.keys(obj(inner.result_time))).toEqual(['good']);
 		expect(obj((await call(SEND, { ...VALID, USER_ID: 31 })).body)).not.toHaveProperty('time');
 	});
@@ -397,7 +614,12 @@ describe('the time block (rest.php::appendDebugInfo)', () => {
 
 describe('the request body (rest_util.php::CRestUtil::getRequestData, httprequest.php::isJson)', () => {
 	const json = JSON.stringify(VALID);
-	const form = new URLSearchParams({ ...VALID, CRM_ENTITY: '1195', USER_ID: '27', CHAT_ID: '1341' }).toString();
+	const form = new URLSearchParams({
+		...VALID,
+		CRM_ENTITY: '1195',
+		USER_ID: '27',
+		CHAT_ID: '1341',
+	}).toString();
 
 	it.each([
 		['application/json', json, 200],
@@ -408,11 +630,13 @@ describe('the request body (rest_util.php::CRestUtil::getRequestData, httpreques
 		['application/jsonx (not JSON)', json, 400],
 		['text/json (not JSON)', json, 400],
 	])('a POST labelled %s', async (label, body, status) => {
-		const res = await request(`${emu.webhookUrl}${SEND}`, { body: { raw: body, contentType: label.split(' (')[0] } });
+		const res = await request(`${emu.webhookUrl}${SEND}`, {
+			body: { raw: body, contentType: label.split(' (')[0] },
+		});
 		expect(res.status).toBe(status);
 	});
 
-	it('reads no body but a POST\'s', async () => {
+	it("reads no body but a POST's", async () => {
 		const res = await request(`${emu.webhookUrl}${SEND}`, { method: 'PUT', body: { json: VALID } });
 		expect(res.body).toMatchObject({ error: 'ERROR_ARGUMENT', argument: 'CRM_ENTITY_TYPE' });
 	});

@@ -1,7 +1,20 @@
 /**
  * The emulator's REST methods and webhook auth, exercised over real HTTP.
  */
-import { BOTS, CHATS, COMPANIES, CONTACTS, DEALS, FIRST_MESSAGE_ID, LEADS, MESSAGE_MAX_LENGTH, TRUNCATION_SUFFIX, USERS, WEBHOOK_CODE, createSeedWorld } from '../../../tools/emulator';
+import {
+	BOTS,
+	CHATS,
+	COMPANIES,
+	CONTACTS,
+	DEALS,
+	FIRST_MESSAGE_ID,
+	LEADS,
+	MESSAGE_MAX_LENGTH,
+	TRUNCATION_SUFFIX,
+	USERS,
+	WEBHOOK_CODE,
+	createSeedWorld,
+} from '../../../tools/emulator';
 import { arr, obj, postJson, request } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -372,7 +385,10 @@ describe('lookup methods', () => {
 		});
 		expect(obj(none.body).result).toEqual([]);
 		const missingType = await call('imopenlines.crm.chat.get', { CRM_ENTITY: 1 });
-		expect(missingType.body).toMatchObject({ error: 'ERROR_ARGUMENT', argument: 'CRM_ENTITY_TYPE' });
+		expect(missingType.body).toMatchObject({
+			error: 'ERROR_ARGUMENT',
+			argument: 'CRM_ENTITY_TYPE',
+		});
 		const missing = await call('imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead' });
 		expect(missing.body).toMatchObject({ error: 'ERROR_ARGUMENT', argument: 'CRM_ENTITY' });
 		const forbidden = await call('imopenlines.crm.chat.get', {

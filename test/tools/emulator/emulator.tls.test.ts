@@ -2,7 +2,12 @@
  * `startEmulator({ tls })`: the portal over HTTPS with a test certificate, checked by Node's own TLS client.
  */
 import { ADMIN_USER_ID, startEmulator, type TlsProfile } from '../../../tools/emulator';
-import { httpsGet, readTestCa, type HttpResult, type HttpsOptions } from '../../../tools/emulator/testClient';
+import {
+	httpsGet,
+	readTestCa,
+	type HttpResult,
+	type HttpsOptions,
+} from '../../../tools/emulator/testClient';
 
 const ca = readTestCa();
 

@@ -1,7 +1,12 @@
 /**
  * The emulator's transport behaviour: batch, the leaky-bucket rate limit and injected faults.
  */
-import { BATCH_MAX_COMMANDS, FIRST_MESSAGE_ID, startEmulator, type Emulator } from '../../../tools/emulator';
+import {
+	BATCH_MAX_COMMANDS,
+	FIRST_MESSAGE_ID,
+	startEmulator,
+	type Emulator,
+} from '../../../tools/emulator';
 import { arr, obj, postJson, request } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -131,7 +136,12 @@ describe('batch', () => {
 
 	it(`runs the first ${BATCH_MAX_COMMANDS} commands; each one after them fails with ERROR_BATCH_LENGTH_EXCEEDED, HTTP 200`, async () => {
 		const cmds = (n: number) =>
-			Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}`, command(SEND, { ...VALID, MESSAGE: `#${i}` })]));
+			Object.fromEntries(
+				Array.from({ length: n }, (_, i) => [
+					`c${i}`,
+					command(SEND, { ...VALID, MESSAGE: `#${i}` }),
+				]),
+			);
 		const ok = await batch({ cmd: cmds(BATCH_MAX_COMMANDS) });
 		expect(Object.keys(obj(obj(obj(ok.body).result).result))).toHaveLength(BATCH_MAX_COMMANDS);
 		emu.reset();
@@ -139,7 +149,10 @@ describe('batch', () => {
 		expect(tooMany.status).toBe(200);
 		const inner = obj(obj(tooMany.body).result);
 		expect(Object.keys(obj(inner.result))).toHaveLength(BATCH_MAX_COMMANDS);
-		const lengthExceeded = { error: 'ERROR_BATCH_LENGTH_EXCEEDED', error_description: 'Max batch length exceeded' };
+		const lengthExceeded = {
+			error: 'ERROR_BATCH_LENGTH_EXCEEDED',
+			error_description: 'Max batch length exceeded',
+		};
 		expect(inner.result_error).toEqual({ c50: lengthExceeded, c51: lengthExceeded });
 		expect(emu.messages).toHaveLength(BATCH_MAX_COMMANDS);
 	});

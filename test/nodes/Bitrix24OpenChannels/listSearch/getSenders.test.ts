@@ -3,7 +3,11 @@ import { useEmulator } from '../../../../tools/harness/useEmulator';
 
 const emulator = useEmulator();
 
-const search = async (filter?: string, paginationToken?: string, webhookUrl = emulator.webhookUrl) =>
+const search = async (
+	filter?: string,
+	paginationToken?: string,
+	webhookUrl = emulator.webhookUrl,
+) =>
 	await searchList('getSenders', {
 		parameters: {},
 		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl } },
@@ -16,9 +20,21 @@ describe('Sender > From List', () => {
 		const { results, paginationToken } = await search();
 
 		expect(results).toEqual([
-			{ name: 'Anna Admin (user 1)', value: '1', url: `${emulator.baseUrl}/company/personal/user/1/` },
-			{ name: 'Oleg Operator (user 27)', value: '27', url: `${emulator.baseUrl}/company/personal/user/27/` },
-			{ name: 'Maria Manager (user 31)', value: '31', url: `${emulator.baseUrl}/company/personal/user/31/` },
+			{
+				name: 'Anna Admin (user 1)',
+				value: '1',
+				url: `${emulator.baseUrl}/company/personal/user/1/`,
+			},
+			{
+				name: 'Oleg Operator (user 27)',
+				value: '27',
+				url: `${emulator.baseUrl}/company/personal/user/27/`,
+			},
+			{
+				name: 'Maria Manager (user 31)',
+				value: '31',
+				url: `${emulator.baseUrl}/company/personal/user/31/`,
+			},
 			{ name: 'SupportBot (bot 39)', value: '39' },
 			{ name: 'SurveyBot (bot 40)', value: '40' },
 		]);
@@ -27,15 +43,30 @@ describe('Sender > From List', () => {
 	});
 
 	it('searches users and bots by the typed text', async () => {
-		expect((await search('oleg')).results).toEqual([{ name: 'Oleg Operator (user 27)', value: '27', url: `${emulator.baseUrl}/company/personal/user/27/` }]);
-		expect((await search('support')).results).toEqual([{ name: 'SupportBot (bot 39)', value: '39' }]);
-		const [userSearch] = emulator.requests.filter((request) => request.restMethod === 'user.search');
+		expect((await search('oleg')).results).toEqual([
+			{
+				name: 'Oleg Operator (user 27)',
+				value: '27',
+				url: `${emulator.baseUrl}/company/personal/user/27/`,
+			},
+		]);
+		expect((await search('support')).results).toEqual([
+			{ name: 'SupportBot (bot 39)', value: '39' },
+		]);
+		const [userSearch] = emulator.requests.filter(
+			(request) => request.restMethod === 'user.search',
+		);
 		expect(userSearch.params).toMatchObject({ FILTER: { FIND: 'oleg' } });
 	});
 
 	it('pages through many users, 50 at a time, with the bots after the last page', async () => {
 		for (let id = 100; id < 160; id++) {
-			emulator.world.users.push({ ...emulator.world.users[1], id, name: `Operator${id}`, email: `op${id}@example.com` });
+			emulator.world.users.push({
+				...emulator.world.users[1],
+				id,
+				name: `Operator${id}`,
+				email: `op${id}@example.com`,
+			});
 		}
 		const first = await search('operator');
 		const second = await search('operator', first.paginationToken);
@@ -61,7 +92,9 @@ describe('Sender > From List', () => {
 
 describe('Sender > From List without the user scope', () => {
 	it('names the missing permission', async () => {
-		const webhook = emulator.world.webhooks.find((hook) => hook.scopes.includes('user') && !hook.scopes.includes('imopenlines'));
+		const webhook = emulator.world.webhooks.find(
+			(hook) => hook.scopes.includes('user') && !hook.scopes.includes('imopenlines'),
+		);
 		if (!webhook) throw new Error('The seeded world has no crm+user webhook');
 		webhook.scopes = ['crm', 'imopenlines'];
 
