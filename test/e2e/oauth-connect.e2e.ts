@@ -13,6 +13,8 @@ import {
 	OAUTH_CLIENT_ID,
 	OAUTH_CLIENT_SECRET,
 	OAUTH_SERVER_DOMAIN,
+	restCallsOf,
+	tokenCallsOf,
 } from '../../tools/emulator';
 import { outputItems, type JsonObject } from '../../tools/n8n/runner';
 import { NODES, exampleVariant, type CredentialRef } from '../../tools/n8n/workflows';
@@ -37,11 +39,6 @@ const NOTIFICATION = {
 	senderId: 27,
 	message: 'Hello from n8n, connected over OAuth2',
 };
-
-const tokenCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
-	emulator.requests.slice(from).filter((request) => request.path.startsWith('/oauth/token'));
-const restCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
-	emulator.requests.slice(from).filter((request) => request.restMethod !== null);
 
 /** The text a person reads on n8n's callback page (tags dropped, Handlebars' escapes undone). */
 function pageText(html: string): string {
@@ -154,7 +151,7 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 			authUrl,
 			redirect,
 			callback,
-			tokenCalls: tokenCalls(emulator, tokensBefore),
+			tokenCalls: tokenCallsOf(emulator.requests, tokensBefore),
 			tokenAnswers: tokenAnswers.slice(answersBefore),
 		};
 	};
@@ -282,7 +279,7 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 		expect(emulator.messages.map((m) => [m.chatId, m.userId, m.message])).toEqual([
 			[NOTIFICATION.chatId, NOTIFICATION.senderId, NOTIFICATION.message],
 		]);
-		const sendCalls = restCalls(emulator).filter((call) => call.authKind === 'oauth');
+		const sendCalls = restCallsOf(emulator.requests).filter((call) => call.authKind === 'oauth');
 		expect(sendCalls.map((call) => [call.status, call.headers.authorization])).toEqual([
 			[200, `Bearer ${String(issued.access_token)}`],
 		]);
@@ -301,12 +298,12 @@ describe.each(lines)('OAuth2 connect flow in a real n8n %s server', (line) => {
 			'e2eOAuthRefreshed',
 		);
 		expect(second.status).toBe('success');
-		const refreshes = tokenCalls(emulator, beforeRefresh);
+		const refreshes = tokenCallsOf(emulator.requests, beforeRefresh);
 		expect(
 			refreshes.map((call) => [call.params.grant_type, call.params.refresh_token, call.status]),
 		).toEqual([['refresh_token', issued.refresh_token, 200]]);
 		const refreshed = tokenAnswers[answersBeforeRefresh]?.body ?? {};
-		const retried = restCalls(emulator, beforeRefresh);
+		const retried = restCallsOf(emulator.requests, beforeRefresh);
 		expect(retried.map((call) => [call.status, call.headers.authorization])).toEqual([
 			[401, `Bearer ${String(issued.access_token)}`],
 			[200, `Bearer ${String(refreshed.access_token)}`],

@@ -6,8 +6,8 @@
  * n8n server tells those 401s apart by Bitrix24's code. Workflows run with `n8n execute`; the credential test goes
  * through n8n's REST API as the editor's "Test" does.
  */
-import type { Emulator, RecordedRequest } from '../../tools/emulator';
-import { parseBatchCommand } from '../../tools/emulator';
+import type { Emulator } from '../../tools/emulator';
+import { parseBatchCommand, restCallsOf } from '../../tools/emulator';
 import { outputItems, type ExecutionResult, type JsonObject } from '../../tools/n8n/runner';
 import {
 	NODES,
@@ -98,9 +98,6 @@ function failures(line: LineName, result: ExecutionResult): JsonObject[] {
 		: outputItems(result, NODES.bitrix24, 0).filter((item) => 'error' in item);
 }
 
-const restCalls = (emulator: Emulator): RecordedRequest[] =>
-	emulator.requests.filter((request) => request.restMethod !== null);
-
 const lines = linesUnderTest();
 
 afterAll(() => printTimings());
@@ -143,7 +140,7 @@ describe.each(lines)('real n8n %s against a portal that answers as Bitrix24 does
 			'World',
 			QUOTING,
 		]);
-		const calls = restCalls(emulator);
+		const calls = restCallsOf(emulator.requests);
 		expect(calls.map((call) => call.restMethod)).toEqual(['batch', SEND]);
 		expect(
 			Object.values(calls[0].params.cmd as Record<string, string>).map(
@@ -174,7 +171,7 @@ describe.each(lines)('real n8n %s against a portal that answers as Bitrix24 does
 			]),
 		);
 		// One batch call, which n8n itself sends once more after the 401.
-		expect(restCalls(emulator).map((call) => [call.restMethod, call.status])).toEqual([
+		expect(restCallsOf(emulator.requests).map((call) => [call.restMethod, call.status])).toEqual([
 			['batch', 401],
 			['batch', 401],
 		]);

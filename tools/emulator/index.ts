@@ -34,6 +34,6 @@ export type {
 	World,
 } from './world';
 export { parseBatchCommand } from './batch';
-export { postsAsked, timesAsked } from './record';
+export { postsAsked, restCallsOf, timesAsked, tokenCallsOf } from './record';
 export { parsePhpQuery } from './params';
 export * from './constants';

@@ -24,3 +24,13 @@ export function timesAsked(requests: readonly RecordedRequest[]): Map<string, nu
 		asked.set(String(MESSAGE), (asked.get(String(MESSAGE)) ?? 0) + 1);
 	return asked;
 }
+
+/** The REST calls among the recorded requests (not OAuth, not the control API), from the `from`-th request on. */
+export function restCallsOf(requests: readonly RecordedRequest[], from = 0): RecordedRequest[] {
+	return requests.slice(from).filter((request) => request.restMethod !== null);
+}
+
+/** The calls to the OAuth token endpoint among the recorded requests, from the `from`-th request on. */
+export function tokenCallsOf(requests: readonly RecordedRequest[], from = 0): RecordedRequest[] {
+	return requests.slice(from).filter((request) => request.path.startsWith('/oauth/token'));
+}

@@ -132,3 +132,13 @@ export function httpsGet(url: string, tls: HttpsOptions = {}): Promise<HttpResul
 		req.end();
 	});
 }
+
+/** The method the package sends, and the documented example call of it (a seeded lead, operator and chat). */
+export const SEND = 'imopenlines.crm.message.add';
+export const VALID = {
+	CRM_ENTITY_TYPE: 'lead',
+	CRM_ENTITY: 1195,
+	USER_ID: 27,
+	CHAT_ID: 1341,
+	MESSAGE: 'Hello',
+};

@@ -19,16 +19,9 @@ import {
 	sleep,
 	until,
 	type HttpResult,
+	SEND,
+	VALID,
 } from '../../../tools/emulator/testClient';
-
-const SEND = 'imopenlines.crm.message.add';
-const VALID = {
-	CRM_ENTITY_TYPE: 'lead',
-	CRM_ENTITY: 1195,
-	USER_ID: 27,
-	CHAT_ID: 1341,
-	MESSAGE: 'Hello',
-};
 
 /** A batch command: method + `?` + URL-encoded query, the way the SDKs build it. */
 const command = (method: string, params: Record<string, string | number>): string => {

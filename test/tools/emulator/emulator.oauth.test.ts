@@ -13,17 +13,9 @@ import {
 	startEmulator,
 	type Emulator,
 } from '../../../tools/emulator';
-import { arr, obj, postJson, request, str } from '../../../tools/emulator/testClient';
+import { arr, obj, postJson, request, str, SEND, VALID } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
-const SEND = 'imopenlines.crm.message.add';
-const VALID = {
-	CRM_ENTITY_TYPE: 'lead',
-	CRM_ENTITY: 1195,
-	USER_ID: 27,
-	CHAT_ID: 1341,
-	MESSAGE: 'Hello',
-};
 const CLIENT = { client_id: OAUTH_CLIENT_ID, client_secret: OAUTH_CLIENT_SECRET };
 
 describe('OAuth', () => {

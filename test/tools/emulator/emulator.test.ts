@@ -15,17 +15,8 @@ import {
 	WEBHOOK_CODE,
 	createSeedWorld,
 } from '../../../tools/emulator';
-import { arr, obj, postJson, request } from '../../../tools/emulator/testClient';
+import { arr, obj, postJson, request, SEND, VALID } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
-
-const SEND = 'imopenlines.crm.message.add';
-const VALID = {
-	CRM_ENTITY_TYPE: 'lead',
-	CRM_ENTITY: 1195,
-	USER_ID: 27,
-	CHAT_ID: 1341,
-	MESSAGE: 'Hello',
-};
 
 const emu = useEmulator();
 

@@ -7,17 +7,9 @@ import {
 	startEmulator,
 	type Emulator,
 } from '../../../tools/emulator';
-import { arr, obj, postJson, request } from '../../../tools/emulator/testClient';
+import { arr, obj, postJson, request, SEND, VALID } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
-const SEND = 'imopenlines.crm.message.add';
-const VALID = {
-	CRM_ENTITY_TYPE: 'lead',
-	CRM_ENTITY: 1195,
-	USER_ID: 27,
-	CHAT_ID: 1341,
-	MESSAGE: 'Hello',
-};
 const TRICKY = 'Hi & bye = 1 + 1 %20 #x [b]bold[/b]\n😀 Привет';
 
 /** A batch command: method + `?` + URL-encoded PHP query, the way the SDKs build it. */
