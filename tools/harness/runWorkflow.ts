@@ -110,6 +110,25 @@ export async function runNode(options: RunOptions): Promise<NodeRun> {
 	return await startNode(options).finished;
 }
 
+/**
+ * The common story: items mapped into the node's fields (MAPPED_PARAMETERS) with the given Options, sent with a
+ * webhook credential, failures on the error output.
+ */
+export async function sendMapped(
+	webhookUrl: string,
+	items: IDataObject[],
+	options: INodeParameters = {},
+	extra: Partial<RunOptions> = {},
+): Promise<NodeRun> {
+	return await runNode({
+		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl } },
+		items,
+		parameters: { ...MAPPED_PARAMETERS, options },
+		onError: 'continueErrorOutput',
+		...extra,
+	});
+}
+
 /** Starts the run of runNode and hands back n8n's cancel along with the result to come. */
 export function startNode(options: RunOptions): StartedRun {
 	const credentials = options.credentials ?? new TestCredentialsHelper();

@@ -21,6 +21,7 @@ import {
 	startNode,
 	type RunOptions,
 	SENDING_MODES,
+	sendMapped,
 } from '../../../tools/harness/runWorkflow';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -46,15 +47,11 @@ const toDeal = (text: string): IDataObject => ({
 
 const emulator = useEmulator();
 
-function send(items: IDataObject[], options: INodeParameters, extra: Partial<RunOptions> = {}) {
-	return runNode({
-		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl } },
-		items,
-		parameters: { ...MAPPED_PARAMETERS, options },
-		onError: 'continueErrorOutput',
-		...extra,
-	});
-}
+const send = (
+	items: IDataObject[],
+	options: INodeParameters = {},
+	extra: Partial<RunOptions> = {},
+) => sendMapped(emulator.webhookUrl, items, options, extra);
 
 const posted = () => emulator.messages.map((message) => message.message);
 

@@ -15,6 +15,7 @@ import {
 	runNode,
 	type RunOptions,
 	SENDING_MODES,
+	sendMapped,
 } from '../../../tools/harness/runWorkflow';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -31,19 +32,11 @@ const toChat1341 = (text: string): IDataObject => ({
 
 const emulator = useEmulator();
 
-function send(
+const send = (
 	items: IDataObject[],
 	options: INodeParameters = {},
 	extra: Partial<RunOptions> = {},
-) {
-	return runNode({
-		credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emulator.webhookUrl } },
-		items,
-		parameters: { ...MAPPED_PARAMETERS, options },
-		onError: 'continueErrorOutput',
-		...extra,
-	});
-}
+) => sendMapped(emulator.webhookUrl, items, options, extra);
 
 const posted = () => emulator.messages.map((message) => message.message);
 
