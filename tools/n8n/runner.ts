@@ -33,7 +33,7 @@ export interface ExecutionResult {
 		finished?: boolean;
 		data: {
 			resultData: {
-				runData: Record<string, NodeRun[]>;
+				runData: Record<string, TaskData[]>;
 				error?: { message?: string; description?: string; name?: string };
 			};
 		};
@@ -41,7 +41,8 @@ export interface ExecutionResult {
 	seconds: number;
 }
 
-export interface NodeRun {
+/** One run of a node in n8n's execution record (n8n's ITaskData, the parts read here). */
+export interface TaskData {
 	executionStatus?: string;
 	error?: { message?: string; description?: string };
 	data?: { main?: Array<ItemJson[] | null> };
