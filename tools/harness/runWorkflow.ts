@@ -20,6 +20,11 @@ export type OnError = 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorO
 export interface NodeRun {
 	/** Items of the node's outputs: [0] success (or everything, under Continue regular output), [1] error output. */
 	outputs: INodeExecutionData[][];
+	/**
+	 * The items as the node (RoutingNode) handed them to the engine, before WorkflowExecute routed failures to
+	 * the error output and normalised them: the objects themselves, properties that are not enumerable included.
+	 */
+	handedOver: INodeExecutionData[][];
 	/** The execution's error, when the run failed (Stop Workflow). */
 	error?: IRun['data']['resultData']['error'];
 	credentials: TestCredentialsHelper;
@@ -102,6 +107,21 @@ export function additionalDataFor(
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
+/** n8n's engine, noting what the Bitrix24 node returns before the engine works on it. */
+class NotingWorkflowExecute extends WorkflowExecute {
+	handedOver: INodeExecutionData[][] = [];
+
+	override async runNode(
+		...args: Parameters<WorkflowExecute['runNode']>
+	): ReturnType<WorkflowExecute['runNode']> {
+		const response = await super.runNode(...args);
+		const data = 'data' in response ? response.data : undefined;
+		// The engine empties these arrays as it routes items, so keep copies of them (not of the items).
+		if (args[1].node.name === NODE_NAME && data) this.handedOver = data.map((items) => [...items]);
+		return response;
+	}
+}
+
 /**
  * Runs `Input -> Bitrix24 Open Channels` through n8n's real engine (WorkflowExecute, which runs the
  * declarative node with RoutingNode), the way a manual execution in the editor does.
@@ -174,7 +194,7 @@ export function startNode(options: RunOptions): StartedRun {
 			nodeExecutionStack: [{ node: input, data: { main: [[{ json: {} }]] }, source: null }],
 		},
 	});
-	const workflowExecute = new WorkflowExecute(
+	const workflowExecute = new NotingWorkflowExecute(
 		additionalDataFor(credentials, hooks),
 		'manual',
 		runExecutionData,
@@ -186,6 +206,7 @@ export function startNode(options: RunOptions): StartedRun {
 		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
 		return {
 			outputs: (taskData?.data?.main ?? []).map((items) => items ?? []),
+			handedOver: workflowExecute.handedOver,
 			error: run.data.resultData.error,
 			credentials,
 			run,

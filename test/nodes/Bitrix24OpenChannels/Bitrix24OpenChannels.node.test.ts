@@ -248,10 +248,38 @@ describe.each(SENDING_MODES)(
 			expect(emulator.messages).toHaveLength(1);
 		});
 
+		it("Continue (using error output): each failure also carries its NodeApiError as the item's error (what n8n 1.x routes by), which never reaches the output", async () => {
+			const { outputs, handedOver } = await viaWebhook(mixed, { onError: 'continueErrorOutput' });
+
+			const failures = handedOver[0].filter((item) => 'error' in item.json);
+			expect(failures.map((item) => item.pairedItem)).toEqual([{ item: 1 }, { item: 2 }]);
+			expect(failures.map((item) => [item.error?.name, item.error?.message])).toEqual([
+				['NodeApiError', refused],
+				['NodeApiError', failures[1].json.error],
+			]);
+			expect(failures[0].error?.description).toMatch(
+				/dialog an operator has taken.*\(Bitrix24 code CHAT_NOT_IN_CRM, item 1\)$/,
+			);
+			expect(failures[1].error?.description).toMatch(/\(Bitrix24 code ERROR_ARGUMENT, item 2\)$/);
+			// Not enumerable: the engine's copy of the item leaves it out, so the json is not replaced by its message.
+			expect(failures.map((item) => Object.keys(item))).toEqual([
+				['json', 'pairedItem'],
+				['json', 'pairedItem'],
+			]);
+			expect(outputs[1].map((item) => [Object.keys(item), item.error])).toEqual([
+				[['json', 'pairedItem'], undefined],
+				[['json', 'pairedItem'], undefined],
+			]);
+		});
+
 		it('Continue (regular output): every item stays on the main output, in order, failures with their input fields', async () => {
-			const { outputs, error } = await viaWebhook(mixed, { onError: 'continueRegularOutput' });
+			const { outputs, error, handedOver } = await viaWebhook(mixed, {
+				onError: 'continueRegularOutput',
+			});
 
 			expect(error).toBeUndefined();
+			// An item's error would make n8n replace its json by the message.
+			expect(handedOver[0].map((item) => item.error)).toEqual([undefined, undefined, undefined]);
 			expect(outputs).toHaveLength(1);
 			expect(outputs[0].map((item) => item.pairedItem)).toEqual([
 				{ item: 0 },
