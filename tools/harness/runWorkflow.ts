@@ -41,6 +41,11 @@ export interface RunOptions {
 	};
 	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
 	credentials?: TestCredentialsHelper;
+	/**
+	 * Run the node on its own, its items put straight on the engine's stack with no input source (as n8n runs a
+	 * node that has no parent), instead of after the Input node.
+	 */
+	alone?: boolean;
 	/** The node's Settings, e.g. Retry On Fail (`retryOnFail`, `maxTries`, `waitBetweenTries`). */
 	settings?: Partial<Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries'>>;
 }
@@ -170,8 +175,10 @@ export function startNode(options: RunOptions): StartedRun {
 		isArchived: false,
 		createdAt: new Date(),
 		updatedAt: new Date(),
-		nodes: [input, node],
-		connections: { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
+		nodes: options.alone ? [node] : [input, node],
+		connections: options.alone
+			? {}
+			: { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1' },
 		activeVersionId: null,
 	};
@@ -191,7 +198,11 @@ export function startNode(options: RunOptions): StartedRun {
 	});
 	const runExecutionData = createRunExecutionData({
 		executionData: {
-			nodeExecutionStack: [{ node: input, data: { main: [[{ json: {} }]] }, source: null }],
+			nodeExecutionStack: [
+				options.alone
+					? { node, data: { main: [options.items.map((json) => ({ json }))] }, source: null }
+					: { node: input, data: { main: [[{ json: {} }]] }, source: null },
+			],
 		},
 	});
 	const workflowExecute = new NotingWorkflowExecute(

@@ -272,6 +272,23 @@ describe.each(SENDING_MODES)(
 			]);
 		});
 
+		it('Continue (using error output) with the node run on its own (no input source): n8n merges nothing, and the failure keeps error and details', async () => {
+			const { outputs, handedOver } = await viaWebhook(mixed, {
+				onError: 'continueErrorOutput',
+				alone: true,
+			});
+
+			// n8n would keep such an item as it is and replace its json by the error's message.
+			expect(handedOver[0].map((item) => item.error)).toEqual([undefined, undefined, undefined]);
+			expect(outputs[1].map((item) => item.json)).toEqual([
+				{ error: refused, details: expect.objectContaining({ code: 'CHAT_NOT_IN_CRM' }) },
+				{
+					error: expect.stringContaining('(ERROR_ARGUMENT)'),
+					details: expect.objectContaining({ argument: 'CHAT_ID' }),
+				},
+			]);
+		});
+
 		it('Continue (regular output): every item stays on the main output, in order, failures with their input fields', async () => {
 			const { outputs, error, handedOver } = await viaWebhook(mixed, {
 				onError: 'continueRegularOutput',
@@ -1078,6 +1095,45 @@ describe('OAuth2', () => {
 		await viaOAuth([lead1195(1341, 'four')], stored, credentials);
 		expect(emulator.requests.filter((request) => request.path === '/oauth/token/')).toHaveLength(1);
 		expect(emulator.messages).toHaveLength(4);
+	});
+
+	it('three requests to three chats meet an expired token at once: one refresh, and the ones that met the old token are sent again with the new one', async () => {
+		const tokens = emulator.issueOAuthTokens({ expired: true });
+		const credentials = new TestCredentialsHelper();
+		const items = [
+			{ type: 'deal', entityId: 501, sender: 27, chat: 1500, text: 'one' },
+			{ type: 'contact', entityId: 77, sender: 27, chat: 1600, text: 'two' },
+			{ type: 'lead', entityId: 1195, sender: 39, chat: 1341, text: 'three' },
+		];
+		const { outputs } = await runNode({
+			credential: oauthCredential(emulator, { ...tokens }),
+			credentials,
+			items,
+			parameters: { ...MAPPED, options: { sendInBatches: false } },
+			onError: 'continueErrorOutput',
+		});
+
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0].map((item) => item.json.messageId)).toEqual(
+			['one', 'two', 'three'].map((text) => emulator.messages.find((m) => m.message === text)?.id),
+		);
+		const refreshes = emulator.requests.filter((request) => request.path === '/oauth/token/');
+		expect(refreshes.map((request) => [request.params.refresh_token, request.status])).toEqual([
+			[tokens.refresh_token, 200],
+		]);
+		const stored = credentials.stored.get(credentials.credentialId)?.oauthTokenData as IDataObject;
+		const calls = messageAddRequests().map((request) => [
+			request.status,
+			request.headers.authorization,
+		]);
+		// Each met the old token once, and one of them once more on its way through n8n's refresh.
+		expect(calls.filter(([status]) => status === 401)).toEqual(
+			[1, 2, 3, 4].map(() => [401, `Bearer ${tokens.access_token}`]),
+		);
+		expect(calls.filter(([status]) => status === 200)).toEqual(
+			[1, 2, 3].map(() => [200, `Bearer ${String(stored.access_token)}`]),
+		);
+		expect(emulator.messages).toHaveLength(3);
 	});
 
 	it('fails every item readably, sending nothing, when the Portal URL is not an address', async () => {
