@@ -268,7 +268,7 @@ export interface EditorAnswer {
 
 /**
  * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
- * within the same budget. Throws a Bitrix24Failure.
+ * within the same budget and token refreshes. Throws a Bitrix24Failure.
  */
 export async function editorRequest(
 	context: ILoadOptionsFunctions,
@@ -276,7 +276,6 @@ export async function editorRequest(
 	params: IDataObject,
 ): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
-	await portal.budget.acquire(context);
 	const options: IHttpRequestOptions = {
 		method: 'POST',
 		baseURL: portal.restBase,
@@ -285,17 +284,22 @@ export async function editorRequest(
 		json: true,
 		returnFullResponse: true,
 	};
-	let envelope: IDataObject | Bitrix24Failure;
-	try {
-		const response = (await context.helpers.httpRequestWithAuthentication.call(
-			context,
-			credentialTypeOf(context),
-			options,
-		)) as IN8nHttpFullResponse;
-		envelope = envelopeOf(response.body, response.statusCode);
-	} catch (error) {
-		envelope = toBitrix24Failure(error);
-	}
+	const attempt = async (refresh: boolean): Promise<IDataObject | Bitrix24Failure> => {
+		await portal.budget.acquire(context);
+		try {
+			const response = (await context.helpers.httpRequestWithAuthentication.call(
+				context,
+				credentialTypeOf(context),
+				refresh ? options : { ...options, ignoreHttpStatusErrors: true },
+			)) as IN8nHttpFullResponse;
+			return envelopeOf(response.body, response.statusCode);
+		} catch (error) {
+			return toBitrix24Failure(error);
+		}
+	};
+	const envelope = portal.tokenRefreshes
+		? await portal.tokenRefreshes.send(attempt)
+		: await attempt(true);
 	if (envelope instanceof Bitrix24Failure)
 		throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
 	return {
