@@ -1,6 +1,6 @@
 import { Bitrix24Failure, refusesEveryCall } from './errors';
 
-/** Bitrix24's 401 codes about the access token itself (rest/lib/oauth/auth.php): a refresh can cure only these. */
+/** Bitrix24's 401 codes about the access token itself (rest/lib/oauth/auth.php): what a refresh can cure. */
 const CURABLE_BY_REFRESH = new Set(['expired_token', 'invalid_token']);
 
 const curableByRefresh = (outcome: unknown): outcome is Bitrix24Failure =>
@@ -9,50 +9,57 @@ const curableByRefresh = (outcome: unknown): outcome is Bitrix24Failure =>
 	CURABLE_BY_REFRESH.has(outcome.code);
 
 /**
- * Sends a request once: `refresh` false asks n8n to hand back a 401 as an answer, true lets n8n refresh the
- * token on a 401 and send once more. Never throws.
+ * Sends a request once: `refresh` true lets n8n refresh the token on a 401 and send once more, false asks n8n
+ * to hand a 401 back as the answer. Never throws.
  */
 export type Attempt<T> = (refresh: boolean) => Promise<T | Bitrix24Failure>;
 
+/** Settles when a request that may refresh is done: with the credential's refusal, or undefined. */
+type Done = Promise<Bitrix24Failure | undefined>;
+
 /**
  * The token refreshes of one OAuth2 credential in this process. n8n 1.x refreshes the token for every request
- * that got 401, each with the refresh token it read before sending, and Bitrix24 replaces the refresh token
- * on every refresh: of several requests that meet an expired token at once, only the first refresh succeeds
- * (n8n 2.x shares one refresh itself). So the node sends its OAuth2 requests with n8n's refresh off, lets one
- * request that met an expired token through n8n's refresh, holds the credential's other requests until the new
- * token is stored, and sends the ones that met the old token again: n8n reads the stored token for each request.
- * A 401 means Bitrix24 did nothing, so sending again is safe.
+ * that got 401, each with the refresh token it read before sending, and Bitrix24 replaces the refresh token on
+ * every refresh: of several requests that met an expired token at once, only the first refresh succeeded (n8n
+ * 2.x shares one refresh itself). So one request of the credential at a time may refresh; the others meanwhile
+ * have n8n hand a 401 back. One of those that met an expired token waits for the request that may refresh, holds
+ * the credential's new requests until it is done, and is then sent again: n8n reads the stored token for every
+ * request. A 401 means Bitrix24 did nothing, so sending again is safe.
  */
 export class TokenRefreshes {
-	/** The latest refresh: settles with the credential's refusal that ended it, or undefined once it is stored. */
-	private latest?: Promise<Bitrix24Failure | undefined>;
+	/** The request that may refresh, while it is on its way. */
+	private refresher?: Done;
 
-	/** The latest refresh while it is under way: requests wait for it before they leave, and share its refusal. */
-	private underWay?: Promise<Bitrix24Failure | undefined>;
+	/** Set once a request met an expired token while the refresher was on its way: new requests wait for it. */
+	private held?: Done;
 
 	async send<T>(attempt: Attempt<T>): Promise<T | Bitrix24Failure> {
-		const refusal = this.underWay && (await this.underWay);
-		if (refusal) return refusal;
-		const before = this.latest;
+		const heldBy = this.held && (await this.held);
+		if (heldBy) return heldBy;
+		const refresher = this.refresher;
+		if (refresher === undefined) return await this.sendAsRefresher(attempt);
 		const outcome = await attempt(false);
 		if (!curableByRefresh(outcome)) return outcome;
-		if (this.latest === before) return await this.refreshThrough(attempt);
-		// Another request refreshed the token after this one left with the old one: its outcome decides.
-		return (await this.latest) ?? (await attempt(false));
+		this.held ??= refresher;
+		const refusal = await refresher;
+		if (this.held === refresher) this.held = undefined;
+		// Sent again after the refresh landed: a request that may refresh once more, if none is on its way.
+		return (
+			refusal ??
+			(this.refresher === undefined ? await this.sendAsRefresher(attempt) : await attempt(false))
+		);
 	}
 
-	/** Sends once more with n8n's refresh on; the credential's other requests wait until it is done. */
-	private async refreshThrough<T>(attempt: Attempt<T>): Promise<T | Bitrix24Failure> {
+	private async sendAsRefresher<T>(attempt: Attempt<T>): Promise<T | Bitrix24Failure> {
 		const outcome = attempt(true);
-		const latest = outcome.then((settled) =>
+		const done: Done = outcome.then((settled) =>
 			settled instanceof Bitrix24Failure && refusesEveryCall(settled) ? settled : undefined,
 		);
-		this.latest = latest;
-		this.underWay = latest;
+		this.refresher = done;
 		try {
 			return await outcome;
 		} finally {
-			if (this.underWay === latest) this.underWay = undefined;
+			if (this.refresher === done) this.refresher = undefined;
 		}
 	}
 }

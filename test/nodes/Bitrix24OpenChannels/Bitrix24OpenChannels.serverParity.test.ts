@@ -375,7 +375,7 @@ describe('refusals of the credential or the portal (every one 401 from the auth 
 	});
 });
 
-describe('OAuth2: only an expired or unknown token is refreshed; the other 401s fail the run at once', () => {
+describe('OAuth2: n8n takes every 401 for an expired token, refreshes and sends once more', () => {
 	function viaOAuth(
 		items: IDataObject[],
 		options: INodeParameters,
@@ -394,7 +394,7 @@ describe('OAuth2: only an expired or unknown token is refreshed; the other 401s 
 	const threeItems = [toChat1341('one'), toChat1341('two'), toChat1341('three')];
 
 	it.each(SENDING_MODES)(
-		'a free plan ends in the plan\'s ACCESS_DENIED after one request for the whole run and no refresh, %s, not a "reconnect"',
+		'a free plan ends in the plan\'s ACCESS_DENIED after one refresh and two requests for the whole run, %s, not a "reconnect"',
 		async (_mode, options) => {
 			emulator.world.portal.restAvailable = false;
 			const credentials = new TestCredentialsHelper();
@@ -412,10 +412,10 @@ describe('OAuth2: only an expired or unknown token is refreshed; the other 401s 
 			expect(outputs[1][0].json.error).toBe(
 				"Bitrix24 refused the call: the portal's plan does not include the REST API (ACCESS_DENIED)",
 			);
-			// A refresh cannot change the plan: the token is kept.
-			expect(refreshes()).toHaveLength(0);
-			expect(restCalls().map((request) => request.status)).toEqual([401]);
-			expect(credentials.oauthUpdates).toBe(0);
+			expect(refreshes()).toHaveLength(1);
+			expect(restCalls().map((request) => request.status)).toEqual([401, 401]);
+			// The refresh itself worked: the credential keeps its new token pair.
+			expect(credentials.oauthUpdates).toBe(1);
 		},
 	);
 
@@ -434,11 +434,11 @@ describe('OAuth2: only an expired or unknown token is refreshed; the other 401s 
 					}),
 				),
 			);
-			// Alone, the call gets 401, which a refresh cannot cure: one request for the run. A batch is in the global
-			// scope: it answers 200 with each command refused inside.
-			expect(refreshes()).toHaveLength(0);
+			// Alone, the call gets 401: one refresh and one more try for the run. A batch is in the global scope: it
+			// answers 200 with each command refused inside, so nothing is refreshed.
+			expect(refreshes()).toHaveLength(mode === 'in batches' ? 0 : 1);
 			expect(restCalls().map((request) => request.status)).toEqual(
-				mode === 'in batches' ? [200] : [401],
+				mode === 'in batches' ? [200] : [401, 401],
 			);
 			const { error } = await runNode({
 				credential: oauthCredential(emulator, { ...emulator.issueOAuthTokens() }),

@@ -12,20 +12,17 @@ class OneXCredential {
 	stored = { access: 'a0', refresh: 'r0' };
 	private valid = { access: 'a1-not-yet-issued', refresh: 'r0' };
 	refreshes: Array<'ok' | 'invalid_grant'> = [];
-	sent: string[] = [];
+	/** Each request's label and the access token it carried. */
+	sent: Array<[string, string]> = [];
 
-	attempt(): Attempt<string> {
+	attempt(label: string): Attempt<string> {
 		return async (refresh) => {
 			const read = { ...this.stored };
-			this.sent.push(read.access);
+			this.sent.push([label, read.access]);
 			await sleep(5);
 			if (read.access === this.valid.access) return 'posted';
-			const expired = new Bitrix24Failure(
-				'expired_token',
-				'The access token provided has expired',
-				401,
-			);
-			if (!refresh) return expired;
+			if (!refresh)
+				return new Bitrix24Failure('expired_token', 'The access token provided has expired', 401);
 			await sleep(5);
 			if (read.refresh !== this.valid.refresh) {
 				this.refreshes.push('invalid_grant');
@@ -38,39 +35,45 @@ class OneXCredential {
 			const n = this.refreshes.push('ok');
 			this.valid = { access: `a${n}`, refresh: `r${n}` };
 			this.stored = { ...this.valid };
-			this.sent.push(this.valid.access);
+			this.sent.push([label, this.valid.access]);
 			return 'posted';
 		};
+	}
+
+	tokensOf(label: string): string[] {
+		return this.sent.filter(([sender]) => sender === label).map(([, token]) => token);
 	}
 }
 
 describe('TokenRefreshes', () => {
-	it('refreshes once for requests that meet an expired token at once, and sends them again with the new token', async () => {
+	it('lets one of the requests that meet an expired token at once refresh it, and sends the others again with the new token', async () => {
 		const credential = new OneXCredential();
 		const refreshes = new TokenRefreshes();
 
 		const outcomes = await Promise.all(
-			[1, 2, 3, 4].map(async () => await refreshes.send(credential.attempt())),
+			['A', 'B', 'C', 'D'].map(async (label) => await refreshes.send(credential.attempt(label))),
 		);
 
 		expect(outcomes).toEqual(['posted', 'posted', 'posted', 'posted']);
 		expect(credential.refreshes).toEqual(['ok']);
-		// Four met the old token, one went through the refresh, the other three were sent again after it.
-		expect(credential.sent.filter((token) => token === 'a0')).toHaveLength(5);
-		expect(credential.sent.filter((token) => token === 'a1')).toHaveLength(4);
+		for (const label of ['A', 'B', 'C', 'D'])
+			expect(credential.tokensOf(label)).toEqual(['a0', 'a1']);
 	});
 
-	it('holds a request that comes while the refresh is under way until the new token is stored', async () => {
+	it('holds the requests that come once a request met the expired token, until the refresh has landed', async () => {
 		const credential = new OneXCredential();
 		const refreshes = new TokenRefreshes();
 
-		const first = refreshes.send(credential.attempt());
-		await sleep(7); // the first request's 401 is back: its refresh is under way
-		const later = refreshes.send(credential.attempt());
+		const first = refreshes.send(credential.attempt('A'));
+		await sleep(2);
+		const second = refreshes.send(credential.attempt('B'));
+		await sleep(6); // B's 401 is back; A's refresh is under way
+		const third = refreshes.send(credential.attempt('C'));
 
-		expect(await Promise.all([first, later])).toEqual(['posted', 'posted']);
+		expect(await Promise.all([first, second, third])).toEqual(['posted', 'posted', 'posted']);
 		expect(credential.refreshes).toEqual(['ok']);
-		expect(credential.sent).toEqual(['a0', 'a0', 'a1', 'a1']);
+		expect(credential.tokensOf('B')).toEqual(['a0', 'a1']);
+		expect(credential.tokensOf('C')).toEqual(['a1']);
 	});
 
 	it("gives the requests that waited the refresh's refusal, without a refresh of their own", async () => {
@@ -79,7 +82,7 @@ describe('TokenRefreshes', () => {
 		const refreshes = new TokenRefreshes();
 
 		const outcomes = await Promise.all(
-			[1, 2, 3].map(async () => await refreshes.send(credential.attempt())),
+			['A', 'B', 'C'].map(async (label) => await refreshes.send(credential.attempt(label))),
 		);
 
 		expect(outcomes.map((outcome) => (outcome as Bitrix24Failure).code)).toEqual([
@@ -90,8 +93,25 @@ describe('TokenRefreshes', () => {
 		expect(credential.refreshes).toEqual(['invalid_grant']);
 	});
 
-	it('hands back a 401 that a refresh cannot cure, without refreshing', async () => {
+	it("leaves a lone request to n8n's own refresh, whatever its 401", async () => {
 		const refreshes = new TokenRefreshes();
+		const asked: boolean[] = [];
+
+		await refreshes.send(async (refresh) => {
+			asked.push(refresh);
+			return 'posted';
+		});
+
+		expect(asked).toEqual([true]);
+	});
+
+	it('hands back at once a 401 that a refresh cannot cure, while another request may refresh', async () => {
+		const refreshes = new TokenRefreshes();
+		let release = () => {};
+		const first = refreshes.send(async () => {
+			await new Promise<void>((resolve) => (release = resolve));
+			return 'posted';
+		});
 		const plan = new Bitrix24Failure(
 			'ACCESS_DENIED',
 			'REST is available only on commercial plans.',
@@ -103,8 +123,10 @@ describe('TokenRefreshes', () => {
 			asked.push(refresh);
 			return plan;
 		});
+		release();
 
 		expect(outcome).toBe(plan);
 		expect(asked).toEqual([false]);
+		expect(await first).toBe('posted');
 	});
 });

@@ -92,7 +92,7 @@ describe('Chat > From List', () => {
 		});
 	});
 
-	it('refreshes an expired OAuth2 token once, like the node does, and lists the chats', async () => {
+	it('refreshes an expired OAuth2 token through n8n and lists the chats', async () => {
 		const tokens = emulator.issueOAuthTokens({ expired: true });
 		const { results } = await searchList('getChats', {
 			parameters: { crmEntityType: 'lead', crmEntityId: '1196' },
@@ -101,7 +101,6 @@ describe('Chat > From List', () => {
 
 		expect(results.map((result) => result.value)).toEqual(['1400']);
 		expect(emulator.requests.map((request) => [request.path, request.status])).toEqual([
-			['/rest/imopenlines.crm.chat.get.json', 401],
 			['/rest/imopenlines.crm.chat.get.json', 401],
 			['/oauth/token/', 200],
 			['/rest/imopenlines.crm.chat.get.json', 200],
