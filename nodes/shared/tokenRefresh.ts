@@ -22,8 +22,8 @@ type Done = Promise<Bitrix24Failure | undefined>;
  * that got 401, each with the refresh token it read before sending, and Bitrix24 replaces the refresh token on
  * every refresh: of several requests that met an expired token at once, only the first refresh succeeded (n8n
  * 2.x shares one refresh itself). So one request of the credential at a time may refresh; the others meanwhile
- * have n8n hand a 401 back. One of those that met an expired token waits for the request that may refresh, holds
- * the credential's new requests until it is done, and is then sent again: n8n reads the stored token for every
+ * have n8n hand a 401 back. Those that met an expired token wait for the request that may refresh (the
+ * credential's new requests wait with them) and are then sent again: n8n reads the stored token for every
  * request. A 401 means Bitrix24 did nothing, so sending again is safe.
  */
 export class TokenRefreshes {
@@ -34,33 +34,45 @@ export class TokenRefreshes {
 	private held?: Done;
 
 	async send<T>(attempt: Attempt<T>): Promise<T | Bitrix24Failure> {
-		const heldBy = this.held && (await this.held);
-		if (heldBy) return heldBy;
-		const refresher = this.refresher;
-		if (refresher === undefined) return await this.sendAsRefresher(attempt);
-		const outcome = await attempt(false);
-		if (!curableByRefresh(outcome)) return outcome;
-		this.held ??= refresher;
-		const refusal = await refresher;
-		if (this.held === refresher) this.held = undefined;
-		// Sent again after the refresh landed: a request that may refresh once more, if none is on its way.
-		return (
-			refusal ??
-			(this.refresher === undefined ? await this.sendAsRefresher(attempt) : await attempt(false))
-		);
+		for (let metExpired = false; ; metExpired = true) {
+			const heldBy = this.held && (await this.held);
+			if (heldBy) return heldBy;
+			if (this.refresher === undefined) return await this.sendAsRefresher(attempt, metExpired);
+			const outcome = await attempt(false);
+			if (!curableByRefresh(outcome)) return outcome;
+			// With no request on its way that may refresh, this one goes round to be it.
+			const refresher = this.refresher;
+			if (refresher === undefined) continue;
+			if (this.held === undefined) this.hold(refresher);
+			const refusal = await refresher;
+			if (refusal) return refusal;
+		}
 	}
 
-	private async sendAsRefresher<T>(attempt: Attempt<T>): Promise<T | Bitrix24Failure> {
+	/** Sends with n8n's refresh on; when the token is known to have expired, the others wait for it. */
+	private async sendAsRefresher<T>(
+		attempt: Attempt<T>,
+		expired: boolean,
+	): Promise<T | Bitrix24Failure> {
 		const outcome = attempt(true);
 		const done: Done = outcome.then((settled) =>
 			settled instanceof Bitrix24Failure && refusesEveryCall(settled) ? settled : undefined,
 		);
 		this.refresher = done;
+		if (expired) this.hold(done);
 		try {
 			return await outcome;
 		} finally {
 			if (this.refresher === done) this.refresher = undefined;
 		}
+	}
+
+	/** New requests wait until `refresher` is done. */
+	private hold(refresher: Done): void {
+		this.held = refresher;
+		void refresher.then(() => {
+			if (this.held === refresher) this.held = undefined;
+		});
 	}
 }
 

@@ -76,6 +76,37 @@ describe('TokenRefreshes', () => {
 		expect(credential.tokensOf('C')).toEqual(['a1']);
 	});
 
+	it('refreshes once when the token expires under requests sent while an earlier request was on its way', async () => {
+		const credential = new OneXCredential();
+		const refreshes = new TokenRefreshes();
+		let release = () => {};
+		// Sent before the token expired; it may refresh, but by the time the others meet the 401 it is done.
+		const earlier = refreshes.send(async () => {
+			await new Promise<void>((resolve) => (release = resolve));
+			return 'posted';
+		});
+		const later = ['B', 'C', 'D'].map(
+			async (label) => await refreshes.send(credential.attempt(label)),
+		);
+		await sleep(7); // their 401s are back, waiting for the earlier request
+		release();
+
+		expect(await Promise.all([earlier, ...later])).toEqual([
+			'posted',
+			'posted',
+			'posted',
+			'posted',
+		]);
+		expect(credential.refreshes).toEqual(['ok']);
+		// One of them went round to refresh (meeting the old token once more first); the others were sent again
+		// once the new token was stored.
+		expect(['B', 'C', 'D'].map((label) => credential.tokensOf(label)).sort()).toEqual([
+			['a0', 'a0', 'a1'],
+			['a0', 'a1'],
+			['a0', 'a1'],
+		]);
+	});
+
 	it("gives the requests that waited the refresh's refusal, without a refresh of their own", async () => {
 		const credential = new OneXCredential();
 		credential.stored.refresh = 'revoked';
