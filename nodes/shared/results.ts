@@ -20,8 +20,11 @@ export function stopWorkflowError(
 
 /**
  * The item's failure, as the user's On Error setting wants it when it continues:
- * - Continue (using error output): only `error` and `details`, so n8n itself moves the item to the
- *   error output and merges the input fields back in (it does so only for items of exactly this shape);
+ * - Continue (using error output): `error` and `details`, which n8n merges with the input fields on the
+ *   error output. n8n 2.x moves an item there by its json keys (only error, message, details), n8n 1.x only
+ *   by the item's own `error` (or json of exactly error, or error and message): so the item also carries
+ *   the NodeApiError in `error`, not enumerable. Both lines then copy the item with a spread, which leaves
+ *   it out; an item that kept it would have its json replaced by the error's message.
  * - Continue (regular output): n8n merges nothing there, so the input fields are kept here.
  */
 export function failureItem(
@@ -29,10 +32,18 @@ export function failureItem(
 	failure: Bitrix24Failure,
 	target: MessageTarget,
 ): INodeExecutionData {
-	const ownFields =
-		context.getNode().onError === 'continueErrorOutput' ? {} : context.getInputData().json;
-	return {
+	const toErrorOutput = context.getNode().onError === 'continueErrorOutput';
+	const ownFields = toErrorOutput ? {} : context.getInputData().json;
+	const item: INodeExecutionData = {
 		json: { ...ownFields, error: describeFailure(failure, target), details: failure.details },
 		pairedItem: { item: context.getItemIndex() },
 	};
+	// Without an input source (the node run on its own) n8n keeps the item as it is: no merge, no spread.
+	if (toErrorOutput && context.getExecuteData().source !== null) {
+		Object.defineProperty(item, 'error', {
+			value: stopWorkflowError(context, failure, target),
+			enumerable: false,
+		});
+	}
+	return item;
 }

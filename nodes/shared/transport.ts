@@ -14,6 +14,7 @@ import { Bitrix24Failure } from './errors';
 import { isObject } from './json';
 import { budgetSettings, sharedBudget, type PortalBudget } from './pacing';
 import { oauthRestBase, webhookRestBase } from './portalUrl';
+import { sharedTokenRefreshes, type TokenRefreshes } from './tokenRefresh';
 
 /** What one REST command came to: Bitrix24's `result` (and its `time` block), or why it failed. */
 export type RestOutcome = { result: unknown; time?: unknown } | Bitrix24Failure;
@@ -139,7 +140,12 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 		if (envelope instanceof Bitrix24Failure) return envelope;
 	}
 	// n8n's own readable verdicts on the credential, e.g. an OAuth grant that must be reconnected.
-	if (cause instanceof NodeOperationError || thrown instanceof NodeOperationError) {
+	// n8n 1.x: the token endpoint's refusal of a refresh, as the OAuth client's error (code EAUTH) in a NodeApiError.
+	if (
+		cause instanceof NodeOperationError ||
+		thrown instanceof NodeOperationError ||
+		httpCode === 'EAUTH'
+	) {
 		return new Bitrix24Failure('CREDENTIAL_ERROR', String(cause.message ?? thrown.message), null);
 	}
 	const networkCode = [cause.code, thrown.code, httpCode].find(
@@ -189,6 +195,8 @@ export interface Portal {
 	budget: PortalBudget;
 	/** OAuth's REST base; the webhook credential sets its own when it authenticates a request. */
 	restBase?: string;
+	/** OAuth2 only: the credential's token refreshes, shared like the budget. */
+	tokenRefreshes?: TokenRefreshes;
 	/** Masked in every text taken from an answer. */
 	secrets: string[];
 	/** The portal's web address (`https://yourcompany.bitrix24.com`), for links to its pages. */
@@ -207,17 +215,21 @@ export async function portalOf(context: Context): Promise<Portal> {
 	const restBase = type === 'bitrix24OAuth2Api' ? oauthRestBase(credentials.portalUrl) : undefined;
 	const origin = new URL(restBase ?? webhookRestBase(credentials.webhookUrl)).origin;
 	const credentialId = context.getNode().credentials?.[type]?.id ?? 'unsaved';
-	const budget = sharedBudget(
-		`${type}|${credentialId}|${portalHost(credentials)}`,
-		budgetSettings(credentials),
-	);
-	return { budget, restBase, secrets: secretsOf(credentials), origin };
+	const key = `${type}|${credentialId}|${portalHost(credentials)}`;
+	return {
+		budget: sharedBudget(key, budgetSettings(credentials)),
+		restBase,
+		tokenRefreshes: restBase === undefined ? undefined : sharedTokenRefreshes(key),
+		secrets: secretsOf(credentials),
+		origin,
+	};
 }
 
 /**
- * Sends one request n8n built from the node's parameters (credentials, OAuth refresh and all), aimed
- * at `method`, once its run's turn in the portal's budget comes. Never throws: a failure comes back
- * labelled with the method, its description cleaned of secrets. Nothing is sent once `stop` aborted.
+ * Sends one request n8n built from the node's parameters (credentials and all), aimed at `method`, once
+ * its run's turn in the portal's budget comes. Over OAuth2 an expired token is refreshed once for all the
+ * credential's requests (TokenRefreshes). Never throws: a failure comes back labelled with the method, its
+ * description cleaned of secrets. Nothing is sent once `stop` aborted.
  */
 export async function sendRequest(
 	context: IExecutePaginationFunctions,
@@ -226,17 +238,24 @@ export async function sendRequest(
 	request: { method: string; params: IDataObject; run: object; stop: AbortSignal },
 ): Promise<RestOutcome> {
 	const { method, params, run, stop } = request;
-	const stopped = () =>
-		new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null, undefined, method);
-	if (!(await portal.budget.acquire(run, stop))) return stopped();
 	const options = { ...requestData.options, url: `${method}.json`, body: params };
 	if (portal.restBase !== undefined) options.baseURL = portal.restBase;
-	try {
-		const [item] = await context.makeRoutingRequest({ ...requestData, options });
-		return { result: item?.json.result, time: item?.json.time };
-	} catch (error) {
-		return toBitrix24Failure(error).of(method).scrubbed(portal.secrets);
-	}
+	const attempt = async (refresh: boolean): Promise<RestOutcome> => {
+		if (!(await portal.budget.acquire(run, stop)))
+			return new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null);
+		// n8n refreshes an OAuth2 token only on a 401 it throws; one it hands back as an answer is left alone.
+		const sent = refresh ? options : { ...options, ignoreHttpStatusErrors: true };
+		try {
+			const [item] = await context.makeRoutingRequest({ ...requestData, options: sent });
+			return { result: item?.json.result, time: item?.json.time };
+		} catch (error) {
+			return toBitrix24Failure(error);
+		}
+	};
+	const outcome = portal.tokenRefreshes
+		? await portal.tokenRefreshes.send(attempt)
+		: await attempt(true);
+	return outcome instanceof Bitrix24Failure ? outcome.of(method).scrubbed(portal.secrets) : outcome;
 }
 
 /** Bitrix24's answer to a call from the editor, with the portal's web address for links. */
@@ -249,7 +268,7 @@ export interface EditorAnswer {
 
 /**
  * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
- * within the same budget. Throws a Bitrix24Failure.
+ * within the same budget and token refreshes. Throws a Bitrix24Failure.
  */
 export async function editorRequest(
 	context: ILoadOptionsFunctions,
@@ -257,7 +276,6 @@ export async function editorRequest(
 	params: IDataObject,
 ): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
-	await portal.budget.acquire(context);
 	const options: IHttpRequestOptions = {
 		method: 'POST',
 		baseURL: portal.restBase,
@@ -266,17 +284,22 @@ export async function editorRequest(
 		json: true,
 		returnFullResponse: true,
 	};
-	let envelope: IDataObject | Bitrix24Failure;
-	try {
-		const response = (await context.helpers.httpRequestWithAuthentication.call(
-			context,
-			credentialTypeOf(context),
-			options,
-		)) as IN8nHttpFullResponse;
-		envelope = envelopeOf(response.body, response.statusCode);
-	} catch (error) {
-		envelope = toBitrix24Failure(error);
-	}
+	const attempt = async (refresh: boolean): Promise<IDataObject | Bitrix24Failure> => {
+		await portal.budget.acquire(context);
+		try {
+			const response = (await context.helpers.httpRequestWithAuthentication.call(
+				context,
+				credentialTypeOf(context),
+				refresh ? options : { ...options, ignoreHttpStatusErrors: true },
+			)) as IN8nHttpFullResponse;
+			return envelopeOf(response.body, response.statusCode);
+		} catch (error) {
+			return toBitrix24Failure(error);
+		}
+	};
+	const envelope = portal.tokenRefreshes
+		? await portal.tokenRefreshes.send(attempt)
+		: await attempt(true);
 	if (envelope instanceof Bitrix24Failure)
 		throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
 	return {

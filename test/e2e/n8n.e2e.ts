@@ -4,8 +4,7 @@
  * portal emulator. Every assertion compares n8n's output items with the items that went in and with what
  * the emulator recorded.
  *
- * n8n 1.x runs the same scenarios; where 1.x behaves differently for a known reason (README,
- * "Compatibility"), the test pins down that behaviour exactly, so the README's statement stays true.
+ * n8n 1.x runs the same scenarios with the same expectations (README, "Compatibility").
  */
 import type { Emulator, Fault, RecordedRequest } from '../../tools/emulator';
 import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, timesAsked } from '../../tools/emulator';
@@ -397,15 +396,9 @@ function failureFields(outcome: Failure): JsonObject {
 /**
  * Checks one run: each input item comes out once, on the branch its outcome says, in input order; sent
  * items carry the message ID the portal gave that very message; the portal holds each sent message
- * exactly once. On n8n 2.x failures leave through the error output with all their input fields; on 1.x
- * they stay on the main output as bare {error, details} items (see the README).
+ * exactly once. Failures leave through the error output with all their input fields.
  */
-function expectRun(
-	line: LineName,
-	result: ExecutionResult,
-	outcomes: Outcome[],
-	emulator: Emulator,
-): void {
+function expectRun(result: ExecutionResult, outcomes: Outcome[], emulator: Emulator): void {
 	expect(result.exitCode).toBe(0);
 	const { inputs, main, sent, error, failed } = branchesOf(result);
 	expect(inputs).toHaveLength(outcomes.length);
@@ -446,28 +439,17 @@ function expectRun(
 			userId: Number(input.senderId),
 		};
 	};
-	if (line === '2.x') {
-		const expectedMain = inputs.filter((_, i) => outcomes[i] === 'sent').map(sentJson);
-		const expectedError = inputs.flatMap((input, i) => {
-			const outcome = outcomes[i] as Outcome;
-			return outcome === 'sent' ? [] : [{ ...input, ...failureFields(outcome) }];
-		});
-		expect(main).toEqual(expectedMain);
-		expect(error).toEqual(expectedError);
-		for (const item of error)
-			expect(Object.keys(item).sort()).toEqual(
-				[...Object.keys(inputs[0] ?? {}), 'error', 'details'].sort(),
-			);
-	} else {
-		const expectedMain = inputs.map((input, i) => {
-			const outcome = outcomes[i] as Outcome;
-			return outcome === 'sent' ? sentJson(input) : failureFields(outcome);
-		});
-		expect(main).toEqual(expectedMain);
-		for (const item of main)
-			if ('error' in item) expect(Object.keys(item).sort()).toEqual(['details', 'error']);
-		expect(error).toEqual([]);
-	}
+	const expectedMain = inputs.filter((_, i) => outcomes[i] === 'sent').map(sentJson);
+	const expectedError = inputs.flatMap((input, i) => {
+		const outcome = outcomes[i] as Outcome;
+		return outcome === 'sent' ? [] : [{ ...input, ...failureFields(outcome) }];
+	});
+	expect(main).toEqual(expectedMain);
+	expect(error).toEqual(expectedError);
+	for (const item of error)
+		expect(Object.keys(item).sort()).toEqual(
+			[...Object.keys(inputs[0] ?? {}), 'error', 'details'].sort(),
+		);
 	// The branches after the node get exactly what the node put out.
 	expect(sent).toEqual(main);
 	expect(failed).toEqual(error);
@@ -516,27 +498,20 @@ describe.each(lines)('real n8n %s', (line) => {
 			async () => await ctx.session.execute(workflowId, { timeoutMs }),
 		);
 
-	const failuresGo =
-		line === '2.x'
-			? 'each failure on the error branch with its input fields'
-			: 'failures stay on the main output as bare {error, details} items (1.x gap)';
-
-	test(`the example workflow as shipped: sent messages on the main branch, ${failuresGo}`, async () => {
+	test('the example workflow as shipped: sent messages on the main branch, each failure on the error branch with its input fields', async () => {
 		const result = await run('example workflow', loadExample().id);
 		const inputs = outputItems(result, NODES.items);
 		expect(inputs.map(note)).toEqual(Object.keys(EXAMPLE_OUTCOMES));
 		expectRun(
-			line,
 			result,
 			inputs.map((input) => EXAMPLE_OUTCOMES[note(input)] as Outcome),
 			emulator,
 		);
 	});
 
-	test(`refusals by the portal and invalid input, valid items still sent: ${failuresGo}`, async () => {
+	test('refusals by the portal and invalid input, valid items still sent: each failure on the error branch with its input fields', async () => {
 		const result = await run('refusals and invalid input', 'e2eRefusals');
 		expectRun(
-			line,
 			result,
 			REFUSALS.map(([, outcome]) => outcome),
 			emulator,
@@ -557,14 +532,13 @@ describe.each(lines)('real n8n %s', (line) => {
 			expect([...timesAsked(emulator.requests).values()]).toEqual(TWO_VALID.map(() => 1));
 			const { main, error } = branchesOf(result);
 			const expected = TWO_VALID.map((input) => ({
-				...(line === '2.x' ? input : {}),
+				...input,
 				...failureFields(failure.outcome as Failure),
 			}));
-			expect(line === '2.x' ? error : main).toEqual(expected);
-			expect(line === '2.x' ? main : error).toEqual([]);
+			expect(error).toEqual(expected);
+			expect(main).toEqual([]);
 		} else {
 			expectRun(
-				line,
 				result,
 				TWO_VALID.map(() => failure.outcome),
 				emulator,
@@ -600,8 +574,8 @@ describe.each(lines)('real n8n %s', (line) => {
 			const inputs = outputItems(result, NODES.items);
 			// The lone high surrogate reached the node as made.
 			expect(inputs[1]?.message).toBe('Your order \uD83D');
-			expectRun(line, result, ['sent', invalid('MESSAGE'), 'sent'], emulator);
-			const failure = line === '2.x' ? branchesOf(result).error[0] : branchesOf(result).main[1];
+			expectRun(result, ['sent', invalid('MESSAGE'), 'sent'], emulator);
+			const failure = branchesOf(result).error[0];
 			expect(failure?.error).toContain('"Message" (MESSAGE) has half of an emoji');
 			// Only the two good messages were asked for, each once.
 			expect(timesAsked(emulator.requests)).toEqual(new Map(TWO_VALID.map((n) => [n.message, 1])));
@@ -650,11 +624,7 @@ describe.each(lines)('real n8n %s', (line) => {
 		expect(new Set(texts).size).toBe(texts.length);
 	});
 
-	const oauthTitle =
-		line === '2.x'
-			? 'OAuth2 with an expired access token: refreshed once, the new token stored and used by the next run'
-			: 'OAuth2 with an expired access token: 1.x refreshes once per request that got 401, so with rotating refresh tokens only one of three concurrent requests gets through (1.x gap)';
-	test(oauthTitle, async () => {
+	test('OAuth2 with an expired access token met by three requests at once: refreshed once, the new token stored and used by the next run', async () => {
 		const expired = emulator.issueOAuthTokens({ expired: true });
 		const setup = {
 			portalUrl: emulator.baseUrl,
@@ -673,24 +643,7 @@ describe.each(lines)('real n8n %s', (line) => {
 		const firstCalls = restCalls(emulator);
 		const stored = await storedToken();
 
-		if (line === '1.x') {
-			// n8n 1.x refreshes for every request that got 401, with nothing shared between them; Bitrix24
-			// replaces the refresh token on every refresh, so only the first refresh of a burst succeeds.
-			expect(refreshes.map((call) => call.status).sort()).toEqual([200, 400, 400]);
-			expect(refreshes.filter((call) => call.status === 400).map((call) => call.error)).toEqual([
-				'invalid_grant',
-				'invalid_grant',
-			]);
-			expect(emulator.messages).toHaveLength(1);
-			const { main } = branchesOf(first);
-			expect(main.filter((item) => 'messageId' in item)).toHaveLength(1);
-			expect(main.filter((item) => 'error' in item)).toHaveLength(2);
-			expect(stored?.access_token).not.toBe(expired.access_token);
-			return;
-		}
-
 		expectRun(
-			line,
 			first,
 			THREE_VALID.map((): Outcome => 'sent'),
 			emulator,

@@ -17,14 +17,7 @@ import {
 	type CredentialRef,
 } from '../../tools/n8n/workflows';
 import { openEditorLine, type EditorLine } from './support/editorServer';
-import {
-	linesUnderTest,
-	openLine,
-	printTimings,
-	timed,
-	type LineContext,
-	type LineName,
-} from './support/harness';
+import { linesUnderTest, openLine, printTimings, timed, type LineContext } from './support/harness';
 
 const SEND = 'imopenlines.crm.message.add';
 const WEBHOOK = exampleWebhookCredential();
@@ -91,11 +84,9 @@ function workflows() {
 	];
 }
 
-/** The node's failure items: on the error output in 2.x, on the main output as bare {error, details} in 1.x (README, Compatibility). */
-function failures(line: LineName, result: ExecutionResult): JsonObject[] {
-	return line === '2.x'
-		? outputItems(result, NODES.bitrix24, 1)
-		: outputItems(result, NODES.bitrix24, 0).filter((item) => 'error' in item);
+/** The node's failure items: its error output (on both lines). */
+function failures(result: ExecutionResult): JsonObject[] {
+	return outputItems(result, NODES.bitrix24, 1);
 }
 
 const lines = linesUnderTest();
@@ -134,7 +125,7 @@ describe.each(lines)('real n8n %s against a portal that answers as Bitrix24 does
 		const result = await run('$result[...] text, batched', 'e2eParityDollar');
 
 		expect(result.exitCode).toBe(0);
-		expect(failures(line, result)).toEqual([]);
+		expect(failures(result)).toEqual([]);
 		expect(emulator.messages.map((message) => message.message)).toEqual([
 			'Hello',
 			'World',
@@ -158,7 +149,7 @@ describe.each(lines)('real n8n %s against a portal that answers as Bitrix24 does
 		const result = await run('wrong webhook code', 'e2eParityWrongCode');
 
 		expect(result.exitCode).toBe(0);
-		expect(failures(line, result).map((item) => [item.error, item.details])).toEqual(
+		expect(failures(result).map((item) => [item.error, item.details])).toEqual(
 			TWO_ITEMS.map(() => [
 				INVALID_CREDENTIALS_SENTENCE,
 				{
@@ -195,7 +186,7 @@ describe.each(lines)('real n8n %s against a portal that answers as Bitrix24 does
 		const result = await run('a free plan', 'e2eParityPlan');
 
 		expect(
-			failures(line, result).map((item) => [item.error, (item.details as JsonObject).httpStatus]),
+			failures(result).map((item) => [item.error, (item.details as JsonObject).httpStatus]),
 		).toEqual(TWO_ITEMS.map(() => [PLAN_SENTENCE, 401]));
 		expect(emulator.messages).toEqual([]);
 	});

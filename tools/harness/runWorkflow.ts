@@ -20,6 +20,11 @@ export type OnError = 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorO
 export interface NodeRun {
 	/** Items of the node's outputs: [0] success (or everything, under Continue regular output), [1] error output. */
 	outputs: INodeExecutionData[][];
+	/**
+	 * The items as the node (RoutingNode) handed them to the engine, before WorkflowExecute routed failures to
+	 * the error output and normalised them: the objects themselves, properties that are not enumerable included.
+	 */
+	handedOver: INodeExecutionData[][];
 	/** The execution's error, when the run failed (Stop Workflow). */
 	error?: IRun['data']['resultData']['error'];
 	credentials: TestCredentialsHelper;
@@ -36,6 +41,11 @@ export interface RunOptions {
 	};
 	/** Reuse a credential store across runs (e.g. to see refreshed tokens). */
 	credentials?: TestCredentialsHelper;
+	/**
+	 * Run the node on its own, its items put straight on the engine's stack with no input source (as n8n runs a
+	 * node that has no parent), instead of after the Input node.
+	 */
+	alone?: boolean;
 	/** The node's Settings, e.g. Retry On Fail (`retryOnFail`, `maxTries`, `waitBetweenTries`). */
 	settings?: Partial<Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries'>>;
 }
@@ -100,6 +110,21 @@ export function additionalDataFor(
 		ssrfBridge: undefined,
 		otel: undefined,
 	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/** n8n's engine, noting what the Bitrix24 node returns before the engine works on it. */
+class NotingWorkflowExecute extends WorkflowExecute {
+	handedOver: INodeExecutionData[][] = [];
+
+	override async runNode(
+		...args: Parameters<WorkflowExecute['runNode']>
+	): ReturnType<WorkflowExecute['runNode']> {
+		const response = await super.runNode(...args);
+		const data = 'data' in response ? response.data : undefined;
+		// The engine empties these arrays as it routes items, so keep copies of them (not of the items).
+		if (args[1].node.name === NODE_NAME && data) this.handedOver = data.map((items) => [...items]);
+		return response;
+	}
 }
 
 /**
@@ -169,8 +194,10 @@ export function startNode(options: RunOptions): StartedRun {
 		isArchived: false,
 		createdAt: new Date(),
 		updatedAt: new Date(),
-		nodes: [input, node],
-		connections: { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
+		nodes: options.alone ? [node] : [input, node],
+		connections: options.alone
+			? {}
+			: { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1' },
 		activeVersionId: null,
 	};
@@ -190,10 +217,14 @@ export function startNode(options: RunOptions): StartedRun {
 	});
 	const runExecutionData = createRunExecutionData({
 		executionData: {
-			nodeExecutionStack: [{ node: input, data: { main: [[{ json: {} }]] }, source: null }],
+			nodeExecutionStack: [
+				options.alone
+					? { node, data: { main: [options.items.map((json) => ({ json }))] }, source: null }
+					: { node: input, data: { main: [[{ json: {} }]] }, source: null },
+			],
 		},
 	});
-	const workflowExecute = new WorkflowExecute(
+	const workflowExecute = new NotingWorkflowExecute(
 		additionalDataFor(credentials, hooks),
 		'manual',
 		runExecutionData,
@@ -205,6 +236,7 @@ export function startNode(options: RunOptions): StartedRun {
 		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
 		return {
 			outputs: (taskData?.data?.main ?? []).map((items) => items ?? []),
+			handedOver: workflowExecute.handedOver,
 			error: run.data.resultData.error,
 			credentials,
 			run,

@@ -248,10 +248,55 @@ describe.each(SENDING_MODES)(
 			expect(emulator.messages).toHaveLength(1);
 		});
 
+		it("Continue (using error output): each failure also carries its NodeApiError as the item's error (what n8n 1.x routes by), which never reaches the output", async () => {
+			const { outputs, handedOver } = await viaWebhook(mixed, { onError: 'continueErrorOutput' });
+
+			const failures = handedOver[0].filter((item) => 'error' in item.json);
+			expect(failures.map((item) => item.pairedItem)).toEqual([{ item: 1 }, { item: 2 }]);
+			expect(failures.map((item) => [item.error?.name, item.error?.message])).toEqual([
+				['NodeApiError', refused],
+				['NodeApiError', failures[1].json.error],
+			]);
+			expect(failures[0].error?.description).toMatch(
+				/dialog an operator has taken.*\(Bitrix24 code CHAT_NOT_IN_CRM, item 1\)$/,
+			);
+			expect(failures[1].error?.description).toMatch(/\(Bitrix24 code ERROR_ARGUMENT, item 2\)$/);
+			// Not enumerable: the engine's copy of the item leaves it out, so the json is not replaced by its message.
+			expect(failures.map((item) => Object.keys(item))).toEqual([
+				['json', 'pairedItem'],
+				['json', 'pairedItem'],
+			]);
+			expect(outputs[1].map((item) => [Object.keys(item), item.error])).toEqual([
+				[['json', 'pairedItem'], undefined],
+				[['json', 'pairedItem'], undefined],
+			]);
+		});
+
+		it('Continue (using error output) with the node run on its own (no input source): n8n merges nothing, and the failure keeps error and details', async () => {
+			const { outputs, handedOver } = await viaWebhook(mixed, {
+				onError: 'continueErrorOutput',
+				alone: true,
+			});
+
+			// n8n would keep such an item as it is and replace its json by the error's message.
+			expect(handedOver[0].map((item) => item.error)).toEqual([undefined, undefined, undefined]);
+			expect(outputs[1].map((item) => item.json)).toEqual([
+				{ error: refused, details: expect.objectContaining({ code: 'CHAT_NOT_IN_CRM' }) },
+				{
+					error: expect.stringContaining('(ERROR_ARGUMENT)'),
+					details: expect.objectContaining({ argument: 'CHAT_ID' }),
+				},
+			]);
+		});
+
 		it('Continue (regular output): every item stays on the main output, in order, failures with their input fields', async () => {
-			const { outputs, error } = await viaWebhook(mixed, { onError: 'continueRegularOutput' });
+			const { outputs, error, handedOver } = await viaWebhook(mixed, {
+				onError: 'continueRegularOutput',
+			});
 
 			expect(error).toBeUndefined();
+			// An item's error would make n8n replace its json by the message.
+			expect(handedOver[0].map((item) => item.error)).toEqual([undefined, undefined, undefined]);
 			expect(outputs).toHaveLength(1);
 			expect(outputs[0].map((item) => item.pairedItem)).toEqual([
 				{ item: 0 },
@@ -1050,6 +1095,45 @@ describe('OAuth2', () => {
 		await viaOAuth([lead1195(1341, 'four')], stored, credentials);
 		expect(emulator.requests.filter((request) => request.path === '/oauth/token/')).toHaveLength(1);
 		expect(emulator.messages).toHaveLength(4);
+	});
+
+	it('three requests to three chats meet an expired token at once: one of them refreshes it, the other two are sent again with the new token', async () => {
+		const tokens = emulator.issueOAuthTokens({ expired: true });
+		const credentials = new TestCredentialsHelper();
+		const items = [
+			{ type: 'deal', entityId: 501, sender: 27, chat: 1500, text: 'one' },
+			{ type: 'contact', entityId: 77, sender: 27, chat: 1600, text: 'two' },
+			{ type: 'lead', entityId: 1195, sender: 39, chat: 1341, text: 'three' },
+		];
+		const { outputs } = await runNode({
+			credential: oauthCredential(emulator, { ...tokens }),
+			credentials,
+			items,
+			parameters: { ...MAPPED, options: { sendInBatches: false } },
+			onError: 'continueErrorOutput',
+		});
+
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0].map((item) => item.json.messageId)).toEqual(
+			['one', 'two', 'three'].map((text) => emulator.messages.find((m) => m.message === text)?.id),
+		);
+		const refreshes = emulator.requests.filter((request) => request.path === '/oauth/token/');
+		expect(refreshes.map((request) => [request.params.refresh_token, request.status])).toEqual([
+			[tokens.refresh_token, 200],
+		]);
+		const stored = credentials.stored.get(credentials.credentialId)?.oauthTokenData as IDataObject;
+		const calls = messageAddRequests().map((request) => [
+			request.status,
+			request.headers.authorization,
+		]);
+		// Each met the old token once: one went through n8n's refresh, the other two were sent again after it.
+		expect(calls.filter(([status]) => status === 401)).toEqual(
+			[1, 2, 3].map(() => [401, `Bearer ${tokens.access_token}`]),
+		);
+		expect(calls.filter(([status]) => status === 200)).toEqual(
+			[1, 2, 3].map(() => [200, `Bearer ${String(stored.access_token)}`]),
+		);
+		expect(emulator.messages).toHaveLength(3);
 	});
 
 	it('fails every item readably, sending nothing, when the Portal URL is not an address', async () => {

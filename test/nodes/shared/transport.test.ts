@@ -233,6 +233,23 @@ describe('toBitrix24Failure with the errors of n8n 1.x, which keeps no cause', (
 			delivery: 'not_sent',
 		});
 	});
+
+	it("reads the token endpoint's refusal of a refresh (the OAuth client's EAUTH) as CREDENTIAL_ERROR, not sent", () => {
+		// n8n 1.x's requestOAuth2 lets the OAuth client's AuthError (code EAUTH) through to a NodeApiError.
+		const refused = {
+			cause: undefined,
+			httpCode: 'EAUTH',
+			message: 'The provided authorization grant is invalid',
+			context: {},
+		};
+
+		expect(toBitrix24Failure(refused).details).toEqual({
+			code: 'CREDENTIAL_ERROR',
+			description: 'The provided authorization grant is invalid',
+			httpStatus: null,
+			delivery: 'not_sent',
+		});
+	});
 });
 
 describe('readEnvelope', () => {

@@ -92,6 +92,21 @@ describe('Chat > From List', () => {
 		});
 	});
 
+	it('refreshes an expired OAuth2 token through n8n and lists the chats', async () => {
+		const tokens = emulator.issueOAuthTokens({ expired: true });
+		const { results } = await searchList('getChats', {
+			parameters: { crmEntityType: 'lead', crmEntityId: '1196' },
+			credential: oauthCredential(emulator, tokens),
+		});
+
+		expect(results.map((result) => result.value)).toEqual(['1400']);
+		expect(emulator.requests.map((request) => [request.path, request.status])).toEqual([
+			['/rest/imopenlines.crm.chat.get.json', 401],
+			['/oauth/token/', 200],
+			['/rest/imopenlines.crm.chat.get.json', 200],
+		]);
+	});
+
 	it('says so when the entity has no chat in progress', async () => {
 		await expect(
 			searchList('getChats', {
