@@ -6,8 +6,14 @@
  *
  * n8n 1.x runs the same scenarios with the same expectations (README, "Compatibility").
  */
-import type { Emulator, Fault, RecordedRequest } from '../../tools/emulator';
-import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, timesAsked } from '../../tools/emulator';
+import type { Emulator, Fault } from '../../tools/emulator';
+import {
+	OAUTH_CLIENT_ID,
+	OAUTH_CLIENT_SECRET,
+	timesAsked,
+	restCallsOf,
+	tokenCallsOf,
+} from '../../tools/emulator';
 import {
 	findExecution,
 	outputItems,
@@ -455,11 +461,6 @@ function expectRun(result: ExecutionResult, outcomes: Outcome[], emulator: Emula
 	expect(failed).toEqual(error);
 }
 
-const restCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
-	emulator.requests.slice(from).filter((request) => request.restMethod !== null);
-const tokenCalls = (emulator: Emulator, from = 0): RecordedRequest[] =>
-	emulator.requests.slice(from).filter((request) => request.path.startsWith('/oauth/token'));
-
 const lines = linesUnderTest();
 
 afterAll(() => printTimings());
@@ -517,7 +518,7 @@ describe.each(lines)('real n8n %s', (line) => {
 			emulator,
 		);
 		// Invalid items never reached the portal: one batch call carried the valid-looking ones.
-		expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(['batch']);
+		expect(restCallsOf(emulator.requests).map((call) => call.restMethod)).toEqual(['batch']);
 	});
 
 	test.each(FAILURE_CASES)('portal and credential failures: $name', async (failure) => {
@@ -545,7 +546,7 @@ describe.each(lines)('real n8n %s', (line) => {
 			);
 		}
 		expect(emulator.messages).toHaveLength(failure.accepted);
-		expect(restCalls(emulator)).toHaveLength(
+		expect(restCallsOf(emulator.requests)).toHaveLength(
 			typeof failure.calls === 'number' ? failure.calls : failure.calls[line],
 		);
 		expect(emulator.state().pendingFaults).toBe(0);
@@ -579,7 +580,7 @@ describe.each(lines)('real n8n %s', (line) => {
 			expect(failure?.error).toContain('"Message" (MESSAGE) has half of an emoji');
 			// Only the two good messages were asked for, each once.
 			expect(timesAsked(emulator.requests)).toEqual(new Map(TWO_VALID.map((n) => [n.message, 1])));
-			expect(restCalls(emulator).map((call) => call.restMethod)).toEqual(
+			expect(restCallsOf(emulator.requests).map((call) => call.restMethod)).toEqual(
 				suffix === 'Batched' ? ['batch'] : [SEND, SEND],
 			);
 		},
@@ -639,8 +640,8 @@ describe.each(lines)('real n8n %s', (line) => {
 				.oauthTokenData as JsonObject | undefined;
 
 		const first = await run('OAuth2 run 1 (expired token)', 'e2eOAuth');
-		const refreshes = tokenCalls(emulator);
-		const firstCalls = restCalls(emulator);
+		const refreshes = tokenCallsOf(emulator.requests);
+		const firstCalls = restCallsOf(emulator.requests);
 		const stored = await storedToken();
 
 		expectRun(
@@ -677,8 +678,8 @@ describe.each(lines)('real n8n %s', (line) => {
 		const messagesBefore = emulator.messages.length;
 		const second = await run('OAuth2 run 2 (stored token)', 'e2eOAuth');
 		expect(second.exitCode).toBe(0);
-		expect(tokenCalls(emulator, before)).toEqual([]);
-		const secondCalls = restCalls(emulator, before);
+		expect(tokenCallsOf(emulator.requests, before)).toEqual([]);
+		const secondCalls = restCallsOf(emulator.requests, before);
 		expect(secondCalls.map((c) => [c.status, c.headers.authorization])).toEqual(
 			THREE_VALID.map(() => [200, `Bearer ${String(stored?.access_token)}`]),
 		);
@@ -715,7 +716,7 @@ describe.each(lines)('real n8n %s', (line) => {
 				inputs.map((input) => idByText.get(String(input.message))),
 			);
 			const rejected = emulator.state().rejected503;
-			const calls = restCalls(emulator);
+			const calls = restCallsOf(emulator.requests);
 			if (workflowId === 'e2eBulkSingle') {
 				// Paced under the portal's limit: 200 single calls; a loaded machine may bunch a few into a 503, and each
 				// extra call is such a refusal sent again, never a second copy.
