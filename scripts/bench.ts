@@ -47,6 +47,15 @@ import {
 	runOrder,
 	type OrderResult,
 } from './bench/order';
+import {
+	REAL_N8N_ABOUT,
+	REAL_N8N_HEADER,
+	REAL_N8N_ONE_ITEM,
+	REAL_N8N_SCENARIOS,
+	realN8nRows,
+	realN8nVerdicts,
+	runRealN8n,
+} from './bench/realN8n';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -449,7 +458,13 @@ export async function main(argv: string[] = []): Promise<void> {
 	const onlyAt = argv.indexOf('--only');
 	const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
 	if (argv.includes('--list')) {
-		for (const { id } of [...SCENARIOS, ...FAIRNESS_SCENARIOS, ...ORDER_SCENARIOS]) console.log(id);
+		for (const { id } of [
+			...SCENARIOS,
+			...FAIRNESS_SCENARIOS,
+			...ORDER_SCENARIOS,
+			...REAL_N8N_SCENARIOS,
+		])
+			console.log(id);
 		return;
 	}
 	const texts = only?.split(',').filter((text) => text !== '');
@@ -458,7 +473,13 @@ export async function main(argv: string[] = []): Promise<void> {
 	const scenarios = selected(SCENARIOS);
 	const fairness = selected(FAIRNESS_SCENARIOS);
 	const order = selected(ORDER_SCENARIOS);
-	const total = scenarios.length + fairness.length + order.length;
+	const realN8nSelected = selected(REAL_N8N_SCENARIOS);
+	// Every real-n8n table carries the 1-item run, n8n's fixed cost, to compare against.
+	const realN8n =
+		realN8nSelected.length === 0 || realN8nSelected.includes(REAL_N8N_ONE_ITEM)
+			? realN8nSelected
+			: [REAL_N8N_ONE_ITEM, ...realN8nSelected];
+	const total = scenarios.length + fairness.length + order.length + realN8n.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
@@ -471,8 +492,10 @@ export async function main(argv: string[] = []): Promise<void> {
 			`${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
 			`load average ${loadAverage()} at the start`,
 		`- Sources: ${sourcesMeasured()}`,
-		"- In-process: the node runs from its sources in n8n's WorkflowExecute; the emulated portal runs in the same " +
-			'process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a fresh node-side budget) per row.',
+		"- In-process rows (all but the real-n8n table): the node runs from its sources in n8n-core's WorkflowExecute, " +
+			"whose expressions use n8n-workflow's legacy evaluator, not the `vm` engine of a real n8n 2.x; the emulated " +
+			'portal runs in the same process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a ' +
+			'fresh node-side budget) per row.',
 		...(scenarios.length > 0
 			? [
 					`- ${SCALING}`,
@@ -497,6 +520,7 @@ export async function main(argv: string[] = []): Promise<void> {
 		results.push(result);
 	}
 	if (results.length > 0) {
+		console.log('In-process rows:\n');
 		console.log(markdownTable(HEADER, results.map(row)));
 		console.log('');
 		for (const line of verdicts(results)) console.log(line);
@@ -532,6 +556,18 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(orderTable(orderResults));
 		console.log('');
 		for (const line of orderNotes(orderResults)) console.log(line);
+		console.log('');
+	}
+	if (realN8n.length > 0) {
+		// The real n8n installs the packed package: build it from these sources first.
+		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
+		const realResults = await runRealN8n(realN8n, progress, (text) =>
+			process.stderr.write(`${text}\n`),
+		);
+		console.log(`${REAL_N8N_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(markdownTable(REAL_N8N_HEADER, realN8nRows(realResults)));
+		console.log('');
+		for (const line of realN8nVerdicts(realResults)) console.log(line);
 		console.log('');
 	}
 	console.log(
