@@ -72,6 +72,8 @@ interface Scenario {
 	profile: Profile;
 	mode: Mode;
 	items: number;
+	/** Input: Take From Input Fields instead of five expressions (MAPPED_PARAMETERS). */
+	fromInputFields?: boolean;
 }
 
 const STANDARD: Profile = {
@@ -110,6 +112,13 @@ const SCENARIOS: Scenario[] = [
 	{ id: 'enterprise-per-item-500', profile: ENTERPRISE, mode: 'per-item', items: 500 },
 	{ id: 'enterprise-naive-500', profile: ENTERPRISE, mode: 'naive', items: 500 },
 	{ id: 'enterprise-batch-10000', profile: ENTERPRISE, mode: 'batch', items: 10_000 },
+	{
+		id: 'enterprise-batch-10000-input-fields',
+		profile: ENTERPRISE,
+		mode: 'batch',
+		items: 10_000,
+		fromInputFields: true,
+	},
 	{ id: 'enterprise-x10-per-item-1000', profile: ENTERPRISE_X10, mode: 'per-item', items: 1_000 },
 	{ id: 'enterprise-x10-naive-1000', profile: ENTERPRISE_X10, mode: 'naive', items: 1_000 },
 ];
@@ -153,6 +162,15 @@ interface Result {
 const tally = (codes: Map<string, number>, code: string) =>
 	codes.set(code, (codes.get(code) ?? 0) + 1);
 
+/** The item under Take From Input Fields' default field names. */
+const asInputFields = (item: IDataObject): IDataObject => ({
+	crmEntityType: item.type,
+	crmEntityId: item.entityId,
+	userId: item.sender,
+	chatId: item.chat,
+	message: item.text,
+});
+
 async function runThroughNode(
 	scenario: Scenario,
 	emulator: Emulator,
@@ -163,8 +181,11 @@ async function runThroughNode(
 			type: 'bitrix24WebhookApi',
 			data: { webhookUrl: emulator.webhookUrl, ...scenario.profile.budget },
 		},
-		items,
-		parameters: { ...MAPPED_PARAMETERS, options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>] },
+		items: scenario.fromInputFields ? items.map(asInputFields) : items,
+		parameters: {
+			...(scenario.fromInputFields ? { input: 'inputFields' } : MAPPED_PARAMETERS),
+			options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>],
+		},
 		onError: 'continueErrorOutput',
 	});
 	const [sent = [], failed = []] = outputs;
@@ -282,7 +303,7 @@ function row(result: Result): string[] {
 			: thousands(outcome.failed);
 	return [
 		scenario.profile.label,
-		MODE_LABEL[scenario.mode],
+		MODE_LABEL[scenario.mode] + (scenario.fromInputFields ? ', Take From Input Fields' : ''),
 		thousands(scenario.items),
 		seconds(result.wallMs),
 		messagesPerSecond(result).toFixed(1),
