@@ -287,3 +287,22 @@ describe.each(SENDING_MODES)('Input: Take From Input Fields, sending %s', (_mode
 		}
 	});
 });
+
+describe("n8n's Request Options > Batching (RoutingNode pauses between groups of items)", () => {
+	it('sends what each group gathered at its pause, every message once and in order', async () => {
+		const items = Array.from({ length: 120 }, (_, index) => lead1195(1341, `Message ${index}`));
+		const { outputs } = await fromFields(items, {
+			parameters: { requestOptions: { batching: { batch: { batchSize: 30, batchInterval: 1 } } } },
+		});
+
+		// Without the pauses the 120 calls gather in one tick: batches of 50, 50 and 20.
+		expect(
+			emulator.requests.map((request) => Object.keys(request.params.cmd as object).length),
+		).toEqual([30, 30, 30, 30]);
+		expect(outputs[1]).toEqual([]);
+		expect(outputs[0].map((item) => item.pairedItem)).toEqual(items.map((_, item) => ({ item })));
+		expect(emulator.messages.map((message) => message.message)).toEqual(
+			items.map((item) => item.message),
+		);
+	});
+});
