@@ -47,6 +47,15 @@ import {
 	runOrder,
 	type OrderResult,
 } from './bench/order';
+import {
+	REAL_N8N_ABOUT,
+	REAL_N8N_HEADER,
+	REAL_N8N_ONE_ITEM,
+	REAL_N8N_SCENARIOS,
+	realN8nRows,
+	realN8nVerdicts,
+	runRealN8n,
+} from './bench/realN8n';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -63,6 +72,8 @@ interface Scenario {
 	profile: Profile;
 	mode: Mode;
 	items: number;
+	/** Input: Take From Input Fields instead of five expressions (MAPPED_PARAMETERS). */
+	fromInputFields?: boolean;
 }
 
 const STANDARD: Profile = {
@@ -101,6 +112,13 @@ const SCENARIOS: Scenario[] = [
 	{ id: 'enterprise-per-item-500', profile: ENTERPRISE, mode: 'per-item', items: 500 },
 	{ id: 'enterprise-naive-500', profile: ENTERPRISE, mode: 'naive', items: 500 },
 	{ id: 'enterprise-batch-10000', profile: ENTERPRISE, mode: 'batch', items: 10_000 },
+	{
+		id: 'enterprise-batch-10000-input-fields',
+		profile: ENTERPRISE,
+		mode: 'batch',
+		items: 10_000,
+		fromInputFields: true,
+	},
 	{ id: 'enterprise-x10-per-item-1000', profile: ENTERPRISE_X10, mode: 'per-item', items: 1_000 },
 	{ id: 'enterprise-x10-naive-1000', profile: ENTERPRISE_X10, mode: 'naive', items: 1_000 },
 ];
@@ -144,6 +162,15 @@ interface Result {
 const tally = (codes: Map<string, number>, code: string) =>
 	codes.set(code, (codes.get(code) ?? 0) + 1);
 
+/** The item under Take From Input Fields' default field names. */
+const asInputFields = (item: IDataObject): IDataObject => ({
+	crmEntityType: item.type,
+	crmEntityId: item.entityId,
+	userId: item.sender,
+	chatId: item.chat,
+	message: item.text,
+});
+
 async function runThroughNode(
 	scenario: Scenario,
 	emulator: Emulator,
@@ -154,8 +181,11 @@ async function runThroughNode(
 			type: 'bitrix24WebhookApi',
 			data: { webhookUrl: emulator.webhookUrl, ...scenario.profile.budget },
 		},
-		items,
-		parameters: { ...MAPPED_PARAMETERS, options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>] },
+		items: scenario.fromInputFields ? items.map(asInputFields) : items,
+		parameters: {
+			...(scenario.fromInputFields ? { input: 'inputFields' } : MAPPED_PARAMETERS),
+			options: OPTIONS[scenario.mode as Exclude<Mode, 'naive'>],
+		},
 		onError: 'continueErrorOutput',
 	});
 	const [sent = [], failed = []] = outputs;
@@ -273,7 +303,7 @@ function row(result: Result): string[] {
 			: thousands(outcome.failed);
 	return [
 		scenario.profile.label,
-		MODE_LABEL[scenario.mode],
+		MODE_LABEL[scenario.mode] + (scenario.fromInputFields ? ', Take From Input Fields' : ''),
 		thousands(scenario.items),
 		seconds(result.wallMs),
 		messagesPerSecond(result).toFixed(1),
@@ -449,7 +479,13 @@ export async function main(argv: string[] = []): Promise<void> {
 	const onlyAt = argv.indexOf('--only');
 	const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
 	if (argv.includes('--list')) {
-		for (const { id } of [...SCENARIOS, ...FAIRNESS_SCENARIOS, ...ORDER_SCENARIOS]) console.log(id);
+		for (const { id } of [
+			...SCENARIOS,
+			...FAIRNESS_SCENARIOS,
+			...ORDER_SCENARIOS,
+			...REAL_N8N_SCENARIOS,
+		])
+			console.log(id);
 		return;
 	}
 	const texts = only?.split(',').filter((text) => text !== '');
@@ -458,7 +494,13 @@ export async function main(argv: string[] = []): Promise<void> {
 	const scenarios = selected(SCENARIOS);
 	const fairness = selected(FAIRNESS_SCENARIOS);
 	const order = selected(ORDER_SCENARIOS);
-	const total = scenarios.length + fairness.length + order.length;
+	const realN8nSelected = selected(REAL_N8N_SCENARIOS);
+	// Every real-n8n table carries the 1-item run, n8n's fixed cost, to compare against.
+	const realN8n =
+		realN8nSelected.length === 0 || realN8nSelected.includes(REAL_N8N_ONE_ITEM)
+			? realN8nSelected
+			: [REAL_N8N_ONE_ITEM, ...realN8nSelected];
+	const total = scenarios.length + fairness.length + order.length + realN8n.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
@@ -471,8 +513,10 @@ export async function main(argv: string[] = []): Promise<void> {
 			`${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
 			`load average ${loadAverage()} at the start`,
 		`- Sources: ${sourcesMeasured()}`,
-		"- In-process: the node runs from its sources in n8n's WorkflowExecute; the emulated portal runs in the same " +
-			'process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a fresh node-side budget) per row.',
+		"- In-process rows (all but the real-n8n table): the node runs from its sources in n8n-core's WorkflowExecute, " +
+			"whose expressions use n8n-workflow's legacy evaluator, not the `vm` engine of a real n8n 2.x; the emulated " +
+			'portal runs in the same process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a ' +
+			'fresh node-side budget) per row.',
 		...(scenarios.length > 0
 			? [
 					`- ${SCALING}`,
@@ -497,6 +541,7 @@ export async function main(argv: string[] = []): Promise<void> {
 		results.push(result);
 	}
 	if (results.length > 0) {
+		console.log('In-process rows:\n');
 		console.log(markdownTable(HEADER, results.map(row)));
 		console.log('');
 		for (const line of verdicts(results)) console.log(line);
@@ -532,6 +577,18 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(orderTable(orderResults));
 		console.log('');
 		for (const line of orderNotes(orderResults)) console.log(line);
+		console.log('');
+	}
+	if (realN8n.length > 0) {
+		// The real n8n installs the packed package: build it from these sources first.
+		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
+		const realResults = await runRealN8n(realN8n, progress, (text) =>
+			process.stderr.write(`${text}\n`),
+		);
+		console.log(`${REAL_N8N_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(markdownTable(REAL_N8N_HEADER, realN8nRows(realResults)));
+		console.log('');
+		for (const line of realN8nVerdicts(realResults)) console.log(line);
 		console.log('');
 	}
 	console.log(

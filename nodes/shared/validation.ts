@@ -17,22 +17,47 @@ export interface MessageRequest {
 	MESSAGE: string;
 }
 
-/** The node's field behind each Bitrix24 parameter, to name it in errors. */
-const FIELD_NAMES: Record<keyof MessageRequest, string> = {
-	CRM_ENTITY_TYPE: 'CRM Entity Type',
-	CRM_ENTITY: 'CRM Entity ID',
-	USER_ID: 'Sender',
-	CHAT_ID: 'Chat',
-	MESSAGE: 'Message',
+/** Where each Bitrix24 parameter came from, as an error names it: `field "Chat"`, `input field "chat"`. */
+export type FieldLabels = Record<keyof MessageRequest, string>;
+
+/** The node's own fields (Input: Define Below). */
+const NODE_FIELDS: FieldLabels = {
+	CRM_ENTITY_TYPE: 'field "CRM Entity Type"',
+	CRM_ENTITY: 'field "CRM Entity ID"',
+	USER_ID: 'field "Sender"',
+	CHAT_ID: 'field "Chat"',
+	MESSAGE: 'field "Message"',
 };
 
-function invalid(argument: keyof MessageRequest, problem: string): Bitrix24Failure {
+function invalid(
+	argument: keyof MessageRequest,
+	problem: string,
+	labels: FieldLabels = NODE_FIELDS,
+): Bitrix24Failure {
 	return new Bitrix24Failure(
 		'ERROR_ARGUMENT',
-		`The field "${FIELD_NAMES[argument]}" (${argument}) ${problem}`,
+		`The ${labels[argument]} (${argument}) ${problem}`,
 		null,
 		argument,
 	);
+}
+
+/** Where the body's values came from: the node's fields, or the input item's fields by name. */
+export interface FieldSource {
+	labels: FieldLabels;
+	/** Whether a parameter missing from the body is an item without the field, to say so. */
+	fromItem: boolean;
+}
+
+const NODE_SOURCE: FieldSource = { labels: NODE_FIELDS, fromItem: false };
+
+/** The input item's fields named for each parameter (Input: Take From Input Fields). */
+export function inputFieldSource(fieldNames: FieldLabels): FieldSource {
+	const labels = {} as FieldLabels;
+	for (const argument of Object.keys(fieldNames) as Array<keyof MessageRequest>) {
+		labels[argument] = `input field "${fieldNames[argument]}"`;
+	}
+	return { labels, fromItem: true };
 }
 
 /** Shows a received value in an error without flooding it. */
@@ -73,26 +98,35 @@ export function crmEntityTypeOf(value: unknown): CrmEntityType | undefined {
 		: undefined;
 }
 
-function positiveId(body: IDataObject, argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID'): number {
+function positiveId(
+	body: IDataObject,
+	argument: 'CRM_ENTITY' | 'USER_ID' | 'CHAT_ID',
+	labels: FieldLabels,
+): number {
 	const value = body[argument];
 	if (Array.isArray(value)) {
-		throw invalid(argument, `must be one ID, not a list (${shown(value)}): map a single value`);
+		throw invalid(
+			argument,
+			`must be one ID, not a list (${shown(value)}): map a single value`,
+			labels,
+		);
 	}
 	const id = positiveIdOf(value);
 	if (id !== undefined) return id;
 	if (digitsOf(value) !== undefined && Number(digitsOf(value)) > 0) {
-		throw invalid(argument, `is too large to be a Bitrix24 ID (${shown(value)})`);
+		throw invalid(argument, `is too large to be a Bitrix24 ID (${shown(value)})`, labels);
 	}
-	throw invalid(argument, `must be a positive whole number${received(value)}`);
+	throw invalid(argument, `must be a positive whole number${received(value)}`, labels);
 }
 
-function entityType(body: IDataObject): CrmEntityType {
+function entityType(body: IDataObject, labels: FieldLabels): CrmEntityType {
 	const value = body.CRM_ENTITY_TYPE;
 	const type = crmEntityTypeOf(value);
 	if (type === undefined) {
 		throw invalid(
 			'CRM_ENTITY_TYPE',
 			`must be one of ${CRM_ENTITY_TYPES.join(', ')}${received(value)}`,
+			labels,
 		);
 	}
 	return type;
@@ -101,20 +135,21 @@ function entityType(body: IDataObject): CrmEntityType {
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function messageText(body: IDataObject): string {
+function messageText(body: IDataObject, labels: FieldLabels): string {
 	const value = body.MESSAGE;
 	if (typeof value !== 'string' && typeof value !== 'number' && !isEmpty(value)) {
-		throw invalid('MESSAGE', `must be text${received(value)}`);
+		throw invalid('MESSAGE', `must be text${received(value)}`, labels);
 	}
 	const text = isEmpty(value) ? '' : String(value);
 	if (text.trim() === '') {
-		throw invalid('MESSAGE', 'is empty: write the text to send');
+		throw invalid('MESSAGE', 'is empty: write the text to send', labels);
 	}
 	// The server refuses a message PHP's empty() calls empty, and that includes "0" (imopenlines/lib/rest.php).
 	if (text === '0') {
 		throw invalid(
 			'MESSAGE',
 			'is "0": Bitrix24 treats the text "0" as empty and refuses it; send a longer text',
+			labels,
 		);
 	}
 	// Half of a surrogate pair (text cut in the middle of an emoji) cannot be encoded for Bitrix24 at all.
@@ -123,6 +158,7 @@ function messageText(body: IDataObject): string {
 		throw invalid(
 			'MESSAGE',
 			`has half of an emoji or other character at position ${broken.index + 1} (the text was probably cut inside it); cut text by characters, e.g. Array.from(text).slice(0, 50).join('')`,
+			labels,
 		);
 	}
 	// Bitrix24 counts characters (code points), not UTF-16 units.
@@ -131,17 +167,20 @@ function messageText(body: IDataObject): string {
 		throw invalid(
 			'MESSAGE',
 			`is ${length} characters long; Bitrix24 accepts at most ${MAX_MESSAGE_LENGTH} and would cut the rest`,
+			labels,
 		);
 	}
 	return text;
 }
 
 /** The checks of each parameter, in the order Bitrix24 checks them. */
-const CHECKS: { [Key in keyof MessageRequest]: (body: IDataObject) => MessageRequest[Key] } = {
+const CHECKS: {
+	[Key in keyof MessageRequest]: (body: IDataObject, labels: FieldLabels) => MessageRequest[Key];
+} = {
 	CRM_ENTITY_TYPE: entityType,
-	CRM_ENTITY: (body) => positiveId(body, 'CRM_ENTITY'),
-	USER_ID: (body) => positiveId(body, 'USER_ID'),
-	CHAT_ID: (body) => positiveId(body, 'CHAT_ID'),
+	CRM_ENTITY: (body, labels) => positiveId(body, 'CRM_ENTITY', labels),
+	USER_ID: (body, labels) => positiveId(body, 'USER_ID', labels),
+	CHAT_ID: (body, labels) => positiveId(body, 'CHAT_ID', labels),
 	MESSAGE: messageText,
 };
 
@@ -151,9 +190,15 @@ export type MessageDraft = Omit<MessageRequest, 'CHAT_ID'>;
 function validated<Key extends keyof MessageRequest>(
 	body: IDataObject,
 	keys: Key[],
+	{ labels, fromItem }: FieldSource,
 ): Pick<MessageRequest, Key> {
 	const request = {} as Pick<MessageRequest, Key>;
-	for (const key of keys) request[key] = CHECKS[key](body);
+	for (const key of keys) {
+		if (fromItem && !Object.prototype.hasOwnProperty.call(body, key)) {
+			throw invalid(key, 'is not in the item: enter the name of the field that holds it', labels);
+		}
+		request[key] = CHECKS[key](body, labels);
+	}
 	return request;
 }
 
@@ -162,11 +207,21 @@ function validated<Key extends keyof MessageRequest>(
  * (numbers for IDs, lower-case entity type, exactly the five keys), or throws a Bitrix24Failure
  * with code ERROR_ARGUMENT naming the first field at fault.
  */
-export function validateMessageRequest(body: IDataObject): MessageRequest {
-	return validated(body, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'CHAT_ID', 'MESSAGE']);
+export function validateMessageRequest(
+	body: IDataObject,
+	source: FieldSource = NODE_SOURCE,
+): MessageRequest {
+	return validated(
+		body,
+		['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'CHAT_ID', 'MESSAGE'],
+		source,
+	);
 }
 
 /** The same checks for a message sent to the CRM entity's active chat: everything but the chat. */
-export function validateMessageDraft(body: IDataObject): MessageDraft {
-	return validated(body, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'MESSAGE']);
+export function validateMessageDraft(
+	body: IDataObject,
+	source: FieldSource = NODE_SOURCE,
+): MessageDraft {
+	return validated(body, ['CRM_ENTITY_TYPE', 'CRM_ENTITY', 'USER_ID', 'MESSAGE'], source);
 }

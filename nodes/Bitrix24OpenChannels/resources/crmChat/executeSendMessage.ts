@@ -5,6 +5,7 @@ import type {
 	INodeExecutionData,
 } from 'n8n-workflow';
 
+import { messageInputOf } from './inputFields';
 import { MAX_BATCH_COMMANDS } from '../../../shared/batching';
 import { Bitrix24Failure, type MessageTarget } from '../../../shared/errors';
 import { isObject } from '../../../shared/json';
@@ -135,11 +136,13 @@ async function sendItem(
 	requestData: DeclarativeRestApiSettings.ResultOptions,
 	run: RunState<ItemOutcome>,
 ): Promise<ItemOutcome> {
-	const body = (requestData.options.body ?? {}) as IDataObject;
+	const { body, source } = messageInputOf(context, (requestData.options.body ?? {}) as IDataObject);
 	const toActiveChat = context.getNodeParameter('chatSource', 'specificChat') === 'activeChat';
 	let draft: MessageDraft & { CHAT_ID?: number };
 	try {
-		draft = toActiveChat ? validateMessageDraft(body) : validateMessageRequest(body);
+		draft = toActiveChat
+			? validateMessageDraft(body, source)
+			: validateMessageRequest(body, source);
 	} catch (failure) {
 		return { failure: failure as Bitrix24Failure, target: targetOf(body) };
 	}

@@ -7,6 +7,32 @@ const showOnlyForSendMessage = {
 	operation: ['sendMessage'],
 };
 
+/** The node's own fields, each value typed or mapped with an expression (the default). */
+const showWhenDefinedBelow = { ...showOnlyForSendMessage, input: ['defineBelow'] };
+
+/** The input item's fields, read by name: no expression per item. */
+const showWhenFromInputFields = { ...showOnlyForSendMessage, input: ['inputFields'] };
+
+/** A parameter naming the input item's field that holds one value of the message. */
+function inputFieldName(
+	displayName: string,
+	name: string,
+	fieldName: string,
+	holds: string,
+	show: { [parameter: string]: string[] } = showWhenFromInputFields,
+): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'string',
+		default: fieldName,
+		required: true,
+		placeholder: fieldName,
+		description: `Name of the top-level field of each input item that holds ${holds}`,
+		displayOptions: { show },
+	};
+}
+
 interface IdLocatorOptions {
 	displayName: string;
 	/** The node parameter. */
@@ -71,6 +97,46 @@ function idLocator(options: IdLocatorOptions): INodeProperties {
 
 export const sendMessageDescription: INodeProperties[] = [
 	{
+		displayName: 'Input',
+		name: 'input',
+		type: 'options',
+		noDataExpression: true,
+		default: 'defineBelow',
+		description: 'Where the CRM entity, sender, chat and message of each item come from',
+		options: [
+			{
+				name: 'Define Below',
+				value: 'defineBelow',
+				description: 'Set each field below, with fixed values or expressions',
+			},
+			{
+				name: 'Take From Input Fields',
+				value: 'inputFields',
+				description:
+					"Read them from each input item's fields by name, with no expression per item: much faster for thousands of messages",
+			},
+		],
+		displayOptions: { show: showOnlyForSendMessage },
+	},
+	inputFieldName(
+		'CRM Entity Type Field',
+		'crmEntityTypeField',
+		'crmEntityType',
+		'lead, deal, company or contact',
+	),
+	inputFieldName(
+		'CRM Entity ID Field',
+		'crmEntityIdField',
+		'crmEntityId',
+		'the ID of the lead, deal, company or contact',
+	),
+	inputFieldName(
+		'Sender Field',
+		'userIdField',
+		'userId',
+		'the ID of the user or bot who sends the message',
+	),
+	{
 		displayName: 'CRM Entity Type',
 		name: 'crmEntityType',
 		type: 'options',
@@ -82,7 +148,7 @@ export const sendMessageDescription: INodeProperties[] = [
 			{ name: 'Company', value: 'company' },
 			{ name: 'Contact', value: 'contact' },
 		],
-		displayOptions: { show: showOnlyForSendMessage },
+		displayOptions: { show: showWhenDefinedBelow },
 		routing: { send: { type: 'body', property: 'CRM_ENTITY_TYPE' } },
 	},
 	{
@@ -93,7 +159,7 @@ export const sendMessageDescription: INodeProperties[] = [
 		required: true,
 		placeholder: '1195',
 		description: 'ID of the lead, deal, company or contact, e.g. from the trigger: {{ $JSON.ID }}',
-		displayOptions: { show: showOnlyForSendMessage },
+		displayOptions: { show: showWhenDefinedBelow },
 		routing: { send: { type: 'body', property: 'CRM_ENTITY' } },
 	},
 	idLocator({
@@ -104,6 +170,7 @@ export const sendMessageDescription: INodeProperties[] = [
 		placeholder: '27',
 		searchListMethod: 'getSenders',
 		searchable: true,
+		show: showWhenDefinedBelow,
 	}),
 	{
 		displayName: 'Send To',
@@ -126,6 +193,10 @@ export const sendMessageDescription: INodeProperties[] = [
 		],
 		displayOptions: { show: showOnlyForSendMessage },
 	},
+	inputFieldName('Chat Field', 'chatIdField', 'chatId', 'the ID of the open channel chat', {
+		...showWhenFromInputFields,
+		chatSource: ['specificChat'],
+	}),
 	idLocator({
 		displayName: 'Chat',
 		name: 'chatId',
@@ -135,8 +206,9 @@ export const sendMessageDescription: INodeProperties[] = [
 		placeholder: '1341',
 		searchListMethod: 'getChats',
 		searchable: false,
-		show: { ...showOnlyForSendMessage, chatSource: ['specificChat'] },
+		show: { ...showWhenDefinedBelow, chatSource: ['specificChat'] },
 	}),
+	inputFieldName('Message Field', 'messageField', 'message', 'the text to send'),
 	{
 		displayName: 'Message',
 		name: 'message',
@@ -147,7 +219,7 @@ export const sendMessageDescription: INodeProperties[] = [
 		placeholder: 'Your order has shipped.',
 		description:
 			'Text to send, up to 20,000 characters. BB codes such as [b]bold[/b] and [URL=https://...]link[/URL] work; Markdown does not.',
-		displayOptions: { show: showOnlyForSendMessage },
+		displayOptions: { show: showWhenDefinedBelow },
 		routing: { send: { type: 'body', property: 'MESSAGE' } },
 	},
 	{
