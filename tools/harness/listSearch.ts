@@ -8,7 +8,7 @@ import {
 	type IWorkflowBase,
 } from 'n8n-workflow';
 
-import { Bitrix24OpenChannels } from '../../nodes/Bitrix24OpenChannels/Bitrix24OpenChannels.node';
+import { Bitrix24OpenChannels } from './nodeClasses';
 import { TestCredentialsHelper } from './credentialsHelper';
 import { createNodeTypes, NODE_TYPE } from './nodeTypes';
 import { additionalDataFor } from './runWorkflow';

@@ -10,7 +10,7 @@ import {
 	type IVersionedNodeType,
 } from 'n8n-workflow';
 
-import { Bitrix24OpenChannels } from '../../nodes/Bitrix24OpenChannels/Bitrix24OpenChannels.node';
+import { Bitrix24OpenChannels } from './nodeClasses';
 
 export const NODE_TYPE = 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannels';
 export const INPUT_NODE_TYPE = 'test.inputItems';
