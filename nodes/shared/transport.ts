@@ -4,8 +4,11 @@ import type {
 	IDataObject,
 	IExecuteSingleFunctions,
 	IExecutePaginationFunctions,
+	IHookFunctions,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
+	IPollFunctions,
+	IWebhookFunctions,
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
@@ -154,10 +157,17 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	return new Bitrix24Failure(code, reason, null);
 }
 
-type Context = IExecuteSingleFunctions | ILoadOptionsFunctions;
+/** A context that calls Bitrix24 outside a node run: the editor's pick-lists, a trigger's hooks, polls and webhook. */
+export type DirectContext =
+	| ILoadOptionsFunctions
+	| IHookFunctions
+	| IPollFunctions
+	| IWebhookFunctions;
+
+type Context = IExecuteSingleFunctions | DirectContext;
 
 /** The credential type behind the node's Authentication parameter. */
-function credentialTypeOf(context: Context): string {
+export function credentialTypeOf(context: Context): string {
 	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2'
 		? 'bitrix24OAuth2Api'
 		: 'bitrix24WebhookApi';
@@ -248,13 +258,14 @@ export interface EditorAnswer {
 }
 
 /**
- * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
- * within the same budget. Throws a Bitrix24Failure.
+ * A REST call outside a node run (the editor's pick-lists, a trigger's hooks and polls), through n8n's credential
+ * helpers and within the same budget. Throws a Bitrix24Failure, cleaned of the credential's secrets and `secrets`.
  */
 export async function editorRequest(
-	context: ILoadOptionsFunctions,
+	context: DirectContext,
 	method: string,
 	params: IDataObject,
+	secrets: readonly string[] = [],
 ): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
 	await portal.budget.acquire(context);
@@ -278,7 +289,10 @@ export async function editorRequest(
 		envelope = toBitrix24Failure(error);
 	}
 	if (envelope instanceof Bitrix24Failure)
-		throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
+		throw envelope
+			.of(method)
+			.beforeSending()
+			.scrubbed([...portal.secrets, ...secrets]);
 	return {
 		result: envelope.result,
 		next: typeof envelope.next === 'number' ? envelope.next : undefined,
