@@ -165,6 +165,10 @@ describe('Bitrix24 Open Channels Trigger in n8n 2.41.1', () => {
 			});
 			return answer.status === 200 ? true : undefined;
 		});
+		// Active workflows come back in the background: the node answers (403 without the secret) once it is there.
+		await waitFor('the trigger webhook after the restart', async () =>
+			(await request(noSecret, { body: { form: '' } })).status === 403 ? true : undefined,
+		);
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'After the restart');
 		const afterRestart = await waitFor('the execution after the restart', async () => {
 			const found = await emittedTexts(workflowId);
