@@ -105,7 +105,10 @@ async function waitForPortal<T>(
 	try {
 		return await waitFor(what, check, timeoutMs);
 	} catch (error) {
-		const calls = emulator.requests.map((r) => `${r.restMethod} ${r.status} ${r.error ?? ''}`);
+		const calls = emulator.requests.map(
+			(r) =>
+				`${r.restMethod}${r.params.offset === undefined ? '' : `(offset ${String(r.params.offset)})`} ${r.status} ${r.error ?? ''}`,
+		);
 		throw new Error(`${String(error)}; portal calls: ${calls.join(', ') || 'none'}`);
 	}
 }
@@ -129,6 +132,9 @@ describe('Bitrix24 Open Channels Trigger in n8n 2.41.1', () => {
 		// n8n 2.x publishes in the background: the activation's hooks run after the API call returns.
 		const bot = await waitForPortal(emulator, 'the bot registered at activation', async () =>
 			bots(emulator).find((b) => b.code === 'n8n_e2e_instant' && b.eventMode === 'webhook'),
+		);
+		await waitForPortal(emulator, 'the bot attached to Customer support', async () =>
+			emulator.world.imbot.lines[0]?.welcomeBotId === bot.id ? true : undefined,
 		);
 		expect(bots(emulator)).toHaveLength(1);
 		expect(bot?.webhookUrl.startsWith(`${line.baseUrl}/webhook/`)).toBe(true);
@@ -214,7 +220,8 @@ describe('Bitrix24 Open Channels Trigger in n8n 2.41.1', () => {
 		await customerWrites(CHATS.DEAL_TELEGRAM_ACTIVE, 'Polled one');
 		await customerWrites(CHATS.DEAL_TELEGRAM_ACTIVE, 'Polled two');
 		const polls = () => emulator.requests.filter((r) => r.restMethod === 'imbot.v2.event.get');
-		const emitted = await waitFor(
+		const emitted = await waitForPortal(
+			emulator,
 			'the polled messages',
 			async () => {
 				const found = (await emittedTexts(workflowId)).flat();
