@@ -252,22 +252,27 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 		const manual = this.getMode() === 'manual';
 		try {
 			const identity = await identityOf(this);
-			if (state.botId === undefined) {
-				state.botId = await ensureBot(this, identity, botNameOf(this), { eventMode: 'fetch' });
-				await attachToLines(this, identity, state.botId, lineIdsOf(this, 'attachTo.channels'));
-			}
+			const fresh = state.botId === undefined;
+			const botId =
+				state.botId ?? (await ensureBot(this, identity, botNameOf(this), { eventMode: 'fetch' }));
 			const read = async (offset: number | undefined) =>
 				(await botCall(this, identity, BOT_METHODS.events, {
-					botId: state.botId,
+					botId,
 					limit: EVENTS_PER_POLL,
 					...(offset === undefined ? {} : { offset }),
 				})) as { events?: unknown[]; nextOffset?: number; hasMore?: boolean };
-			if (state.offset === undefined && !manual) {
+			const skipBacklog = state.offset === undefined && !manual;
+			if (skipBacklog) {
 				let page = await read(undefined);
 				while (page.hasMore === true) page = await read(page.nextOffset);
 				state.offset = page.nextOffset ?? 0;
-				return null;
 			}
+			// Attached only once the backlog is behind the offset: every dialog it joins from then on is emitted.
+			if (fresh) {
+				await attachToLines(this, identity, botId, lineIdsOf(this, 'attachTo.channels'));
+				state.botId = botId;
+			}
+			if (skipBacklog) return null;
 			const page = await read(state.offset);
 			const events = (page.events ?? []).filter(isObject).map(
 				(event): BotEvent => ({
