@@ -265,6 +265,11 @@ describe('Polling mode', () => {
 		expect(bots()).toHaveLength(0);
 		expect(await harness.poll()).toBeNull();
 		expect(bots()[0]).toMatchObject({ eventMode: 'fetch' });
+		// The backlog is skipped before the bot joins any channel: nothing it hears once attached is lost.
+		const methods = emu.requests.map((r) => r.restMethod);
+		expect(methods.indexOf('imbot.v2.event.get')).toBeLessThan(
+			methods.indexOf('imopenlines.config.update'),
+		);
 
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'one');
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'two');
