@@ -4,8 +4,11 @@ import type {
 	IDataObject,
 	IExecuteSingleFunctions,
 	IExecutePaginationFunctions,
+	IHookFunctions,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
+	IPollFunctions,
+	IWebhookFunctions,
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
@@ -160,10 +163,17 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	return new Bitrix24Failure(code, reason, null);
 }
 
-type Context = IExecuteSingleFunctions | ILoadOptionsFunctions;
+/** A context that calls Bitrix24 outside a node run: the editor's pick-lists, a trigger's hooks, polls and webhook. */
+export type DirectContext =
+	| ILoadOptionsFunctions
+	| IHookFunctions
+	| IPollFunctions
+	| IWebhookFunctions;
+
+type Context = IExecuteSingleFunctions | DirectContext;
 
 /** The credential type behind the node's Authentication parameter. */
-function credentialTypeOf(context: Context): string {
+export function credentialTypeOf(context: Context): string {
 	return context.getNodeParameter('authentication', 'webhook') === 'oAuth2'
 		? 'bitrix24OAuth2Api'
 		: 'bitrix24WebhookApi';
@@ -267,13 +277,15 @@ export interface EditorAnswer {
 }
 
 /**
- * A REST call made while the user edits the node (pick-lists), through n8n's credential helpers and
- * within the same budget and token refreshes. Throws a Bitrix24Failure.
+ * A REST call outside a node run (the editor's pick-lists, a trigger's hooks and polls), through n8n's credential
+ * helpers and within the same budget and token refreshes. Throws a Bitrix24Failure, cleaned of the credential's
+ * secrets and `secrets`.
  */
 export async function editorRequest(
-	context: ILoadOptionsFunctions,
+	context: DirectContext,
 	method: string,
 	params: IDataObject,
+	secrets: readonly string[] = [],
 ): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
 	const options: IHttpRequestOptions = {
@@ -301,7 +313,10 @@ export async function editorRequest(
 		? await portal.tokenRefreshes.send(attempt)
 		: await attempt(true);
 	if (envelope instanceof Bitrix24Failure)
-		throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
+		throw envelope
+			.of(method)
+			.beforeSending()
+			.scrubbed([...portal.secrets, ...secrets]);
 	return {
 		result: envelope.result,
 		next: typeof envelope.next === 'number' ? envelope.next : undefined,

@@ -44,9 +44,12 @@ describe('the published package, installed the way n8n installs community packag
 		expect(packageJson.keywords).toContain('n8n-community-node-package');
 	});
 
-	it('loads the node and both credentials from the paths in its n8n block', () => {
+	it('loads both nodes and both credentials from the paths in its n8n block', () => {
 		expect(loader.packageName).toBe(PACKAGE_NAME);
-		expect(Object.keys(loader.nodeTypes)).toEqual(['bitrix24OpenChannels']);
+		expect(Object.keys(loader.nodeTypes)).toEqual([
+			'bitrix24OpenChannels',
+			'bitrix24OpenChannelsTrigger',
+		]);
 		expect(Object.keys(loader.credentialTypes).sort()).toEqual([
 			'bitrix24OAuth2Api',
 			'bitrix24WebhookApi',
@@ -55,6 +58,15 @@ describe('the published package, installed the way n8n installs community packag
 		expect(node.description.displayName).toBe('Bitrix24 Open Channels');
 		expect(node.description.usableAsTool).toBe(true);
 		expect(Object.keys(node.methods?.listSearch ?? {}).sort()).toEqual(['getChats', 'getSenders']);
+		const trigger = loader.nodeTypes.bitrix24OpenChannelsTrigger.type as INodeType;
+		expect(trigger.description.group).toEqual(['trigger']);
+		// n8n's loader adds Poll Times to polling nodes; the webhook lifecycle is complete.
+		expect(trigger.description.properties.map((p) => p.name)).toContain('pollTimes');
+		expect(Object.keys(trigger.webhookMethods?.default ?? {}).sort()).toEqual([
+			'checkExists',
+			'create',
+			'delete',
+		]);
 	});
 
 	it('finds every icon it names, light and dark, for the node and the credentials', () => {
@@ -62,7 +74,7 @@ describe('the published package, installed the way n8n installs community packag
 			...Object.values(loader.types.nodes),
 			...Object.values(loader.types.credentials),
 		] as Array<{ name: string; iconUrl?: { light: string; dark: string } }>;
-		expect(described).toHaveLength(3);
+		expect(described).toHaveLength(4);
 		for (const { iconUrl } of described) {
 			expect(iconUrl).toEqual({
 				light: `icons/${PACKAGE_NAME}/dist/icons/bitrix24.svg`,
@@ -75,11 +87,14 @@ describe('the published package, installed the way n8n installs community packag
 		}
 	});
 
-	it('carries its codex: categories and documentation links', () => {
-		const [description] = loader.types.nodes as Array<{
+	it('carries its codex for each node: categories and documentation links', () => {
+		const descriptions = loader.types.nodes as Array<{
 			codex?: { categories?: string[]; resources?: unknown };
 		}>;
-		expect(description.codex?.categories).toEqual(['Communication', 'Sales']);
-		expect(JSON.stringify(description.codex?.resources)).toContain('#credentials');
+		expect(descriptions).toHaveLength(2);
+		for (const description of descriptions) {
+			expect(description.codex?.categories).toEqual(['Communication', 'Sales']);
+			expect(JSON.stringify(description.codex?.resources)).toContain('#credentials');
+		}
 	});
 });

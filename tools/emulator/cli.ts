@@ -49,6 +49,8 @@ export function describeEmulator(emulator: Emulator): string {
 		`    POST ${control}/budget {"burstLimit":50,"requestsPerSecond":2}`,
 		`    POST ${control}/jitter {"maxMs":40,"seed":1}`,
 		`    POST ${control}/reset   POST ${control}/expire-tokens   POST ${control}/tokens`,
+		`    POST ${control}/customer-message {"chatId":1341,"text":"Hi"}  (a customer writes; bots get events)`,
+		`    POST ${control}/edit-message {"messageId":19880117,"text":"..."}   GET ${control}/bots`,
 		`  Try: curl '${emulator.webhookUrl}user.current'`,
 	].join('\n');
 }

@@ -61,6 +61,9 @@ export const CHATS = {
 	RESTRICTED_LEAD_CHAT: 1800,
 } as const;
 
+/** The seeded open channels (imopenlines lines): two active, one switched off. */
+export const OPEN_LINES = { SUPPORT: 1, SALES: 2, ARCHIVE: 3 } as const;
+
 /** When the seeded chats' dialogs were last active (ms): chat 1341 then, the next IDs a minute later each. */
 export const SEED_ACTIVITY_AT = Date.UTC(2025, 0, 15, 9, 0, 0);
 

@@ -1,5 +1,6 @@
 /** Types shared by the REST method handlers and the server that calls them. */
 import type { Scope } from './auth';
+import type { BotPlatform } from './bots';
 import type { ApplicationException } from './envelope';
 import type { ParamRecord } from './params';
 import type { CrmEntityType, World } from './world';
@@ -42,8 +43,12 @@ export interface CallContext {
 	/** The user behind the webhook or access token. */
 	callerId: number;
 	authKind: AuthKind;
+	/** The OAuth application's client_id; undefined under an inbound webhook. */
+	appId?: string;
 	scopes: readonly string[];
 	now: () => number;
+	/** Bot events: where the methods hand them for delivery (webhook POST or the fetch queue). */
+	bots: BotPlatform;
 	messages: RecordedMessage[];
 	viaBatch: boolean;
 	request: RequestState;

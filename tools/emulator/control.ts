@@ -72,7 +72,28 @@ const ROUTES: Readonly<Record<string, ControlRoute>> = {
 		return ok();
 	},
 	'POST tokens': (emu, body) => jsonReply(200, emu.issueOAuthTokens(parseIssueOptions(body))),
+	// A customer writes into an open-line chat: {"chatId":1341,"text":"Hi"}; an edit: {"messageId":..,"text":..}.
+	'POST customer-message': (emu, body) =>
+		jsonReply(200, emu.bots.customerWrites(positiveInteger(body, 'chatId'), textIn(body))),
+	'POST edit-message': (emu, body) =>
+		jsonReply(200, {
+			eventIds: emu.bots.messageEdited(positiveInteger(body, 'messageId'), textIn(body)),
+		}),
+	'GET bots': (emu) => jsonReply(200, emu.world.imbot),
 };
+
+function positiveInteger(body: Record<string, unknown>, key: string): number {
+	const value = body[key];
+	if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+		throw new Error(`${key} must be a positive integer`);
+	return value;
+}
+
+function textIn(body: Record<string, unknown>): string {
+	if (typeof body.text !== 'string' || body.text === '')
+		throw new Error('text must be a non-empty string');
+	return body.text;
+}
 
 function parseControlBody(raw: string): Record<string, unknown> {
 	if (raw.trim() === '') return {};

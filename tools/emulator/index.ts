@@ -37,3 +37,14 @@ export { parseBatchCommand } from './batch';
 export { postsAsked, restCallsOf, timesAsked, tokenCallsOf } from './record';
 export { parsePhpQuery } from './params';
 export * from './constants';
+export { startEventReceiver, type EventReceiver, type ReceivedEvent } from './eventReceiver';
+export type {
+	BotWorld,
+	ChatMessage,
+	EventDelivery,
+	LineDialog,
+	OpenLine,
+	QueuedEvent,
+	RegisteredBot,
+} from './botWorld';
+export { phpBuildQuery, chatEntityFields } from './bots';

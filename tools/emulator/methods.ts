@@ -1,5 +1,6 @@
 /** The REST method table (names lower-case: Bitrix24 matches method names case-insensitively). */
 import { batch } from './batch';
+import { BOT_METHODS, LINE_CONFIG_METHODS } from './bots';
 import type { MethodSpec } from './context';
 import { DIRECTORY_METHODS } from './directory';
 import { OPENLINES_METHODS } from './openlines';
@@ -29,6 +30,16 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
 	'imbot.bot.list': { scope: 'imbot', handler: DIRECTORY_METHODS['imbot.bot.list'] },
 	'crm.item.list': { scope: 'crm', handler: DIRECTORY_METHODS['crm.item.list'] },
 	batch: { scope: null, handler: batch },
+	// imbot.v2 bots (bots.ts): scope imbot; the open channels' settings: scope imopenlines.
+	...Object.fromEntries(
+		Object.entries(BOT_METHODS).map(([name, handler]) => [name, { scope: 'imbot', handler }]),
+	),
+	...Object.fromEntries(
+		Object.entries(LINE_CONFIG_METHODS).map(([name, handler]) => [
+			name,
+			{ scope: 'imopenlines', handler },
+		]),
+	),
 };
 
 /** The method by name, any case; undefined is ERROR_METHOD_NOT_FOUND. */

@@ -63,6 +63,8 @@ function sendMessageFromUser(
 			viaBatch: ctx.viaBatch,
 		};
 		ctx.messages.push(recorded);
+		// The chat's bots hear it too (an operator's answer, say).
+		ctx.bots.messagePosted(chat, userId, recorded.id, recorded.message);
 		return recorded.id;
 	}
 	return undefined;

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AUTH_PARAMS, oauthCaller, scopeAllows, webhookCaller, type Caller } from './auth';
+import { BotPlatform } from './bots';
 import {
 	ADMIN_USER_ID,
 	DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
@@ -137,9 +138,14 @@ class PortalEmulator implements Emulator {
 	private readonly loadLimiter: boolean;
 	private readonly https: boolean;
 	readonly server: Server;
+	readonly bots: BotPlatform;
 
 	constructor(options: EmulatorOptions) {
 		this.now = options.now ?? Date.now;
+		this.bots = new BotPlatform(() => this.currentWorld, {
+			baseUrl: () => this.baseUrl,
+			now: this.now,
+		});
 		this.loadLimiter = options.loadLimiter ?? true;
 		this.https = options.tls !== undefined;
 		this.defaultBudget = {
@@ -241,6 +247,7 @@ class PortalEmulator implements Emulator {
 	async close(): Promise<void> {
 		for (const timer of this.timers) clearTimeout(timer);
 		this.timers.clear();
+		this.bots.abort();
 		this.server.closeAllConnections();
 		await new Promise<void>((resolve, reject) =>
 			this.server.close((e) => (e ? reject(e) : resolve())),
@@ -420,8 +427,10 @@ class PortalEmulator implements Emulator {
 			world: this.currentWorld,
 			callerId: caller.userId,
 			authKind: caller.authKind,
+			appId: caller.appId,
 			scopes: caller.scopes,
 			now: this.now,
+			bots: this.bots,
 			messages: this.messages,
 			viaBatch: false,
 			request,

@@ -1,4 +1,5 @@
 /** Public types of the emulator (re-exported from index.ts). */
+import type { BotPlatform } from './bots';
 import type { AuthKind, RecordedMessage } from './context';
 import type { Fault, FaultFilter } from './faults';
 import type { OAuthTokens } from './oauth';
@@ -82,6 +83,12 @@ export interface Emulator {
 	authorizeUrl: string;
 	/** Live state: tests may read and modify it. */
 	world: World;
+	/**
+	 * The bot side: `customerWrites(chatId, text)` (a customer writes into an open-line chat: the welcome bot joins,
+	 * bots get their events), `messagePosted`, `messageEdited`, `settled()` (every webhook delivery answered).
+	 * Deliveries are recorded in `world.imbot.deliveries`, fetch-mode events queued in `world.imbot.queue`.
+	 */
+	bots: BotPlatform;
 	/** Every message the portal accepted, in processing order. */
 	messages: RecordedMessage[];
 	/**

@@ -22,6 +22,7 @@ import {
 	USERS,
 	WEBHOOK_CODE,
 } from './constants';
+import { seedBotWorld, type BotWorld } from './botWorld';
 
 /** The CRM types an open-channel chat can be linked to (imopenlines/lib/crm/common.php::getCrmEntityIdByTypeCode). */
 export type CrmEntityType = 'lead' | 'deal' | 'contact' | 'company';
@@ -143,6 +144,8 @@ export interface World {
 	portal: PortalSettings;
 	lineRights: LineRights;
 	nextMessageId: number;
+	/** imbot.v2 bots, open channels, open-line dialogs and bot events (botWorld.ts). */
+	imbot: BotWorld;
 }
 
 const user = (id: number, name: string, lastName: string, active = true): PortalUser => ({
@@ -275,6 +278,7 @@ export function createSeedWorld(): World {
 		},
 		lineRights: { cannotJoin: [], cannotViewHistory: [] },
 		nextMessageId: FIRST_MESSAGE_ID,
+		imbot: seedBotWorld(),
 	};
 }
 

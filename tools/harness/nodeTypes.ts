@@ -10,9 +10,10 @@ import {
 	type IVersionedNodeType,
 } from 'n8n-workflow';
 
-import { Bitrix24OpenChannels } from './nodeClasses';
+import { Bitrix24OpenChannels, Bitrix24OpenChannelsTrigger } from './nodeClasses';
 
 export const NODE_TYPE = 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannels';
+export const TRIGGER_NODE_TYPE = 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannelsTrigger';
 export const INPUT_NODE_TYPE = 'test.inputItems';
 
 /** The upstream node of every test workflow: emits the items in its `items` parameter, paired like a real node. */
@@ -50,6 +51,7 @@ export function createNodeTypes(): INodeTypes {
 	DirectoryLoader.applyDeclarativeNodeOptionParameters(bitrix24);
 	const types: Record<string, INodeType | IVersionedNodeType> = {
 		[NODE_TYPE]: bitrix24,
+		[TRIGGER_NODE_TYPE]: new Bitrix24OpenChannelsTrigger(),
 		[INPUT_NODE_TYPE]: new InputItems(),
 	};
 	return {

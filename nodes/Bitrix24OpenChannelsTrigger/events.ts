@@ -1,0 +1,168 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { isObject } from '../shared/json';
+
+/** The trigger's events and the imbot.v2 events behind them. */
+export const TRIGGER_EVENTS = {
+	message: 'ONIMBOTV2MESSAGEADD',
+	dialogStarted: 'ONIMBOTV2JOINCHAT',
+	messageEdited: 'ONIMBOTV2MESSAGEUPDATE',
+} as const;
+
+export type TriggerEvent = keyof typeof TRIGGER_EVENTS;
+
+const EVENT_OF_TYPE: Readonly<Record<string, TriggerEvent>> = Object.fromEntries(
+	Object.entries(TRIGGER_EVENTS).map(([event, type]) => [type, event as TriggerEvent]),
+);
+
+/** One bot event as either delivery gives it: the webhook's POST body, or an element of Event.get's `events`. */
+export interface BotEvent {
+	type: string;
+	data: IDataObject;
+	/** Event.get only. */
+	eventId?: number;
+	/** The webhook's request-level auth (application_token...). */
+	auth?: IDataObject;
+}
+
+/**
+ * `data[bot][id]=456&...` as n8n hands a form body over (flat keys, n8n parses with Node's querystring) turned into
+ * the nested object PHP's http_build_query started from. A JSON body is already nested and passes unchanged.
+ */
+export function nestPhpKeys(flat: IDataObject): IDataObject {
+	const nested: IDataObject = {};
+	for (const [key, value] of Object.entries(flat)) {
+		const path = /^([^[\]]+)((?:\[[^\]]*\])*)$/.exec(key);
+		const segments = path
+			? [path[1] ?? key, ...[...(path[2] ?? '').matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '')]
+			: [key];
+		let node = nested;
+		segments.forEach((segment, index) => {
+			if (index === segments.length - 1) {
+				node[segment] = Array.isArray(value) ? value[value.length - 1] : value;
+				return;
+			}
+			if (!isObject(node[segment])) node[segment] = {};
+			node = node[segment] as IDataObject;
+		});
+	}
+	return nested;
+}
+
+/** The webhook's body as an event, or undefined when it is not one. */
+export function eventFromWebhookBody(body: unknown): BotEvent | undefined {
+	if (!isObject(body)) return undefined;
+	const nested = Object.keys(body).some((key) => key.includes('[')) ? nestPhpKeys(body) : body;
+	if (typeof nested.event !== 'string' || !isObject(nested.data)) return undefined;
+	return {
+		type: nested.event,
+		data: nested.data,
+		auth: isObject(nested.auth) ? nested.auth : undefined,
+	};
+}
+
+// Webhook deliveries carry every scalar as a string (§4.6 of the bot notes); Event.get keeps the types.
+const numberOf = (value: unknown): number | null => {
+	const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
+	return Number.isFinite(n) ? n : null;
+};
+const flagOf = (value: unknown): boolean =>
+	value === true || value === 1 || ['1', 'Y', 'true'].includes(String(value));
+const textOf = (value: unknown): string =>
+	value === undefined || value === null ? '' : String(value);
+const objectAt = (record: IDataObject, key: string): IDataObject =>
+	isObject(record[key]) ? record[key] : {};
+
+const CRM_TYPES = ['LEAD', 'DEAL', 'CONTACT', 'COMPANY'];
+
+/**
+ * The chat's open-line strings: entityId `connector|line|connector chat|connector user`, entityData1 `saved in
+ * CRM|type|id|..|..|session|...`, entityData2 `LEAD|id|COMPANY|id|CONTACT|id|DEAL|id`.
+ */
+function openLineFields(chat: IDataObject): IDataObject {
+	const [connector = '', line = '', connectorChatId = '', connectorUserId = ''] = textOf(
+		chat.entityId,
+	).split('|');
+	const session = textOf(chat.entityData1).split('|');
+	const bindings = textOf(chat.entityData2).split('|');
+	const crmBindings: IDataObject = {};
+	for (let i = 0; i + 1 < bindings.length; i += 2) {
+		const id = numberOf(bindings[i + 1]);
+		const type = bindings[i] ?? '';
+		if (CRM_TYPES.includes(type) && id !== null && id > 0) crmBindings[type.toLowerCase()] = id;
+	}
+	const mainType = session[1] ?? '';
+	const mainId = numberOf(session[2]);
+	const linked =
+		session[0] === 'Y' && CRM_TYPES.includes(mainType) && mainId !== null && mainId > 0;
+	return {
+		lineId: numberOf(line),
+		connector: connector || null,
+		connectorChatId: connectorChatId || null,
+		connectorUserId: connectorUserId || null,
+		sessionId: numberOf(session[5]),
+		// imopenlines.crm.* take the type in lower case.
+		crmEntityType: linked ? mainType.toLowerCase() : null,
+		crmEntityId: linked ? mainId : null,
+		crmBindings,
+	};
+}
+
+/** Everything but the delivery's credentials (application_token and the bot's auth block stay out of items). */
+function rawOf(event: BotEvent): IDataObject {
+	const bot = { ...objectAt(event.data, 'bot') };
+	delete bot.auth;
+	const raw: IDataObject = { type: event.type, data: { ...event.data, bot } };
+	if (event.eventId !== undefined) raw.eventId = event.eventId;
+	return raw;
+}
+
+/**
+ * One output item for an event in an open-line chat, every field mappable without parsing; undefined for events
+ * the trigger does not emit and chats that are not open-line chats (entityType LINES).
+ */
+export function eventItem(event: BotEvent): IDataObject | undefined {
+	const kind = EVENT_OF_TYPE[event.type];
+	const chat = objectAt(event.data, 'chat');
+	if (kind === undefined || textOf(chat.entityType) !== 'LINES') return undefined;
+	const message = objectAt(event.data, 'message');
+	const user = objectAt(event.data, 'user');
+	const bot = objectAt(event.data, 'bot');
+	const chatId = numberOf(chat.id) ?? numberOf(message.chatId);
+	return {
+		event: kind,
+		chatId,
+		dialogId: textOf(chat.dialogId) || (chatId === null ? null : `chat${chatId}`),
+		messageId: kind === 'dialogStarted' ? null : numberOf(message.id),
+		text: kind === 'dialogStarted' ? null : textOf(message.text),
+		date: textOf(message.date) || null,
+		author: {
+			id: numberOf(user.id),
+			name: textOf(user.name),
+			isCustomer: flagOf(user.connector),
+			isBot: flagOf(user.bot),
+		},
+		...openLineFields(chat),
+		botId: numberOf(bot.id),
+		botCode: textOf(bot.code) || null,
+		eventId: event.eventId ?? null,
+		raw: rawOf(event),
+	};
+}
+
+export interface EventFilters {
+	events: TriggerEvent[];
+	/** Open channels to listen to; empty: all. */
+	lineIds: number[];
+	/** Only messages the customer wrote (not operators' or bots'). */
+	customerMessagesOnly: boolean;
+}
+
+/** Whether an item passes the node's Events and Options. */
+export function wanted(item: IDataObject, filters: EventFilters): boolean {
+	const event = item.event as TriggerEvent;
+	if (!filters.events.includes(event)) return false;
+	if (filters.lineIds.length > 0 && !filters.lineIds.includes(item.lineId as number)) return false;
+	const author = item.author as IDataObject;
+	return event === 'dialogStarted' || !filters.customerMessagesOnly || author.isCustomer === true;
+}
