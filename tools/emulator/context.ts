@@ -42,6 +42,8 @@ export interface CallContext {
 	/** The user behind the webhook or access token. */
 	callerId: number;
 	authKind: AuthKind;
+	/** The OAuth application's client_id (what owns its bots); undefined for webhooks. */
+	clientId?: string;
 	scopes: readonly string[];
 	now: () => number;
 	messages: RecordedMessage[];

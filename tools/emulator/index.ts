@@ -34,6 +34,20 @@ export type {
 	World,
 } from './world';
 export { parseBatchCommand } from './batch';
+export {
+	BOT_DIALOGS,
+	botById,
+	botSessionsOf,
+	CUSTOMERS,
+	dialogOf,
+	OPEN_CHANNELS,
+	SUPPORT_BOT_TOKEN,
+	type BotDialog,
+	type BotSessions,
+	type DialogEvent,
+	type OpenChannel,
+	type RegisteredBot,
+} from './botSessions';
 export { postsAsked, timesAsked } from './record';
 export { parsePhpQuery } from './params';
 export * from './constants';

@@ -420,6 +420,7 @@ class PortalEmulator implements Emulator {
 			world: this.currentWorld,
 			callerId: caller.userId,
 			authKind: caller.authKind,
+			clientId: caller.clientId,
 			scopes: caller.scopes,
 			now: this.now,
 			messages: this.messages,
