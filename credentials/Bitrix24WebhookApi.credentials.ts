@@ -9,6 +9,7 @@ import type {
 import { describeFailure, type Bitrix24Failure } from '../nodes/shared/errors';
 import { webhookRestBase } from '../nodes/shared/portalUrl';
 import { budgetFields } from '../nodes/shared/budgetFields';
+import { botTokenParameterOf } from '../nodes/shared/methods';
 
 export class Bitrix24WebhookApi implements ICredentialType {
 	name = 'bitrix24WebhookApi';
@@ -34,10 +35,23 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			description:
 				'The inbound webhook URL exactly as Bitrix24 shows it (Developer resources > Other > Inbound webhook). The webhook needs the Open Channels (imopenlines) scope. Keep it secret: the code in it grants access to your portal.',
 		},
+		{
+			displayName: 'Bot Token',
+			name: 'botToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				"Only for the Bot Dialog operations: the secret your chat bot was registered with through this webhook (imbot.v2 botToken, at most 40 characters). It identifies the bot to Bitrix24; anyone with the webhook and this token can act as the bot. Leave empty if you don't use a bot.",
+		},
 		...budgetFields,
 	];
 
-	/** The webhook's own URL is the REST base; its code never leaves the credential otherwise. */
+	/**
+	 * The webhook's own URL is the REST base; its code never leaves the credential otherwise. The bot's calls get the
+	 * Bot Token here too, as the parameter Bitrix24 reads it from, so the token never passes through node
+	 * parameters, items or the node's code.
+	 */
 	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
@@ -49,7 +63,20 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			// A plain error: n8n's credential test shows its message (it would show only a `code` property).
 			throw new Error(describeFailure(failure as Bitrix24Failure, {}));
 		}
-		return { ...requestOptions, baseURL };
+		const method = String(requestOptions.url ?? '')
+			.replace(/\.json$/i, '')
+			.toLowerCase();
+		const tokenParameter = botTokenParameterOf(method);
+		const botToken = String(credentials.botToken ?? '').trim();
+		const body = requestOptions.body;
+		if (
+			tokenParameter === undefined ||
+			botToken === '' ||
+			typeof body !== 'object' ||
+			body === null
+		)
+			return { ...requestOptions, baseURL };
+		return { ...requestOptions, baseURL, body: { ...body, [tokenParameter]: botToken } };
 	};
 
 	/**
