@@ -1,4 +1,5 @@
 import type {
+	IDataObject,
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -63,20 +64,13 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			// A plain error: n8n's credential test shows its message (it would show only a `code` property).
 			throw new Error(describeFailure(failure as Bitrix24Failure, {}));
 		}
+		const botToken = String(credentials.botToken ?? '').trim();
+		const body = requestOptions.body;
+		if (botToken === '' || !isObject(body)) return { ...requestOptions, baseURL };
 		const method = String(requestOptions.url ?? '')
 			.replace(/\.json$/i, '')
 			.toLowerCase();
-		const tokenParameter = botTokenParameterOf(method);
-		const botToken = String(credentials.botToken ?? '').trim();
-		const body = requestOptions.body;
-		if (
-			tokenParameter === undefined ||
-			botToken === '' ||
-			typeof body !== 'object' ||
-			body === null
-		)
-			return { ...requestOptions, baseURL };
-		return { ...requestOptions, baseURL, body: { ...body, [tokenParameter]: botToken } };
+		return { ...requestOptions, baseURL, body: withBotToken(method, body, botToken) };
 	};
 
 	/**
@@ -141,6 +135,27 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			},
 		] as ICredentialTestRequest['rules'],
 	};
+}
+
+const isObject = (value: unknown): value is IDataObject =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One call's parameters with the bot's token where its method reads it (nothing for other methods). */
+function withBotToken(method: string, params: IDataObject, botToken: string): IDataObject {
+	const parameter = botTokenParameterOf(method);
+	if (parameter !== undefined) return { ...params, [parameter]: botToken };
+	if (method !== 'batch' || !isObject(params.cmd)) return params;
+	// Each command of a batch call is `method?query`: the token joins the query of the bot's commands.
+	const cmd: IDataObject = {};
+	for (const [key, command] of Object.entries(params.cmd)) {
+		const text = String(command);
+		const commandParameter = botTokenParameterOf(text.split('?')[0].toLowerCase());
+		cmd[key] =
+			commandParameter === undefined
+				? command
+				: `${text}${text.includes('?') ? '&' : '?'}${commandParameter}=${encodeURIComponent(botToken)}`;
+	}
+	return { ...params, cmd };
 }
 
 /** A rule for Bitrix24's `error` code in the test call's answer. */

@@ -48,6 +48,6 @@ export {
 	type OpenChannel,
 	type RegisteredBot,
 } from './botSessions';
-export { postsAsked, timesAsked } from './record';
+export { callsAsked, postsAsked, timesAsked } from './record';
 export { parsePhpQuery } from './params';
 export * from './constants';

@@ -54,11 +54,11 @@ function messagesOf(result: unknown, call: BotCall): IDataObject[] | Bitrix24Fai
 const getHistory: BotOperation = {
 	callOf: (context) => {
 		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
-		const options = context.getNodeParameter('historyOptions', {}) as IDataObject;
+		const sessionId = context.getNodeParameter('sessionId', '') as unknown;
 		const session =
-			options.sessionId === undefined || String(options.sessionId).trim() === ''
+			sessionId === undefined || sessionId === null || String(sessionId).trim() === ''
 				? {}
-				: { SESSION_ID: requireId(options.sessionId, 'Options > Session ID', 'SESSION_ID') };
+				: { SESSION_ID: requireId(sessionId, 'Session ID', 'SESSION_ID') };
 		return {
 			method: METHODS.sessionHistory,
 			params: { CHAT_ID: chatId, ...session },

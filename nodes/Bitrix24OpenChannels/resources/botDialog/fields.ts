@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { MAX_BATCH_COMMANDS } from '../../../shared/batching';
+
 /** Shows a parameter for the Bot Dialog operations named. */
 export const forOperations = (...operation: string[]) => ({
 	show: { resource: ['botDialog'], operation },
@@ -62,3 +64,31 @@ export const chatIdField = (...operations: string[]): INodeProperties => ({
 		'The open channel chat of the dialog: its ID or dialog ID (chat2001), e.g. from the Open Channels Trigger: {{ $JSON.chatId }}',
 	displayOptions: forOperations(...operations),
 });
+
+/** How the run's calls go out, for every Bot Dialog operation. */
+export const botOptionsField: INodeProperties = {
+	displayName: 'Options',
+	name: 'botOptions',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	displayOptions: { show: { resource: ['botDialog'] } },
+	options: [
+		{
+			displayName: 'Send in Batches',
+			name: 'sendInBatches',
+			type: 'boolean',
+			default: true,
+			description:
+				"Whether to group the run's calls into Bitrix24 batch calls of up to 50 (each counts as one request against the portal's limit), instead of one request per item",
+		},
+		{
+			displayName: 'Batch Size',
+			name: 'batchSize',
+			type: 'number',
+			default: MAX_BATCH_COMMANDS,
+			typeOptions: { minValue: 1, maxValue: MAX_BATCH_COMMANDS },
+			description: 'How many calls go into one batch call (Bitrix24 allows at most 50)',
+		},
+	],
+};

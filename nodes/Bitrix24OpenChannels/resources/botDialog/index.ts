@@ -3,6 +3,7 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { readEnvelope } from '../../../shared/transport';
 import { METHODS } from '../../../shared/methods';
 import { executeFinish } from './executeFinish';
+import { botOptionsField } from './fields';
 import { executeGetHistory } from './executeGetHistory';
 import { executeHandOver } from './executeHandOver';
 import { executeSendMessage } from './executeSendMessage';
@@ -99,4 +100,5 @@ export const botDialogDescription: INodeProperties[] = [
 	...transferDescription,
 	...finishDescription,
 	...getHistoryDescription,
+	botOptionsField,
 ];

@@ -5,6 +5,7 @@ import type {
 	INodeExecutionData,
 } from 'n8n-workflow';
 
+import { MAX_BATCH_COMMANDS } from '../../../shared/batching';
 import { Bitrix24Failure, type MessageTarget } from '../../../shared/errors';
 import { restSenderFor } from '../../../shared/restCalls';
 import { failureItem, stopWorkflowError } from '../../../shared/results';
@@ -29,6 +30,16 @@ export interface BotOperation {
 	outputOf: (result: unknown, call: BotCall) => IDataObject[] | Bitrix24Failure;
 }
 
+/** The operation's Options: one batch call per 50 calls unless the user says otherwise; 1 sends each alone. */
+function batchSizeOf(context: IExecutePaginationFunctions): number {
+	const options = context.getNodeParameter('botOptions', {}) as IDataObject;
+	if (options.sendInBatches === false) return 1;
+	const size = Number(options.batchSize ?? MAX_BATCH_COMMANDS);
+	return Number.isInteger(size)
+		? Math.min(MAX_BATCH_COMMANDS, Math.max(1, size))
+		: MAX_BATCH_COMMANDS;
+}
+
 async function actOnce(
 	context: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,
@@ -41,14 +52,13 @@ async function actOnce(
 		return { failure: failure as Bitrix24Failure, target: {} };
 	}
 	const run = runStateOf<BotOutcome>(context);
-	// One request per call, paced by the credential's budget: a bot answers one customer message at a time, and
-	// a dialog's calls (a reply, then the hand-over) must reach Bitrix24 in the order the items give them.
-	const rest = restSenderFor(context, requestData, run, 1);
+	const batchSize = batchSizeOf(context);
+	const rest = restSenderFor(context, requestData, run, batchSize);
+	// A dialog's calls reach Bitrix24 in input order: batches keep the order of their lanes themselves (and the
+	// item's call must be made before any await so the run's calls gather); alone, each waits for the one before.
 	const lane = `chat:${call.chatId}`;
-	const outcome = await run.lanes.inOrder(
-		[lane],
-		async () => await rest({ method: call.method, params: call.params, lane }),
-	);
+	const send = async () => await rest({ method: call.method, params: call.params, lane });
+	const outcome = batchSize > 1 ? await send() : await run.lanes.inOrder([lane], send);
 	if (outcome instanceof Bitrix24Failure) return { failure: outcome, target: call.target };
 	const output = operation.outputOf(outcome.result, call);
 	return output instanceof Bitrix24Failure ? { failure: output, target: call.target } : { output };

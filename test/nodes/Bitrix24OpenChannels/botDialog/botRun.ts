@@ -1,7 +1,7 @@
 /** Running the node's Bot Dialog operations through n8n's engine against the emulator, as the tests here do. */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { SUPPORT_BOT_TOKEN, type Emulator } from '../../../../tools/emulator';
+import { callsAsked, SUPPORT_BOT_TOKEN, type Emulator } from '../../../../tools/emulator';
 import { runNode, type RunOptions } from '../../../../tools/harness/runWorkflow';
 
 /** The bot's webhook credential: the portal's webhook plus the bot's token. */
@@ -34,6 +34,10 @@ export const REPLY: INodeParameters = {
 	text: '={{ $json.text }}',
 };
 
-/** The REST calls of one method the portal was asked for, with their parameters, in arrival order. */
+/** The direct REST calls of one method the portal got (not batch commands), in arrival order. */
 export const callsOf = (emulator: Emulator, method: string) =>
 	emulator.requests.filter((request) => request.restMethod === method.toLowerCase());
+
+/** The parameters of every call of one method the portal was asked for, alone or inside a batch. */
+export const askedFor = (emulator: Emulator, method: string) =>
+	callsAsked(emulator.requests, method);

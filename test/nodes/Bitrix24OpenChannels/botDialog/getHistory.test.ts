@@ -51,7 +51,7 @@ describe('Get History', () => {
 	});
 
 	it('reads one session by ID when asked', async () => {
-		await runBot(emulator, 'getHistory', { ...CHAT, historyOptions: { sessionId: '344' } }, [
+		await runBot(emulator, 'getHistory', { ...CHAT, sessionId: '344' }, [
 			{ chatId: BOT_DIALOGS.WITH_BOT_TELEGRAM },
 		]);
 		expect(
@@ -69,12 +69,9 @@ describe('Get History', () => {
 			error: 'Bitrix24 found no session of the chat 9999 (INVALID_SESSION_ID)',
 		});
 
-		const bad = await runBot(
-			emulator,
-			'getHistory',
-			{ ...CHAT, historyOptions: { sessionId: 'last' } },
-			[{ chatId: BOT_DIALOGS.WITH_BOT }],
-		);
+		const bad = await runBot(emulator, 'getHistory', { ...CHAT, sessionId: 'last' }, [
+			{ chatId: BOT_DIALOGS.WITH_BOT },
+		]);
 		expect(bad.outputs[1][0].json.details).toMatchObject({
 			code: 'ERROR_ARGUMENT',
 			argument: 'SESSION_ID',

@@ -13,7 +13,8 @@ import {
 } from '../../../../tools/emulator';
 import { oauthCredential } from '../../../../tools/harness/oauthCredential';
 import { useEmulator } from '../../../../tools/harness/useEmulator';
-import { botCredential, callsOf, REPLY, runBot } from './botRun';
+import { SENDING_MODES } from '../../../../tools/harness/runWorkflow';
+import { askedFor, botCredential, callsOf, REPLY, runBot } from './botRun';
 
 const SEND = 'imbot.v2.Chat.Message.send';
 const emulator = useEmulator();
@@ -97,14 +98,16 @@ describe('a customer asks, the bot answers', () => {
 		expect(outputs[0]).toHaveLength(1);
 		expect(JSON.parse(callsOf(emulator, SEND)[0].rawBody)).not.toHaveProperty('botToken');
 	});
+});
 
-	it('keeps replies to one dialog in input order', async () => {
+describe.each(SENDING_MODES)('several dialogs at once, sending %s', (_mode, botOptions) => {
+	it('keeps replies to one dialog in input order over a jittery link', async () => {
 		const texts = Array.from({ length: 12 }, (_, i) => `part ${i + 1}`);
 		emulator.setJitter(15);
 		const { outputs } = await runBot(
 			emulator,
 			'sendMessage',
-			REPLY,
+			{ ...REPLY, botOptions },
 			texts.map((text, i) =>
 				reply(text, i % 2 === 0 ? BOT_DIALOGS.WITH_BOT : BOT_DIALOGS.WITH_BOT_TELEGRAM),
 			),
@@ -119,6 +122,25 @@ describe('a customer asks, the bot answers', () => {
 		expect(botMessages(BOT_DIALOGS.WITH_BOT_TELEGRAM).map((m) => m.text)).toEqual(
 			texts.filter((_, i) => i % 2 === 1),
 		);
+	});
+
+	it('buttons and BB codes arrive intact, and each call carries the bot token', async () => {
+		const button = { text: 'Menü & more', type: 'send', value: 'a=b&c [b]x[/b]' };
+		await runBot(emulator, 'sendMessage', { ...REPLY, botOptions, buttons: { button: [button] } }, [
+			reply('Ünïcode 😀 & [b]bold[/b]'),
+			reply('second', BOT_DIALOGS.WITH_BOT_TELEGRAM),
+		]);
+
+		const [first] = botMessages(BOT_DIALOGS.WITH_BOT).slice(-1);
+		expect(first).toMatchObject({
+			text: 'Ünïcode 😀 & [b]bold[/b]',
+			keyboard: [{ TEXT: 'Menü & more', ACTION: 'SEND', ACTION_VALUE: 'a=b&c [b]x[/b]' }],
+		});
+		expect(askedFor(emulator, SEND).map((params) => params.botToken)).toEqual([
+			SUPPORT_BOT_TOKEN,
+			SUPPORT_BOT_TOKEN,
+		]);
+		expect(emulator.requests).toHaveLength(botOptions.sendInBatches === false ? 2 : 1);
 	});
 });
 
@@ -139,7 +161,7 @@ describe('bad input fails its own item, naming the field; nothing is sent for it
 			error: expect.stringContaining(`"${field}"`),
 			details: { code: 'ERROR_ARGUMENT', argument, httpStatus: null, delivery: 'not_sent' },
 		});
-		expect(callsOf(emulator, SEND)).toHaveLength(1);
+		expect(askedFor(emulator, SEND)).toHaveLength(1);
 	});
 
 	it.each([
@@ -155,7 +177,7 @@ describe('bad input fails its own item, naming the field; nothing is sent for it
 		);
 
 		expect(outputs[1][0].json.error).toContain(`"Buttons > Button 1" (keyboard) ${problem}`);
-		expect(callsOf(emulator, SEND)).toHaveLength(0);
+		expect(askedFor(emulator, SEND)).toHaveLength(0);
 	});
 });
 
@@ -201,16 +223,16 @@ describe("the portal's refusals go to the error output with the input fields, a 
 			delivery: 'unknown',
 		});
 		expect(botMessages(BOT_DIALOGS.WITH_BOT).map((m) => m.text)).toContain('maybe');
-		expect(callsOf(emulator, SEND)).toHaveLength(1);
+		expect(askedFor(emulator, SEND)).toHaveLength(1);
 	});
 });
 
-describe("n8n's Retry On Fail", () => {
+describe.each(SENDING_MODES)("n8n's Retry On Fail, sending %s", (_mode, botOptions) => {
 	it('posts every good reply once though n8n runs the node three times', async () => {
 		const { error } = await runBot(
 			emulator,
 			'sendMessage',
-			REPLY,
+			{ ...REPLY, botOptions },
 			[reply('one'), reply('refused', BOT_DIALOGS.WITH_OPERATOR), reply('two')],
 			{
 				onError: 'stopWorkflow',
@@ -224,9 +246,9 @@ describe("n8n's Retry On Fail", () => {
 				.slice(1)
 				.map((m) => m.text),
 		).toEqual(['one', 'two']);
-		const asked = callsOf(emulator, SEND).map((c) => (JSON.parse(c.rawBody) as IDataObject).fields);
-		expect(asked.filter((f) => (f as IDataObject).message === 'one')).toHaveLength(1);
-		expect(asked.filter((f) => (f as IDataObject).message === 'refused')).toHaveLength(3);
+		const asked = askedFor(emulator, SEND).map((params) => (params.fields as IDataObject).message);
+		expect(asked.filter((text) => text === 'one')).toHaveLength(1);
+		expect(asked.filter((text) => text === 'refused')).toHaveLength(3);
 	});
 });
 

@@ -2,7 +2,6 @@
  * The bot lets go of a dialog: Hand Over to Operator, Transfer (to a user or another open channel) and Finish,
  * through n8n's engine against the emulated portal.
  */
-import type { IDataObject } from 'n8n-workflow';
 
 import {
 	BOT_DIALOGS,
@@ -15,7 +14,7 @@ import {
 	USERS,
 } from '../../../../tools/emulator';
 import { useEmulator } from '../../../../tools/harness/useEmulator';
-import { botCredential, callsOf, runBot } from './botRun';
+import { askedFor, botCredential, callsOf, runBot } from './botRun';
 
 const emulator = useEmulator();
 const CHAT = { dialogChatId: '={{ $json.chatId }}' };
@@ -62,10 +61,11 @@ describe('Hand Over to Operator', () => {
 		);
 
 		expect(error?.message).toContain('WRONG_CHAT');
-		const asked = callsOf(emulator, 'imopenlines.bot.session.operator').map(
-			(c) => (JSON.parse(c.rawBody) as IDataObject).CHAT_ID,
+		const asked = askedFor(emulator, 'imopenlines.bot.session.operator').map((params) =>
+			String(params.CHAT_ID),
 		);
-		expect(asked.filter((id) => id === BOT_DIALOGS.WITH_BOT)).toHaveLength(1);
+		expect(asked.filter((id) => id === String(BOT_DIALOGS.WITH_BOT))).toHaveLength(1);
+		expect(asked.filter((id) => id === String(BOT_DIALOGS.WITH_OPERATOR))).toHaveLength(3);
 		expect(events().filter((e) => e.kind === 'operator')).toHaveLength(1);
 	});
 });
@@ -160,7 +160,7 @@ describe('Transfer', () => {
 			argument: 'USER_ID',
 		});
 		expect(outputs[1][0].json.error).toContain('"User"');
-		expect(callsOf(emulator, TRANSFER)).toHaveLength(0);
+		expect(askedFor(emulator, TRANSFER)).toHaveLength(0);
 	});
 
 	it('a webhook credential without the Bot Token: Bitrix24 refuses (403), the sentence says why', async () => {
