@@ -118,7 +118,8 @@ function seedDialog(
 	connectorId: string,
 	customer: { id: number; name: string },
 	sessionId: number,
-	holder: number,
+	/** Who holds the open session, or 'finished' for a dialog whose only session is closed. */
+	holder: number | 'finished',
 	texts: Array<[number, string]>,
 ): BotDialog {
 	const messages = texts.map(([authorId, text], index) => ({
@@ -136,9 +137,9 @@ function seedDialog(
 		customer,
 		sessionId,
 		sessionIds: [sessionId],
-		sessionOpen: holder !== -1,
-		holder: Math.max(holder, 0),
-		members: [customer.id, ...(holder > 0 ? [holder] : [])],
+		sessionOpen: holder !== 'finished',
+		holder: holder === 'finished' ? 0 : holder,
+		members: [customer.id, ...(holder === 'finished' ? [] : [holder])],
 		botLeaves: 'queue',
 		crm: { type: 'LEAD', id: 1195 },
 		messages,
@@ -200,7 +201,7 @@ function seedBotSessions(oauthClientId: string | undefined): BotSessions {
 				'livechat',
 				{ id: CUSTOMERS.FORMER, name: 'Former guest' },
 				346,
-				-1,
+				'finished',
 				[[CUSTOMERS.FORMER, 'Bye']],
 			),
 		],
