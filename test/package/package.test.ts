@@ -54,7 +54,13 @@ describe('the published package, installed the way n8n installs community packag
 		const node = loader.nodeTypes.bitrix24OpenChannels.type as INodeType;
 		expect(node.description.displayName).toBe('Bitrix24 Open Channels');
 		expect(node.description.usableAsTool).toBe(true);
-		expect(Object.keys(node.methods?.listSearch ?? {}).sort()).toEqual(['getChats', 'getSenders']);
+		expect(Object.keys(node.methods?.listSearch ?? {}).sort()).toEqual([
+			'getBots',
+			'getChats',
+			'getOpenChannels',
+			'getOperators',
+			'getSenders',
+		]);
 	});
 
 	it('finds every icon it names, light and dark, for the node and the credentials', () => {
