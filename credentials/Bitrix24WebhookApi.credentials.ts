@@ -1,4 +1,5 @@
 import type {
+	IDataObject,
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -9,6 +10,7 @@ import type {
 import { describeFailure, type Bitrix24Failure } from '../nodes/shared/errors';
 import { webhookRestBase } from '../nodes/shared/portalUrl';
 import { budgetFields } from '../nodes/shared/budgetFields';
+import { botTokenParameterOf } from '../nodes/shared/methods';
 
 export class Bitrix24WebhookApi implements ICredentialType {
 	name = 'bitrix24WebhookApi';
@@ -34,10 +36,23 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			description:
 				'The inbound webhook URL exactly as Bitrix24 shows it (Developer resources > Other > Inbound webhook). The webhook needs the Open Channels (imopenlines) scope. Keep it secret: the code in it grants access to your portal.',
 		},
+		{
+			displayName: 'Bot Token',
+			name: 'botToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				"Only for the Bot Dialog operations: the secret your chat bot was registered with through this webhook (imbot.v2 botToken, at most 40 characters). It identifies the bot to Bitrix24; anyone with the webhook and this token can act as the bot. Leave empty if you don't use a bot.",
+		},
 		...budgetFields,
 	];
 
-	/** The webhook's own URL is the REST base; its code never leaves the credential otherwise. */
+	/**
+	 * The webhook's own URL is the REST base; its code never leaves the credential otherwise. The bot's calls get the
+	 * Bot Token here too, as the parameter Bitrix24 reads it from, so the token never passes through node
+	 * parameters, items or the node's code.
+	 */
 	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
@@ -49,7 +64,13 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			// A plain error: n8n's credential test shows its message (it would show only a `code` property).
 			throw new Error(describeFailure(failure as Bitrix24Failure, {}));
 		}
-		return { ...requestOptions, baseURL };
+		const botToken = String(credentials.botToken ?? '').trim();
+		const body = requestOptions.body;
+		if (botToken === '' || !isObject(body)) return { ...requestOptions, baseURL };
+		const method = String(requestOptions.url ?? '')
+			.replace(/\.json$/i, '')
+			.toLowerCase();
+		return { ...requestOptions, baseURL, body: withBotToken(method, body, botToken) };
 	};
 
 	/**
@@ -114,6 +135,27 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			},
 		] as ICredentialTestRequest['rules'],
 	};
+}
+
+const isObject = (value: unknown): value is IDataObject =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One call's parameters with the bot's token where its method reads it (nothing for other methods). */
+function withBotToken(method: string, params: IDataObject, botToken: string): IDataObject {
+	const parameter = botTokenParameterOf(method);
+	if (parameter !== undefined) return { ...params, [parameter]: botToken };
+	if (method !== 'batch' || !isObject(params.cmd)) return params;
+	// Each command of a batch call is `method?query`: the token joins the query of the bot's commands.
+	const cmd: IDataObject = {};
+	for (const [key, command] of Object.entries(params.cmd)) {
+		const text = String(command);
+		const commandParameter = botTokenParameterOf(text.split('?')[0].toLowerCase());
+		cmd[key] =
+			commandParameter === undefined
+				? command
+				: `${text}${text.includes('?') ? '&' : '?'}${commandParameter}=${encodeURIComponent(botToken)}`;
+	}
+	return { ...params, cmd };
 }
 
 /** A rule for Bitrix24's `error` code in the test call's answer. */

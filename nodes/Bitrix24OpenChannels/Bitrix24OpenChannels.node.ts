@@ -1,7 +1,11 @@
 import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
+import { getBots } from './listSearch/getBots';
 import { getChats } from './listSearch/getChats';
+import { getOpenChannels } from './listSearch/getOpenChannels';
+import { getOperators } from './listSearch/getOperators';
 import { getSenders } from './listSearch/getSenders';
+import { botDialogDescription } from './resources/botDialog';
 import { crmChatDescription } from './resources/crmChat';
 
 export class Bitrix24OpenChannels implements INodeType {
@@ -12,9 +16,9 @@ export class Bitrix24OpenChannels implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle:
-			'={{ $parameter["operation"] === "sendMessage" ? "Send to " + $parameter["crmEntityType"] + " chat" : $parameter["operation"] }}',
+			'={{ $parameter["resource"] === "botDialog" ? "Bot: " + $parameter["operation"] : $parameter["operation"] === "sendMessage" ? "Send to " + $parameter["crmEntityType"] + " chat" : $parameter["operation"] }}',
 		description:
-			'Send messages into Bitrix24 open channel chats linked to CRM leads, deals, contacts and companies',
+			'Send messages into Bitrix24 open channel chats linked to CRM leads, deals, contacts and companies, and answer customers as a chat bot',
 		defaults: { name: 'Bitrix24 Open Channels' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -55,14 +59,24 @@ export class Bitrix24OpenChannels implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'CRM Chat', value: 'crmChat' }],
+				options: [
+					{
+						name: 'Bot Dialog',
+						value: 'botDialog',
+						description:
+							'Answer customers in open channel dialogs as a chat bot, hand them over, transfer or finish them',
+					},
+					{ name: 'CRM Chat', value: 'crmChat' },
+				],
+				// Saved workflows without a resource keep sending CRM chat messages.
 				default: 'crmChat',
 			},
 			...crmChatDescription,
+			...botDialogDescription,
 		],
 	};
 
 	methods = {
-		listSearch: { getChats, getSenders },
+		listSearch: { getBots, getChats, getOpenChannels, getOperators, getSenders },
 	};
 }

@@ -16,13 +16,23 @@ export const MAX_BATCH_COMMANDS = 50;
  */
 export const MAX_BATCH_BYTES = 1_000_000;
 
+/** `key=value` pairs of one parameter, nested values in PHP's bracket form (`fields[keyboard][0][TEXT]=...`). */
+function queryPairs(key: string, value: unknown): string[] {
+	if (Array.isArray(value))
+		return value.flatMap((item, index) => queryPairs(`${key}[${index}]`, item));
+	if (isObject(value))
+		return Object.entries(value).flatMap(([name, item]) => queryPairs(`${key}[${name}]`, item));
+	return [`${key}=${encodeURIComponent(String(value))}`];
+}
+
 /**
  * One `batch` command: the method name and its parameters as a query string. encodeURIComponent keeps
- * every character of a message (Unicode, new lines, & = + % #) intact through Bitrix24's parse_str.
+ * every character of a message (Unicode, new lines, & = + % #) intact through Bitrix24's parse_str, which also
+ * rebuilds nested parameters from their bracketed keys.
  */
 export function batchCommand(method: string, params: IDataObject): string {
 	const query = Object.entries(params)
-		.map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`)
+		.flatMap(([key, value]) => queryPairs(key, value))
 		.join('&');
 	return `${method}?${query}`;
 }
@@ -36,12 +46,12 @@ export function batchCommand(method: string, params: IDataObject): string {
  */
 const BATCH_REFERENCE = /\$[A-Za-z_][^ \t\n\v\f\r]*\[[^\] \t\n\v\f\r]+\]/;
 
-/** Whether a call's parameters hold text a batch would alter, so the call must go as itself. */
-export function rewrittenInBatch(params: IDataObject): boolean {
-	return Object.values(params).some((value) =>
+/** Whether a call's parameters (nested ones too) hold text a batch would alter, so the call must go as itself. */
+export function rewrittenInBatch(params: IDataObject | unknown[]): boolean {
+	return Object.values(params).some((value: unknown) =>
 		typeof value === 'string'
 			? BATCH_REFERENCE.test(value)
-			: isObject(value) && rewrittenInBatch(value),
+			: (isObject(value) || Array.isArray(value)) && rewrittenInBatch(value as IDataObject),
 	);
 }
 

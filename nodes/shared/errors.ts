@@ -10,6 +10,10 @@ export interface MessageTarget {
 	chatId?: number;
 	/** The Bitrix24 scope the call needs, when it is not imopenlines (the pick-lists' user and imbot calls). */
 	scope?: string;
+	/** The bot a Bot Dialog operation acts as. */
+	botId?: number;
+	/** Where a transfer goes, in words: "user 31", "open channel 7". */
+	transferTo?: string;
 }
 
 /**
@@ -152,7 +156,25 @@ const ON_PORTAL_SIDE = 'This is on the Bitrix24 side: contact Bitrix24 support i
 
 /** Whether the method named is the item's own message (not a lookup) for the wording. */
 const postsMessage = (f: Bitrix24Failure) =>
-	f.method === undefined || f.method === METHODS.sendMessage;
+	f.method === undefined || f.method === METHODS.sendMessage || f.method === METHODS.botSendMessage;
+
+const bot = (context: MessageTarget) =>
+	context.botId !== undefined ? `the bot ${context.botId}` : 'the bot';
+
+/** ACCESS_DENIED of the Bot Dialog methods, which Bitrix24 answers 400 (imbot.v2, the history) or 403. */
+const BOT_ACCESS_DENIED: Partial<Record<string, (c: MessageTarget) => string>> = {
+	[METHODS.botSendMessage]: (c) =>
+		`Bitrix24 refused the message: ${bot(c)} is not a member of ${chat(c)} (a bot leaves the dialog when an operator takes it over)`,
+	[METHODS.sessionHistory]: (c) =>
+		`Bitrix24 denied access to the history of ${chat(c)}: the session was not found, or the credential's user may not view it`,
+	[METHODS.botTransfer]: () =>
+		'Bitrix24 refused the bot call: the webhook credential has no Bot Token (Client ID not specified)',
+	[METHODS.botFinish]: () =>
+		'Bitrix24 refused the bot call: the webhook credential has no Bot Token (Client ID not specified)',
+};
+
+const BOT_TOKEN_HINT =
+	'Open the Bitrix24 Webhook API credential and fill in Bot Token with the token the bot was registered with (imbot.v2 botToken); an OAuth2 credential needs none, its application owns its bots.';
 
 /**
  * Every Bitrix24 error code the node can meet, with a sentence and a hint.
@@ -175,9 +197,16 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	ACCESS_DENIED: {
 		status: 403,
-		reason: (c) => `Bitrix24 denied access to ${entity(c)}`,
-		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity.",
+		reason: (c, f) =>
+			BOT_ACCESS_DENIED[f.method ?? '']?.(c) ?? `Bitrix24 denied access to ${entity(c)}`,
+		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity. For the Bot Dialog operations: the bot must be in the chat (it leaves at hand-over), and the webhook credential needs the Bot Token.",
 		atStatus: {
+			// imbot.v2 and the session history answer their refusals 400 (Engine errors, operator.php).
+			400: {
+				reason: (c, f) =>
+					BOT_ACCESS_DENIED[f.method ?? '']?.(c) ?? `Bitrix24 denied access to ${chat(c)}`,
+				hint: "A bot may post only into dialogs it is still in: once an operator took the dialog over (or it was transferred with the bot leaving), answer as the operator instead. The history needs a session of this chat the credential's user may view.",
+			},
 			// rest/lib/apauth/auth.php and oauth/auth.php: "REST is available only by subscription / on commercial plans."
 			401: {
 				refusesEveryCall: true,
@@ -234,6 +263,94 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		status: 400,
 		reason: (c) => `Bitrix24 refused to add ${sender(c)} to ${chat(c)}`,
 		hint: 'The messenger would not take the sender into the chat. Add the sender to the dialog in Bitrix24, or pick an operator or bot already in it.',
+	},
+	// The Bot Dialog operations (imbot.v2: BotController; imopenlines/lib/rest.php botSession*, sessionGetHistory).
+	BOT_TOKEN_NOT_SPECIFIED: {
+		status: 400,
+		reason: () => "Bitrix24 needs the bot's token: the webhook credential has no Bot Token",
+		hint: BOT_TOKEN_HINT,
+	},
+	BOT_ID_REQUIRED: {
+		status: 400,
+		reason: () => 'Bitrix24 needs the ID of the bot to act as',
+		hint: 'Pick the bot in the Bot field.',
+	},
+	BOT_NOT_FOUND: {
+		status: 400,
+		reason: (c) => `Bitrix24 has no ${bot(c)}`,
+		hint: 'Pick a bot from the list, or check the ID the trigger gave.',
+	},
+	BOT_OWNERSHIP_ERROR: {
+		status: 400,
+		reason: (c) => `${bot(c).replace(/^t/, 'T')} belongs to another application or Bot Token`,
+		hint: "The webhook credential's Bot Token must be the one the bot was registered with (after a rotation, the new one); over OAuth2 the bot must have been registered by the same application.",
+	},
+	BOT_ID_ERROR: {
+		status: 400,
+		reason: () => 'Bitrix24 found no bot registered with this Bot Token or OAuth2 application',
+		hint: BOT_TOKEN_HINT,
+	},
+	EMPTY_MESSAGE: {
+		status: 400,
+		reason: () => 'Bitrix24 refused an empty message',
+		hint: 'Write the text to send.',
+	},
+	KEYBOARD_ERROR: {
+		status: 400,
+		reason: () => 'Bitrix24 could not read the buttons',
+		hint: 'Each button needs a text and a value: the text to send, a link (https://... or /path) or a bot command.',
+	},
+	SENDING_FAILED: {
+		status: 400,
+		reason: (c) => `Bitrix24 could not post the bot's message to ${chat(c)}`,
+		hint: 'The messenger failed to add the message. Check the chat in Bitrix24.',
+	},
+	CHAT_ID_EMPTY: {
+		status: 400,
+		reason: () => 'Bitrix24 needs the chat ID of the dialog',
+		hint: 'Map the chat ID from the trigger (chatId), e.g. {{ $json.chatId }}.',
+	},
+	WRONG_CHAT: {
+		status: 400,
+		reason: (c) =>
+			`Bitrix24 did not hand over ${chat(c)}: its dialog is not held by a bot (an operator already has it, or it is not an open channel dialog in progress)`,
+		hint: 'Nothing to do if an operator already answers the customer; otherwise check the chat ID.',
+	},
+	OPERATOR_WRONG: {
+		status: 400,
+		reason: (c) =>
+			`Bitrix24 would not transfer ${chat(c)}${c.transferTo !== undefined ? ` to ${c.transferTo}` : ''}`,
+		hint: 'Transfer to an active employee (not a bot) or an existing open channel, while the dialog is in progress.',
+	},
+	USER_ID_EMPTY: {
+		status: 400,
+		reason: () => 'Bitrix24 needs the user to transfer the dialog to',
+		hint: 'Pick the user in the User field.',
+	},
+	QUEUE_ID_EMPTY: {
+		status: 400,
+		reason: () => 'Bitrix24 needs the open channel to transfer the dialog to',
+		hint: 'Pick the open channel in the Open Channel field.',
+	},
+	TRANSFER_ID_EMPTY: {
+		status: 400,
+		reason: () => 'Bitrix24 needs a user or an open channel to transfer the dialog to',
+		hint: 'Choose Transfer To and pick the user or open channel.',
+	},
+	MISSING_REQUIRED_PARAM: {
+		status: 400,
+		reason: () => 'Bitrix24 needs a chat ID or a session ID to read the history',
+		hint: 'Map the chat ID from the trigger (chatId).',
+	},
+	INVALID_SESSION_ID: {
+		status: 400,
+		reason: (c) => `Bitrix24 found no session of ${chat(c)}`,
+		hint: 'The chat has no open channel session yet, or the session ID is wrong.',
+	},
+	WRONG_AUTH_TYPE: {
+		status: 403,
+		reason: () => 'Bitrix24 does not allow this bot method with this kind of authorization',
+		hint: 'Use an inbound webhook or an OAuth2 application (not a browser session).',
 	},
 	NO_AUTH_FOUND: {
 		status: 401,

@@ -194,9 +194,13 @@ function secretsOf(credentials: IDataObject): string[] {
 	const webhookCode = /\/rest\/\d+\/([A-Za-z0-9_]+)/.exec(
 		String(credentials.webhookUrl ?? ''),
 	)?.[1];
-	return [webhookCode, tokens.access_token, tokens.refresh_token, credentials.clientSecret].filter(
-		(value): value is string => typeof value === 'string' && value !== '',
-	);
+	return [
+		webhookCode,
+		tokens.access_token,
+		tokens.refresh_token,
+		credentials.clientSecret,
+		credentials.botToken,
+	].filter((value): value is string => typeof value === 'string' && value !== '');
 }
 
 /** Where, and within which budget, an item's requests go. */

@@ -133,7 +133,8 @@ function entityType(body: IDataObject, labels: FieldLabels): CrmEntityType {
 }
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE =
+	/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function messageText(body: IDataObject, labels: FieldLabels): string {
 	const value = body.MESSAGE;

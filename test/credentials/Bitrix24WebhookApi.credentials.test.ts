@@ -111,6 +111,57 @@ describe('Bitrix24WebhookApi credential', () => {
 			},
 		);
 
+		describe('the Bot Token', () => {
+			const botToken = 'n8n-supportbot-7f3a9c2e51b04d6b';
+			const withToken = async (url: string, body: object) =>
+				(
+					await credential.authenticate(
+						{ webhookUrl: `https://yourcompany.bitrix24.com/rest/1/${WEBHOOK_CODE}/`, botToken },
+						{ method: 'POST', url, body } as IHttpRequestOptions,
+					)
+				).body;
+
+			it.each([
+				['imbot.v2.Chat.Message.send.json', { botId: 39 }, { botId: 39, botToken }],
+				[
+					'imopenlines.bot.session.transfer.json',
+					{ CHAT_ID: 1 },
+					{ CHAT_ID: 1, CLIENT_ID: botToken },
+				],
+				[
+					'imopenlines.bot.session.finish.json',
+					{ CHAT_ID: 1 },
+					{ CHAT_ID: 1, CLIENT_ID: botToken },
+				],
+				['imopenlines.bot.session.operator.json', { CHAT_ID: 1 }, { CHAT_ID: 1 }],
+				['imopenlines.crm.message.add.json', { CHAT_ID: 1 }, { CHAT_ID: 1 }],
+			])(
+				'%s: only the bot calls get it, as the parameter Bitrix24 reads',
+				async (url, body, sent) => {
+					expect(await withToken(url, body)).toStrictEqual(sent);
+				},
+			);
+
+			it("joins the query of a batch call's bot commands, and only theirs", async () => {
+				const body = await withToken('batch.json', {
+					halt: 0,
+					cmd: {
+						a: 'imbot.v2.Chat.Message.send?botId=39',
+						b: 'imopenlines.crm.message.add?CHAT_ID=1',
+						c: 'imopenlines.bot.session.finish?CHAT_ID=2',
+					},
+				});
+				expect(body).toStrictEqual({
+					halt: 0,
+					cmd: {
+						a: `imbot.v2.Chat.Message.send?botId=39&botToken=${botToken}`,
+						b: 'imopenlines.crm.message.add?CHAT_ID=1',
+						c: `imopenlines.bot.session.finish?CHAT_ID=2&CLIENT_ID=${botToken}`,
+					},
+				});
+			});
+		});
+
 		it('rejects a missing webhook URL', async () => {
 			await expect(credential.authenticate({}, testRequest())).rejects.toThrow(
 				'The Webhook URL is empty: paste the inbound webhook URL from Bitrix24 (INVALID_WEBHOOK_URL)',

@@ -57,7 +57,13 @@ describe('the published package, installed the way n8n installs community packag
 		const node = loader.nodeTypes.bitrix24OpenChannels.type as INodeType;
 		expect(node.description.displayName).toBe('Bitrix24 Open Channels');
 		expect(node.description.usableAsTool).toBe(true);
-		expect(Object.keys(node.methods?.listSearch ?? {}).sort()).toEqual(['getChats', 'getSenders']);
+		expect(Object.keys(node.methods?.listSearch ?? {}).sort()).toEqual([
+			'getBots',
+			'getChats',
+			'getOpenChannels',
+			'getOperators',
+			'getSenders',
+		]);
 		const trigger = loader.nodeTypes.bitrix24OpenChannelsTrigger.type as INodeType;
 		expect(trigger.description.group).toEqual(['trigger']);
 		// n8n's loader adds Poll Times to polling nodes; the webhook lifecycle is complete.

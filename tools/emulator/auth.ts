@@ -12,8 +12,8 @@ export interface Caller {
 	userId: number;
 	scopes: readonly string[];
 	authKind: AuthKind;
-	/** The OAuth application's client_id (its bots belong to it). */
-	appId?: string;
+	/** The OAuth application's client_id (CRestServer::getClientId); undefined for webhooks. */
+	clientId?: string;
 }
 
 /** Parameters that carry credentials; they are not passed on to the methods. */
@@ -93,5 +93,10 @@ export function oauthCaller(
 	if (!canSignIn(world, grant.userId)) throw Errors.authorization();
 	if (app?.availableTo !== undefined && !app.availableTo.includes(grant.userId))
 		throw Errors.userAccess();
-	return { userId: grant.userId, scopes: grant.scopes, authKind: 'oauth', appId: grant.clientId };
+	return {
+		userId: grant.userId,
+		scopes: grant.scopes,
+		authKind: 'oauth',
+		clientId: grant.clientId,
+	};
 }

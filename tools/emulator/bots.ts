@@ -66,7 +66,7 @@ const botError = (code: string, description: string): RestError =>
 
 /** The calling application: the bot token under an inbound webhook, the OAuth app's client_id otherwise. */
 function ownerOf(ctx: CallContext, botToken: ParamValue | undefined): string {
-	if (ctx.authKind === 'oauth') return `app:${ctx.appId ?? ''}`;
+	if (ctx.authKind === 'oauth') return `app:${ctx.clientId ?? ''}`;
 	const token = scalarString(botToken)?.trim() ?? '';
 	if (token === '') throw botError('BOT_TOKEN_NOT_SPECIFIED', 'Bot token is not specified');
 	return `token:${token}`;

@@ -43,8 +43,8 @@ export interface CallContext {
 	/** The user behind the webhook or access token. */
 	callerId: number;
 	authKind: AuthKind;
-	/** The OAuth application's client_id; undefined under an inbound webhook. */
-	appId?: string;
+	/** The OAuth application's client_id (what owns its bots); undefined for webhooks. */
+	clientId?: string;
 	scopes: readonly string[];
 	now: () => number;
 	/** Bot events: where the methods hand them for delivery (webhook POST or the fetch queue). */

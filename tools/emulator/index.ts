@@ -34,7 +34,21 @@ export type {
 	World,
 } from './world';
 export { parseBatchCommand } from './batch';
-export { postsAsked, restCallsOf, timesAsked, tokenCallsOf } from './record';
+export {
+	BOT_DIALOGS,
+	botById,
+	botSessionsOf,
+	CUSTOMERS,
+	dialogOf,
+	OPEN_CHANNELS,
+	SUPPORT_BOT_TOKEN,
+	type BotDialog,
+	type BotSessions,
+	type DialogEvent,
+	type OpenChannel,
+	type RegisteredBot as SessionBot,
+} from './botSessions';
+export { callsAsked, postsAsked, restCallsOf, timesAsked, tokenCallsOf } from './record';
 export { parsePhpQuery } from './params';
 export * from './constants';
 export { startEventReceiver, type EventReceiver, type ReceivedEvent } from './eventReceiver';

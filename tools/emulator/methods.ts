@@ -1,6 +1,7 @@
 /** The REST method table (names lower-case: Bitrix24 matches method names case-insensitively). */
 import { batch } from './batch';
 import { BOT_METHODS, LINE_CONFIG_METHODS } from './bots';
+import { BOT_SESSION_METHODS } from './botSessions';
 import type { MethodSpec } from './context';
 import { DIRECTORY_METHODS } from './directory';
 import { OPENLINES_METHODS } from './openlines';
@@ -10,12 +11,29 @@ const openlines = (name: keyof typeof OPENLINES_METHODS): MethodSpec => ({
 	handler: OPENLINES_METHODS[name],
 });
 
+const openlinesBot = (
+	name: Exclude<keyof typeof BOT_SESSION_METHODS, 'imbot.v2.chat.message.send'>,
+): MethodSpec => ({
+	scope: 'imopenlines',
+	handler: BOT_SESSION_METHODS[name],
+});
+
 export const METHODS: Readonly<Record<string, MethodSpec>> = {
 	'imopenlines.crm.message.add': openlines('imopenlines.crm.message.add'),
 	'imopenlines.crm.chat.get': openlines('imopenlines.crm.chat.get'),
 	'imopenlines.crm.chat.getlastid': openlines('imopenlines.crm.chat.getlastid'),
 	'imopenlines.crm.chat.user.add': openlines('imopenlines.crm.chat.user.add'),
 	'imopenlines.crm.chat.user.delete': openlines('imopenlines.crm.chat.user.delete'),
+	// The bot's side of open channel dialogs (botSessions.ts); rest.php registers bot.session.* under imopenlines.
+	'imbot.v2.chat.message.send': {
+		scope: 'imbot',
+		handler: BOT_SESSION_METHODS['imbot.v2.chat.message.send'],
+	},
+	'imopenlines.bot.session.operator': openlinesBot('imopenlines.bot.session.operator'),
+	'imopenlines.bot.session.transfer': openlinesBot('imopenlines.bot.session.transfer'),
+	'imopenlines.bot.session.finish': openlinesBot('imopenlines.bot.session.finish'),
+	'imopenlines.session.history.get': openlinesBot('imopenlines.session.history.get'),
+	'imopenlines.config.list.get': openlinesBot('imopenlines.config.list.get'),
 	// API revisions of the Open Channels module: a harmless call that needs the imopenlines scope.
 	'imopenlines.revision.get': {
 		scope: 'imopenlines',

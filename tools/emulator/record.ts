@@ -5,16 +5,22 @@ import type { RecordedRequest } from './types';
 
 const SEND = 'imopenlines.crm.message.add';
 
-/** The parameters of every `imopenlines.crm.message.add` asked for, alone or inside a batch, in arrival order. */
-export function postsAsked(requests: readonly RecordedRequest[]): ParamRecord[] {
+/** The parameters of every call of `method` (any case) asked for, alone or inside a batch, in arrival order. */
+export function callsAsked(requests: readonly RecordedRequest[], method: string): ParamRecord[] {
+	const wanted = method.toLowerCase();
 	return requests.flatMap((request) => {
-		if (request.restMethod === SEND) return [request.params];
+		if (request.restMethod === wanted) return [request.params];
 		if (request.restMethod !== 'batch') return [];
 		return Object.values(request.params.cmd as Record<string, string>)
 			.map((command) => parseBatchCommand(command))
-			.filter(({ method }) => method === SEND)
+			.filter(({ method: name }) => name.toLowerCase() === wanted)
 			.map(({ params }) => params);
 	});
+}
+
+/** The parameters of every `imopenlines.crm.message.add` asked for, alone or inside a batch, in arrival order. */
+export function postsAsked(requests: readonly RecordedRequest[]): ParamRecord[] {
+	return callsAsked(requests, SEND);
 }
 
 /** How many times the portal was asked to post each text. */

@@ -427,7 +427,7 @@ class PortalEmulator implements Emulator {
 			world: this.currentWorld,
 			callerId: caller.userId,
 			authKind: caller.authKind,
-			appId: caller.appId,
+			clientId: caller.clientId,
 			scopes: caller.scopes,
 			now: this.now,
 			bots: this.bots,

@@ -34,17 +34,21 @@ function editorError(
 	);
 }
 
-/** The portal's bots matching the filter; none when the credential may not list bots (no imbot scope). */
-async function botsMatching(
+/**
+ * The portal's bots matching the filter; none when the credential may not list bots (no imbot scope), unless
+ * bots are what the list is for (`required`).
+ */
+export async function botsMatching(
 	context: ILoadOptionsFunctions,
 	filter: string,
+	{ required = false } = {},
 ): Promise<INodeListSearchItems[]> {
 	let bots: unknown;
 	try {
 		({ result: bots } = await editorRequest(context, METHODS.listBots, {}));
 	} catch (failure) {
-		// Bots are an extra: a credential without the imbot scope still lists users.
-		if ((failure as Bitrix24Failure).code === 'insufficient_scope') return [];
+		// Bots are an extra in the Sender list: a credential without the imbot scope still lists users.
+		if ((failure as Bitrix24Failure).code === 'insufficient_scope' && !required) return [];
 		throw editorError(context, failure, 'imbot');
 	}
 	// An object keyed by bot ID, or [] when the portal has none.

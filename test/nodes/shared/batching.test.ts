@@ -47,6 +47,34 @@ describe('batchCommand', () => {
 	});
 });
 
+describe('batchCommand with nested parameters', () => {
+	it('writes objects and lists in PHP bracket form, read back as the same structure', () => {
+		const params = {
+			botId: 39,
+			dialogId: 'chat2001',
+			fields: {
+				message: 'Hi & [b]you[/b]',
+				keyboard: [{ TEXT: 'Go = 1', LINK: 'https://x.test/?a=1&b=2' }, { TYPE: 'NEWLINE' }],
+			},
+		};
+
+		expect(parseBatchCommand(batchCommand('imbot.v2.Chat.Message.send', params))).toEqual({
+			method: 'imbot.v2.Chat.Message.send',
+			params: {
+				botId: '39',
+				dialogId: 'chat2001',
+				fields: {
+					message: 'Hi & [b]you[/b]',
+					keyboard: {
+						'0': { TEXT: 'Go = 1', LINK: 'https://x.test/?a=1&b=2' },
+						'1': { TYPE: 'NEWLINE' },
+					},
+				},
+			},
+		});
+	});
+});
+
 describe('rewrittenInBatch', () => {
 	it.each([
 		['Total: $result[c0].', true],
@@ -65,6 +93,11 @@ describe('rewrittenInBatch', () => {
 
 	it('looks into nested parameters', () => {
 		expect(rewrittenInBatch({ FILTER: { FIND: '$total[0]' } })).toBe(true);
+	});
+
+	it('and into lists, such as a keyboard', () => {
+		expect(rewrittenInBatch({ fields: { keyboard: [{ TEXT: 'Pay $result[x]' }] } })).toBe(true);
+		expect(rewrittenInBatch({ fields: { keyboard: [{ TEXT: 'Pay $5' }] } })).toBe(false);
 	});
 });
 

@@ -1,0 +1,96 @@
+import type {
+	DeclarativeRestApiSettings,
+	IDataObject,
+	IExecutePaginationFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
+
+import { Bitrix24Failure } from '../../../shared/errors';
+import { isObject } from '../../../shared/json';
+import { METHODS } from '../../../shared/methods';
+import { positiveIdOf } from '../../../shared/validation';
+import { runBotItem, type BotCall, type BotOperation } from './runBotItem';
+import { invalidField, requireChatId, requireId, requireText } from './validation';
+
+interface ButtonParameters {
+	text?: unknown;
+	type?: unknown;
+	value?: unknown;
+	newRow?: unknown;
+}
+
+/** How each button action is written in Bitrix24's keyboard (message-keyboards.md). */
+const BUTTON_ACTIONS: Record<string, (value: string) => IDataObject> = {
+	send: (value) => ({ ACTION: 'SEND', ACTION_VALUE: value }),
+	link: (value) => ({ LINK: value }),
+	command: (value) => ({ COMMAND: value.replace(/^\//, '') }),
+};
+
+/** Links Bitrix24 accepts in a keyboard: absolute http(s) or a path on the portal. */
+const LINK = /^(https?:\/\/\S+|\/\S*)$/i;
+
+/** The keyboard's BUTTONS, each checked; the error names the button. */
+function keyboardOf(parameter: unknown): IDataObject[] {
+	const rows = isObject(parameter) && Array.isArray(parameter.button) ? parameter.button : [];
+	return (rows as ButtonParameters[]).flatMap((button, index) => {
+		const name = `Buttons > Button ${index + 1}`;
+		const text = typeof button.text === 'string' ? button.text.trim() : '';
+		const value = typeof button.value === 'string' ? button.value.trim() : '';
+		const action = BUTTON_ACTIONS[String(button.type ?? 'send')];
+		if (text === '') throw invalidField(name, 'keyboard', 'has no text');
+		if (value === '') throw invalidField(name, 'keyboard', 'has no value');
+		if (action === undefined)
+			throw invalidField(name, 'keyboard', `has an unknown type ${String(button.type)}`);
+		if (button.type === 'link' && !LINK.test(value))
+			throw invalidField(name, 'keyboard', 'needs a link starting with https://, http:// or /');
+		const newRow = button.newRow === true && index > 0 ? [{ TYPE: 'NEWLINE' }] : [];
+		return [...newRow, { TEXT: text, ...action(value) }];
+	});
+}
+
+const sendMessage: BotOperation = {
+	callOf: (context) => {
+		const botId = requireId(
+			context.getNodeParameter('botId', '', { extractValue: true }),
+			'Bot',
+			'botId',
+		);
+		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
+		const message = requireText(context.getNodeParameter('text', ''));
+		const keyboard = keyboardOf(context.getNodeParameter('buttons', {}));
+		const fields: IDataObject = { message, ...(keyboard.length > 0 ? { keyboard } : {}) };
+		return {
+			method: METHODS.botSendMessage,
+			params: { botId, dialogId: `chat${chatId}`, fields },
+			chatId,
+			target: { chatId, botId },
+		};
+	},
+	outputOf: (result: unknown, call: BotCall) => {
+		const messageId = positiveIdOf(isObject(result) ? result.id : undefined);
+		if (messageId === undefined)
+			return new Bitrix24Failure(
+				'UNEXPECTED_RESPONSE',
+				'The answer carried no message ID.',
+				200,
+				undefined,
+				call.method,
+			);
+		return [
+			{
+				messageId,
+				chatId: call.chatId,
+				dialogId: call.params.dialogId,
+				botId: call.params.botId,
+			},
+		];
+	},
+};
+
+/** Posts the item's text (and buttons) as the bot into the open channel chat. */
+export async function executeSendMessage(
+	this: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+): Promise<INodeExecutionData[]> {
+	return await runBotItem(this, requestData, sendMessage);
+}
