@@ -2,7 +2,7 @@ import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from '
 
 import { getBots } from './listSearch/getBots';
 import { getChats } from './listSearch/getChats';
-import { getOpenChannels } from './listSearch/getOpenChannels';
+import { getOpenChannels } from '../shared/listSearch/getOpenChannels';
 import { getOperators } from './listSearch/getOperators';
 import { getSenders } from './listSearch/getSenders';
 import { botDialogDescription } from './resources/botDialog';

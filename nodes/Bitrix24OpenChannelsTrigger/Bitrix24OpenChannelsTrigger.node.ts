@@ -33,7 +33,7 @@ import {
 	type EventFilters,
 	type TriggerEvent,
 } from './events';
-import { getOpenChannels } from './listSearch/getOpenChannels';
+import { getOpenChannels } from '../shared/listSearch/getOpenChannels';
 import { triggerProperties } from './properties';
 
 /** What the trigger keeps in the workflow's static data (n8n saves it after activation, webhooks and polls). */

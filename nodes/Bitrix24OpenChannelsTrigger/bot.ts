@@ -11,7 +11,6 @@ export const BOT_METHODS = {
 	update: 'imbot.v2.Bot.update',
 	get: 'imbot.v2.Bot.get',
 	events: 'imbot.v2.Event.get',
-	listLines: 'imopenlines.config.list.get',
 	updateLine: 'imopenlines.config.update',
 } as const;
 

@@ -6,9 +6,9 @@ import { credentialTypeOf, toBitrix24Failure, type DirectContext } from './trans
 
 /**
  * A bot is known by its code. Under an inbound webhook every imbot.v2 call also needs the bot's token, which
- * Bitrix24 never hands back: the nodes derive it from the credential's own secret and the code, so the trigger and
- * the Bot operations of the Bitrix24 Open Channels node find the same bot after a restart without storing anything,
- * and nobody without the credential can compute it.
+ * Bitrix24 never hands back: the credential's Bot Token when the user set one (the Bot Dialog operations use it),
+ * otherwise derived from the credential's own secret and the code, so the trigger finds the same bot after a
+ * restart without storing anything, and nobody without the credential can compute it.
  */
 export interface BotIdentity {
 	code: string;
@@ -49,10 +49,13 @@ export async function botIdentityOf(context: DirectContext, code: string): Promi
 		throw toBitrix24Failure(error);
 	}
 	const secret = secretOf(credentials);
+	// The credential's Bot Token, when set, is the one the Bot Dialog operations act with (the credential adds it
+	// to every bot call): the trigger's bot must then carry it too, so both nodes speak as the same bot.
+	const configuredToken = String(credentials.botToken ?? '').trim();
 	const botToken =
-		type === 'bitrix24WebhookApi'
-			? `n8n_${derive(secret, `bot-token|${code}`)}`.slice(0, BOT_TOKEN_LENGTH)
-			: undefined;
+		type !== 'bitrix24WebhookApi'
+			? undefined
+			: configuredToken || `n8n_${derive(secret, `bot-token|${code}`)}`.slice(0, BOT_TOKEN_LENGTH);
 	return { code, botToken, secret };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A bot's side of open channel dialogs: imbot.v2.Chat.Message.send, the imopenlines.bot.session.* hand-over
- * methods, imopenlines.session.history.get and a minimal imopenlines.config.list.get, checked in the order of the
+ * methods and imopenlines.session.history.get (the lines themselves are listed by bots.ts), checked in the order of the
  * server code (imbot/lib/V2/Controller/BotController.php, Chat/Message.php; imopenlines/lib/rest.php botSession*,
  * sessionGetHistory; imopenlines/lib/chat.php endBotSession, transfer; operator.php getSessionHistory) and worded
  * as ../shared/docs/bitrix24-bots.md §2.1 and §5 give the codes.
@@ -9,7 +9,7 @@
  * `botSessionsOf(world)`; the bot registry is read only through `botById` / `botOwnedBy`, so it can be merged
  * with another registry of bots in one place.
  */
-import { BOTS, MESSAGE_MAX_LENGTH, TRUNCATION_SUFFIX, USERS } from './constants';
+import { BOTS, MESSAGE_MAX_LENGTH, OPEN_LINES, TRUNCATION_SUFFIX, USERS } from './constants';
 import type { CallContext, MethodOutcome } from './context';
 import { bitrixDate, RestError } from './envelope';
 import {
@@ -93,7 +93,12 @@ export interface BotSessions {
 /** The seeded bot's webhook token: long enough for secret scrubbing, at most 40 characters. */
 export const SUPPORT_BOT_TOKEN = 'n8n-supportbot-7f3a9c2e51b04d6b';
 
-export const OPEN_CHANNELS = { SUPPORT: 5, SALES: 7, INACTIVE: 9 } as const;
+/** The open channels of the bot world (botWorld.ts), which imopenlines.config.list.get lists. */
+export const OPEN_CHANNELS = {
+	SUPPORT: OPEN_LINES.SUPPORT,
+	SALES: OPEN_LINES.SALES,
+	INACTIVE: OPEN_LINES.ARCHIVE,
+} as const;
 
 export const BOT_DIALOGS = {
 	/** Line 5, live chat, customer 599; the bot 39 holds the session 343. */
@@ -157,7 +162,7 @@ function seedBotSessions(oauthClientId: string | undefined): BotSessions {
 		lines: [
 			{ id: OPEN_CHANNELS.SUPPORT, name: 'Customer support', active: true, queue: [27] },
 			{ id: OPEN_CHANNELS.SALES, name: 'Sales', active: true, queue: [27, 31] },
-			{ id: OPEN_CHANNELS.INACTIVE, name: 'Old line', active: false, queue: [] },
+			{ id: OPEN_CHANNELS.INACTIVE, name: 'Old website chat', active: false, queue: [] },
 		],
 		dialogs: [
 			seedDialog(
@@ -561,42 +566,10 @@ function sessionHistory(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	};
 }
 
-/**
- * imopenlines.config.list.get, minimal: the lines (numbers as strings), PARAMS.filter on ACTIVE and ID,
- * PARAMS.select of the keys below, order by ID; OPTIONS.QUEUE adds the queue's user IDs.
- */
-function configListGet(params: ParamRecord, ctx: CallContext): MethodOutcome {
-	const query = isRecord(params.PARAMS) ? params.PARAMS : {};
-	const filter = isRecord(query.filter) ? query.filter : {};
-	const select = entriesOf(query.select ?? null).map(([, v]) => scalarString(v) ?? '');
-	const withQueue = isRecord(params.OPTIONS) && params.OPTIONS.QUEUE === 'Y';
-	const checks: Array<(line: OpenChannel) => boolean> = [];
-	if (filter.ACTIVE !== undefined) checks.push((l) => (l.active ? 'Y' : 'N') === filter.ACTIVE);
-	if (filter.ID !== undefined) checks.push((l) => String(l.id) === scalarString(filter.ID));
-	return {
-		result: botSessionsOf(ctx.world)
-			.lines.filter((line) => checks.every((check) => check(line)))
-			.sort((a, b) => a.id - b.id)
-			.map((line) => {
-				const all: Record<string, unknown> = {
-					ID: String(line.id),
-					LINE_NAME: line.name,
-					ACTIVE: line.active ? 'Y' : 'N',
-				};
-				const shown =
-					select.length === 0
-						? all
-						: Object.fromEntries(Object.entries(all).filter(([key]) => select.includes(key)));
-				return withQueue ? { ...shown, QUEUE: line.queue } : shown;
-			}),
-	};
-}
-
 export const BOT_SESSION_METHODS = {
 	'imbot.v2.chat.message.send': chatMessageSend,
 	'imopenlines.bot.session.operator': sessionOperator,
 	'imopenlines.bot.session.transfer': sessionTransfer,
 	'imopenlines.bot.session.finish': sessionFinish,
 	'imopenlines.session.history.get': sessionHistory,
-	'imopenlines.config.list.get': configListGet,
 } as const;

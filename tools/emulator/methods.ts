@@ -33,7 +33,6 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
 	'imopenlines.bot.session.transfer': openlinesBot('imopenlines.bot.session.transfer'),
 	'imopenlines.bot.session.finish': openlinesBot('imopenlines.bot.session.finish'),
 	'imopenlines.session.history.get': openlinesBot('imopenlines.session.history.get'),
-	'imopenlines.config.list.get': openlinesBot('imopenlines.config.list.get'),
 	// API revisions of the Open Channels module: a harmless call that needs the imopenlines scope.
 	'imopenlines.revision.get': {
 		scope: 'imopenlines',

@@ -51,6 +51,25 @@ async function customerWrites(chatId: number, text: string): Promise<number> {
 	return messageId;
 }
 
+describe('The Bot Token of the webhook credential', () => {
+	it('is the token the trigger registers its bot with, so Bot Dialog calls act as that bot', async () => {
+		const botToken = 'n8n-shop-bot-token-0123456789';
+		const harness = await trigger(
+			{},
+			{
+				credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emu.webhookUrl, botToken } },
+			},
+		);
+		await harness.activate();
+
+		expect(bots()).toHaveLength(1);
+		expect(bots()[0]).toMatchObject({ botToken, owner: `token:${botToken}` });
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'Hello');
+		expect(harness.executions).toHaveLength(1);
+		expect(JSON.stringify(harness.executions)).not.toContain(botToken);
+	});
+});
+
 describe('Instant mode', () => {
 	it('registers one bot pointed at n8n, attaches it to the open channel, and emits one item per customer message', async () => {
 		const harness = await trigger({});

@@ -1,6 +1,6 @@
 /**
  * The bot's side of open channel dialogs over real HTTP: imbot.v2.Chat.Message.send, imopenlines.bot.session.*,
- * imopenlines.session.history.get and imopenlines.config.list.get, with the server code's checks and codes.
+ * imopenlines.session.history.get, with the server code's checks and codes.
  */
 import {
 	BOT_DIALOGS,
@@ -219,17 +219,5 @@ describe('imopenlines.session.history.get', () => {
 		['an unknown session', { SESSION_ID: 9999 }, 'ACCESS_DENIED'],
 	])('refuses %s', async (_case, params, code) => {
 		expect(errorOf(await call('imopenlines.session.history.get', params))).toEqual([400, code]);
-	});
-});
-
-describe('imopenlines.config.list.get', () => {
-	it('lists the open channels, numbers as strings, filtered and selected', async () => {
-		const res = await call('imopenlines.config.list.get', {
-			PARAMS: { select: ['ID', 'LINE_NAME'], filter: { ACTIVE: 'Y' } },
-		});
-		expect(obj(res.body).result).toEqual([
-			{ ID: '5', LINE_NAME: 'Customer support' },
-			{ ID: '7', LINE_NAME: 'Sales' },
-		]);
 	});
 });

@@ -124,7 +124,7 @@ describe('Transfer', () => {
 		expect(events()).toEqual([
 			expect.objectContaining({
 				kind: 'transfer',
-				to: 'queue7',
+				to: `queue${OPEN_CHANNELS.SALES}`,
 				leave: false,
 				botId: BOTS.SUPPORT_BOT,
 			}),

@@ -42,10 +42,19 @@ describe('Bot Dialog pick-lists', () => {
 		]);
 	});
 
-	it('Open Channel: the active lines', async () => {
+	it('Open Channel: the lines, a switched-off one marked, each linked to its settings', async () => {
 		expect((await list('getOpenChannels')).results).toEqual([
-			{ name: 'Customer support (open channel 5)', value: '5' },
-			{ name: 'Sales (open channel 7)', value: '7' },
+			{
+				name: 'Customer support (line 1)',
+				value: '1',
+				url: expect.stringMatching(/openlines_edit\/\?ID=1$/),
+			},
+			{ name: 'Sales (line 2)', value: '2', url: expect.stringMatching(/openlines_edit\/\?ID=2$/) },
+			{
+				name: 'Old website chat (line 3), switched off',
+				value: '3',
+				url: expect.stringMatching(/openlines_edit\/\?ID=3$/),
+			},
 		]);
 	});
 });

@@ -1,9 +1,9 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { Bitrix24Failure, describeFailure } from '../../shared/errors';
-import { editorRequest } from '../../shared/transport';
-import { BOT_METHODS } from '../bot';
+import { Bitrix24Failure, describeFailure } from '../errors';
+import { METHODS } from '../methods';
+import { editorRequest } from '../transport';
 
 /** An open channel as imopenlines.config.list.get gives it (values are strings). */
 interface LineConfig {
@@ -12,14 +12,17 @@ interface LineConfig {
 	ACTIVE?: string;
 }
 
-/** The portal's open channels (lines), "Customer support (line 1)", switched-off ones marked; searchable by name. */
+/**
+ * The portal's open channels (lines), "Customer support (line 1)", switched-off ones marked; searchable by name.
+ * Both nodes list them: the trigger to attach its bot, Bot Dialog > Transfer to pick a target line.
+ */
 export async function getOpenChannels(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 ): Promise<INodeListSearchResult> {
 	let answer: Awaited<ReturnType<typeof editorRequest>>;
 	try {
-		answer = await editorRequest(this, BOT_METHODS.listLines, {
+		answer = await editorRequest(this, METHODS.listOpenChannels, {
 			PARAMS: { select: ['ID', 'LINE_NAME', 'ACTIVE'], order: { ID: 'ASC' }, limit: 200 },
 		});
 	} catch (failure) {
