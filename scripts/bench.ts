@@ -47,6 +47,13 @@ import {
 	runOrder,
 	type OrderResult,
 } from './bench/order';
+import {
+	QUEUE_ABOUT,
+	QUEUE_SCENARIOS,
+	queueTable,
+	runQueue,
+	type QueueResult,
+} from './bench/queue';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -450,15 +457,20 @@ export async function main(argv: string[] = []): Promise<void> {
 	const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
 	if (argv.includes('--list')) {
 		for (const { id } of [...SCENARIOS, ...FAIRNESS_SCENARIOS, ...ORDER_SCENARIOS]) console.log(id);
+		for (const { id } of QUEUE_SCENARIOS) console.log(`${id} (only with --only)`);
 		return;
 	}
+	const packageAt = argv.indexOf('--package');
+	const tarball = packageAt >= 0 ? path.resolve(argv[packageAt + 1] ?? '') : undefined;
 	const texts = only?.split(',').filter((text) => text !== '');
 	const selected = <T extends { id: string }>(rows: T[]) =>
 		rows.filter(({ id }) => texts === undefined || texts.some((text) => id.includes(text)));
 	const scenarios = selected(SCENARIOS);
 	const fairness = selected(FAIRNESS_SCENARIOS);
 	const order = selected(ORDER_SCENARIOS);
-	const total = scenarios.length + fairness.length + order.length;
+	// Real n8n processes, minutes each: only when asked for by name.
+	const queue = texts === undefined ? [] : selected(QUEUE_SCENARIOS);
+	const total = scenarios.length + fairness.length + order.length + queue.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
@@ -532,6 +544,20 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(orderTable(orderResults));
 		console.log('');
 		for (const line of orderNotes(orderResults)) console.log(line);
+		console.log('');
+	}
+	const queueResults: QueueResult[] = [];
+	for (const scenario of queue) {
+		progress(scenario.id);
+		const result = await runQueue(scenario, { tarball });
+		process.stderr.write(`${seconds(result.wallMs)}\n`);
+		queueResults.push(result);
+		// Each row as it comes: a run of all rows takes a while.
+		console.log(queueTable([result]).split('\n').slice(-1)[0]);
+	}
+	if (queueResults.length > 0) {
+		console.log(`\n${QUEUE_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(queueTable(queueResults));
 		console.log('');
 	}
 	console.log(

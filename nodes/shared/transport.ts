@@ -231,13 +231,20 @@ export async function sendRequest(
 	if (!(await portal.budget.acquire(run, stop))) return stopped();
 	const options = { ...requestData.options, url: `${method}.json`, body: params };
 	if (portal.restBase !== undefined) options.baseURL = portal.restBase;
+	let outcome: RestOutcome;
 	try {
 		const [item] = await context.makeRoutingRequest({ ...requestData, options });
-		return { result: item?.json.result, time: item?.json.time };
+		outcome = { result: item?.json.result, time: item?.json.time };
 	} catch (error) {
-		return toBitrix24Failure(error).of(method).scrubbed(portal.secrets);
+		outcome = toBitrix24Failure(error).of(method).scrubbed(portal.secrets);
 	}
+	portal.budget.answered(refusedByLimit(outcome));
+	return outcome;
 }
+
+/** The portal's rate limit refused the request (503 QUERY_LIMIT_EXCEEDED): it was not processed. */
+const refusedByLimit = (outcome: RestOutcome | IDataObject): boolean =>
+	outcome instanceof Bitrix24Failure && outcome.code === 'QUERY_LIMIT_EXCEEDED';
 
 /** Bitrix24's answer to a call from the editor, with the portal's web address for links. */
 export interface EditorAnswer {
@@ -277,6 +284,7 @@ export async function editorRequest(
 	} catch (error) {
 		envelope = toBitrix24Failure(error);
 	}
+	portal.budget.answered(refusedByLimit(envelope));
 	if (envelope instanceof Bitrix24Failure)
 		throw envelope.of(method).beforeSending().scrubbed(portal.secrets);
 	return {

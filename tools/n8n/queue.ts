@@ -275,6 +275,8 @@ export interface QueueOptions {
 	/** A short name for the run folder under <cache>/runs. */
 	name?: string;
 	log?: Log;
+	/** Another build of the package (an `npm pack` tarball); default: this repo's. */
+	tarball?: string;
 	/** Every line the processes print, prefixed with the process name. */
 	onOutput?: (line: string) => void;
 }
@@ -316,7 +318,11 @@ export async function startQueue(
 	const log = options.log ?? console.log;
 	ensureQueueServices(log);
 	const installed = await ensureN8n('2.x', log);
-	const session = await N8nSession.open(installed, { name: options.name ?? 'queue', log });
+	const session = await N8nSession.open(installed, {
+		name: options.name ?? 'queue',
+		log,
+		tarball: options.tarball,
+	});
 	const services: ServiceProcess[] = [];
 	const groups = path.join(session.userFolder, 'process-groups');
 	watchOver(groups);
