@@ -8,17 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import {
-	addCampaignChats,
-	FIRST_CAMPAIGN_CHAT,
-	LEADS,
-	startEmulator,
-	USERS,
-	type Emulator,
-} from '../../tools/emulator';
-import { startQueue, webhookStarted } from '../../tools/n8n/queue';
+import { addCampaignChats, startEmulator, type Emulator } from '../../tools/emulator';
+import { campaignText, campaignWorkflow, startCampaigns, startQueue } from '../../tools/n8n/queue';
 import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
-import { NODES, exampleVariant, webhookCredential } from '../../tools/n8n/workflows';
+import { NODES, webhookCredential } from '../../tools/n8n/workflows';
 import { deliveryOf, markdownTable, physicalLimitSeconds, seconds, thousands } from './measure';
 
 export interface QueueScenario {
@@ -44,15 +37,6 @@ export const QUEUE_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
 
 const WORKFLOW_ID = 'b24QueueBench';
 const WEBHOOK_PATH = 'bitrix24-queue-bench';
-const TEXT = (execution: number, index: number) =>
-	`Queue bench, execution ${execution}: notification #${index + 1}`;
-
-/** Execution k (the webhook's body says which) sends MESSAGES messages, each to its own campaign chat. */
-const ITEMS_CODE = `const k = Number($input.first().json.body.execution);
-return Array.from({ length: ${MESSAGES} }, (_, i) => ({ json: {
-  chatId: ${FIRST_CAMPAIGN_CHAT} + k * ${MESSAGES} + i,
-  message: 'Queue bench, execution ' + k + ': notification #' + (i + 1),
-} }));`;
 
 export interface QueueResult {
 	scenario: QueueScenario;
@@ -85,27 +69,16 @@ export async function runQueue(
 	try {
 		addCampaignChats(emulator.world, EXECUTIONS * MESSAGES);
 		const credential = { id: 'b24QueueBench', name: 'Bitrix24 webhook (queue bench)' };
-		const workflow = webhookStarted(
-			exampleVariant({
-				id: WORKFLOW_ID,
-				name: 'Bitrix24: queue-mode bench',
-				jsCode: ITEMS_CODE,
-				webhook: credential,
-				parameters: {
-					crmEntityType: 'lead',
-					crmEntityId: LEADS.WEBSITE_INQUIRY,
-					userId: { __rl: true, mode: 'id', value: USERS.OLEG_OPERATOR },
-					chatId: { __rl: true, mode: 'id', value: '={{ $json.chatId }}' },
-					message: '={{ $json.message }}',
-					options:
-						scenario.mode === 'batch'
-							? { sendInBatches: true, batchSize: QUEUE_BATCH_SIZE }
-							: { sendInBatches: false },
-				},
-			}),
-			NODES.trigger,
-			WEBHOOK_PATH,
-		);
+		const workflow = campaignWorkflow({
+			id: WORKFLOW_ID,
+			path: WEBHOOK_PATH,
+			credential,
+			messages: MESSAGES,
+			options:
+				scenario.mode === 'batch'
+					? { sendInBatches: true, batchSize: QUEUE_BATCH_SIZE }
+					: { sendInBatches: false },
+		});
 		const queue = await startQueue(
 			{ workers: scenario.workers, name: 'bench-queue', tarball: options.tarball, log },
 			async (session) => {
@@ -119,18 +92,7 @@ export async function runQueue(
 		try {
 			const startedAt = Date.now();
 			const started = performance.now();
-			const answers = await Promise.all(
-				Array.from({ length: EXECUTIONS }, async (_, execution) => {
-					const response = await fetch(`${queue.baseUrl}/webhook/${WEBHOOK_PATH}`, {
-						method: 'POST',
-						headers: { 'content-type': 'application/json' },
-						body: JSON.stringify({ execution }),
-					});
-					return response.status;
-				}),
-			);
-			if (answers.some((status) => status !== 200))
-				throw new Error(`The webhook answered ${answers.join(', ')}`);
+			await startCampaigns(queue.baseUrl, WEBHOOK_PATH, EXECUTIONS);
 			const deadline = Date.now() + 10 * 60_000;
 			let rows: string[] = [];
 			for (;;) {
@@ -156,7 +118,7 @@ export async function runQueue(
 				(worker) => [...byWorker.values()].filter((index) => index === worker.index).length,
 			);
 			const texts = Array.from({ length: EXECUTIONS }, (_, execution) =>
-				Array.from({ length: MESSAGES }, (__, index) => TEXT(execution, index)),
+				Array.from({ length: MESSAGES }, (__, index) => campaignText(execution, index)),
 			).flat();
 			const { delivered, duplicates, stray } = deliveryOf(texts, emulator.messages);
 			return {

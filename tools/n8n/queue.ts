@@ -15,8 +15,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { ensureN8n, type InstalledN8n, type Log } from './install';
-import { N8nSession, freePort } from './runner';
-import type { Workflow } from './workflows';
+import { FIRST_CAMPAIGN_CHAT, LEADS, USERS } from '../emulator';
+import { N8nSession, freePort, type JsonObject } from './runner';
+import { NODES, exampleVariant, type CredentialRef, type Workflow } from './workflows';
 
 /** Debian packages the set-up needs, by the program that tells whether each is there. */
 const DEBIAN_PACKAGES: ReadonlyArray<{ program: () => string | undefined; name: string }> = [
@@ -275,6 +276,8 @@ export interface QueueOptions {
 	/** A short name for the run folder under <cache>/runs. */
 	name?: string;
 	log?: Log;
+	/** More environment for every n8n process (e.g. N8N_EXECUTIONS_QUEUE_RECOVERY_INTERVAL). */
+	env?: Record<string, string>;
 	/** Another build of the package (an `npm pack` tarball); default: this repo's. */
 	tarball?: string;
 	/** Every line the processes print, prefixed with the process name. */
@@ -361,6 +364,7 @@ export async function startQueue(
 			// Manual runs from the editor go to the workers too (n8n 3.x's only behaviour).
 			OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
 			N8N_LOG_FORMAT: 'text',
+			...options.env,
 		});
 		await prepare(session);
 		const { node, n8nScript } = installed;
@@ -473,4 +477,66 @@ export function webhookStarted(
 			: node,
 	);
 	return { ...workflow, nodes, active: true };
+}
+
+/** The text of message `index` of the campaign execution `execution` (see campaignWorkflow). */
+export const campaignText = (execution: number, index: number): string =>
+	`Campaign execution ${execution}: notification #${index + 1}`;
+
+/**
+ * The example workflow started by a webhook (POST /webhook/<path> with `{"execution": k}`): execution k sends
+ * `messages` messages from Oleg (27), each to its own campaign chat of lead 1195 (the emulator's
+ * addCampaignChats: FIRST_CAMPAIGN_CHAT + k * messages + i), the text campaignText(k, i).
+ */
+export function campaignWorkflow(setup: {
+	id: string;
+	path: string;
+	credential: CredentialRef;
+	messages: number;
+	options: JsonObject;
+}): Workflow {
+	const { messages } = setup;
+	const jsCode = `const k = Number($input.first().json.body.execution);
+return Array.from({ length: ${messages} }, (_, i) => ({ json: {
+  chatId: ${FIRST_CAMPAIGN_CHAT} + k * ${messages} + i,
+  message: 'Campaign execution ' + k + ': notification #' + (i + 1),
+} }));`;
+	return webhookStarted(
+		exampleVariant({
+			id: setup.id,
+			name: `Bitrix24: campaign of ${messages} per webhook call`,
+			jsCode,
+			webhook: setup.credential,
+			parameters: {
+				crmEntityType: 'lead',
+				crmEntityId: LEADS.WEBSITE_INQUIRY,
+				userId: { __rl: true, mode: 'id', value: USERS.OLEG_OPERATOR },
+				chatId: { __rl: true, mode: 'id', value: '={{ $json.chatId }}' },
+				message: '={{ $json.message }}',
+				options: setup.options,
+			},
+		}),
+		NODES.trigger,
+		setup.path,
+	);
+}
+
+/** Calls the webhook of a campaignWorkflow once per execution, all at once; resolves when n8n took them all. */
+export async function startCampaigns(
+	baseUrl: string,
+	path: string,
+	executions: number,
+): Promise<void> {
+	const answers = await Promise.all(
+		Array.from({ length: executions }, async (_, execution) => {
+			const response = await fetch(`${baseUrl}/webhook/${path}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ execution }),
+			});
+			return response.status;
+		}),
+	);
+	if (answers.some((status) => status !== 200))
+		throw new Error(`The webhook answered ${answers.join(', ')}`);
 }
