@@ -40,7 +40,10 @@ export const SHARING = {
 	increasePerSlot: 0.0005,
 	/** ...and that growth doubles every this many slots without one, so a process left alone soon regains it all. */
 	doublingSlots: 30,
-	/** Requests a fresh budget sends at once before its first answers; each answered request allows one more. */
+	/**
+	 * Requests a fresh budget sends at once before its first answers (each answered request allows one more), and
+	 * all it sends at once while its rate is lowered.
+	 */
 	initialAllowance: 2,
 } as const;
 
@@ -114,7 +117,7 @@ export class PortalBudget {
 		const now = this.now();
 		this.allowance = Math.max(1, Math.floor(this.allowance / 2));
 		// Full, as the portal said: the next request waits one slot at the lowered rate, not for a drain.
-		this.level = Math.min(this.capacity, this.allowance);
+		this.level = this.atOnce;
 		this.lastRefusalAt = now;
 		if (now - this.lastCutAt >= (SHARING.holdoffSlots / this.rate) * 1000) {
 			this.lastCutAt = now;
@@ -128,6 +131,16 @@ export class PortalBudget {
 	/** One slot of the credential's rate, in milliseconds. */
 	get slotMs(): number {
 		return 1000 / this.settings.requestsPerSecond;
+	}
+
+	/**
+	 * How many requests may be in the bucket at once. While the rate is below the credential's (the portal was
+	 * shared lately) no burst: after a pause (n8n preparing another execution's items) this process would
+	 * otherwise send a burst into a portal the others keep full.
+	 */
+	private get atOnce(): number {
+		const shared = this.rate < this.settings.requestsPerSecond;
+		return Math.min(this.capacity, shared ? SHARING.initialAllowance : this.allowance);
 	}
 
 	/** Keeps one slot of headroom: the portal's clock and ours never agree to the millisecond. */
@@ -187,7 +200,7 @@ export class PortalBudget {
 		try {
 			while (this.queues.size > 0) {
 				this.drain();
-				const excess = this.level + 1 - Math.min(this.capacity, this.allowance);
+				const excess = this.level + 1 - this.atOnce;
 				if (excess > 0) {
 					// Until the bucket drains, or sooner when an answer raises the allowance.
 					const wake = this.wakeOnAnswer();
