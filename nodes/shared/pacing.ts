@@ -31,15 +31,15 @@ interface RunQueue {
  */
 export const SHARING = {
 	/** A refusal cuts the process's rate to this share of what it was. */
-	decrease: 0.8,
+	decrease: 0.7,
 	/** The rate never falls below this share of the credential's. */
 	floorShare: 0.05,
 	/** A refusal within this many slots (at the rate then) of the last cut is the same congestion: no second cut. */
 	holdoffSlots: 2,
 	/** The rate grows by this share of the credential's per slot without a refusal... */
-	increasePerSlot: 0.0005,
+	increasePerSlot: 0.0002,
 	/** ...and that growth doubles every this many slots without one, so a process left alone soon regains it all. */
-	doublingSlots: 30,
+	doublingSlots: 40,
 	/**
 	 * Requests a fresh budget sends at once before its first answers (each answered request allows one more), and
 	 * all it sends at once while its rate is lowered.
