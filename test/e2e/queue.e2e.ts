@@ -6,7 +6,7 @@
  *   burst 50 and 20 per second in the credential and the portal: every message once, none failed.
  * - A worker killed with SIGKILL in the middle of a 400-message execution: n8n does not run the execution again
  *   (its Bull queue allows no stalled job to be retried), so nothing is posted twice and nothing more is
- *   posted; the main instance's queue recovery then marks the execution "crashed".
+ *   posted; about a minute later n8n ends the execution with status "error".
  */
 import { sleep } from 'n8n-workflow';
 
@@ -109,7 +109,7 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 		expect(emulator.requests).toHaveLength(3 * SPREAD.messages + rejected);
 	});
 
-	test('a worker killed mid-run: the execution is not run again, nothing is posted twice, it ends "crashed"', async () => {
+	test('a worker killed mid-run: the execution is not run again, nothing is posted twice, it ends failed', async () => {
 		emulator.reset();
 		emulator.setBudget(BUDGET);
 		addCampaignChats(emulator.world, KILLED.messages);
@@ -144,7 +144,8 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 				240_000,
 			);
 		});
-		expect(status).toBe('crashed');
+		// Observed with n8n 2.41.1: "error" about a minute after the kill (Bull's lock on the job runs out).
+		expect(status).toBe('error');
 		await sleep(1000);
 		const texts = emulator.messages.map((message) => message.message);
 		// A request on the wire at the kill may still have landed; nothing after.
