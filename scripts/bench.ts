@@ -56,6 +56,13 @@ import {
 	realN8nVerdicts,
 	runRealN8n,
 } from './bench/realN8n';
+import {
+	QUEUE_ABOUT,
+	QUEUE_SCENARIOS,
+	queueTable,
+	runQueue,
+	type QueueResult,
+} from './bench/queue';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -486,8 +493,11 @@ export async function main(argv: string[] = []): Promise<void> {
 			...REAL_N8N_SCENARIOS,
 		])
 			console.log(id);
+		for (const { id } of QUEUE_SCENARIOS) console.log(`${id} (only with --only)`);
 		return;
 	}
+	const packageAt = argv.indexOf('--package');
+	const tarball = packageAt >= 0 ? path.resolve(argv[packageAt + 1] ?? '') : undefined;
 	const texts = only?.split(',').filter((text) => text !== '');
 	const selected = <T extends { id: string }>(rows: T[]) =>
 		rows.filter(({ id }) => texts === undefined || texts.some((text) => id.includes(text)));
@@ -500,7 +510,9 @@ export async function main(argv: string[] = []): Promise<void> {
 		realN8nSelected.length === 0 || realN8nSelected.includes(REAL_N8N_ONE_ITEM)
 			? realN8nSelected
 			: [REAL_N8N_ONE_ITEM, ...realN8nSelected];
-	const total = scenarios.length + fairness.length + order.length + realN8n.length;
+	// Real n8n processes in queue mode, minutes each: only when asked for by name.
+	const queue = texts === undefined ? [] : selected(QUEUE_SCENARIOS);
+	const total = scenarios.length + fairness.length + order.length + realN8n.length + queue.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
@@ -589,6 +601,20 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(markdownTable(REAL_N8N_HEADER, realN8nRows(realResults)));
 		console.log('');
 		for (const line of realN8nVerdicts(realResults)) console.log(line);
+		console.log('');
+	}
+	const queueResults: QueueResult[] = [];
+	for (const scenario of queue) {
+		progress(scenario.id);
+		const result = await runQueue(scenario, { tarball });
+		process.stderr.write(`${seconds(result.wallMs)}\n`);
+		queueResults.push(result);
+		// Each row as it comes: a run of all rows takes a while.
+		console.log(queueTable([result]).split('\n').slice(-1)[0]);
+	}
+	if (queueResults.length > 0) {
+		console.log(`\n${QUEUE_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(queueTable(queueResults));
 		console.log('');
 	}
 	console.log(

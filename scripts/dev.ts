@@ -83,7 +83,7 @@ function parseArgs(argv: readonly string[]): DevOptions {
  * Creates the owner account through the editor's own API (400 once an owner exists). /healthz answers
  * before the REST routes are registered, so a 404 means "not yet".
  */
-async function setUpOwner(baseUrl: string): Promise<'created' | 'exists'> {
+export async function setUpOwner(baseUrl: string): Promise<'created' | 'exists'> {
 	const deadline = Date.now() + 90_000;
 	for (;;) {
 		const response = await fetch(`${baseUrl}/rest/owner/setup`, {

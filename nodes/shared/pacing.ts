@@ -23,20 +23,59 @@ interface RunQueue {
 }
 
 /**
+ * How a budget shares the portal with budgets it cannot see (the other n8n processes of queue mode, other
+ * apps on the same portal). It learns only from the portal's refusals, so it probes: it starts a burst with a
+ * few requests and lets more go as answers come back, lowers its own rate on a refusal and raises it again,
+ * slowly at first, while no refusal comes. Time is counted in slots (one request at the credential's rate),
+ * so the behaviour is the same whatever the rate.
+ */
+export const SHARING = {
+	/** A refusal cuts the process's rate to this share of what it was. */
+	decrease: 0.7,
+	/** The rate never falls below this share of the credential's. */
+	floorShare: 0.05,
+	/** A refusal within this many slots (at the rate then) of the last cut is the same congestion: no second cut. */
+	holdoffSlots: 2,
+	/** The rate grows by this share of the credential's per slot without a refusal... */
+	increasePerSlot: 0.0002,
+	/** ...and that growth doubles every this many slots without one, so a process left alone soon regains it all. */
+	doublingSlots: 40,
+	/**
+	 * Requests a fresh budget sends at once before its first answers (each answered request allows one more), and
+	 * all it sends at once while its rate is lowered.
+	 */
+	initialAllowance: 2,
+} as const;
+
+/**
  * A mirror of the portal's leaky bucket, kept on this side so requests leave no faster than the portal
  * accepts them. Requests wait in one queue per run (a node run of one execution) and the queues take
  * turns, so a one-item execution is not stuck behind a 10,000-item one on the same credential. A slot
  * is counted only when granted: a stopped run's waiting requests cost the others nothing.
+ * When the portal refuses a request anyway, another process shares it: see SHARING.
  */
 export class PortalBudget {
 	private level = 0;
 
 	private updatedAt: number;
 
+	/** Requests per second this process allows itself: the credential's, lowered by refusals. */
+	private rate: number;
+
+	/** How many requests may be in the bucket at once: grows with answers, halves on a refusal. */
+	private allowance: number = SHARING.initialAllowance;
+
+	private lastRefusalAt: number;
+
+	private lastCutAt = Number.NEGATIVE_INFINITY;
+
 	/** Waiting requests per run, in the order the runs take turns. */
 	private readonly queues = new Map<object, RunQueue>();
 
 	private dispatching = false;
+
+	/** Wakes the dispatcher when an answer comes while it waits. */
+	private readonly wakers = new Set<() => void>();
 
 	/** When the portal last said each method's time budget resets (ms), from `time.operating_reset_at`. */
 	private readonly operatingResets = new Map<string, number>();
@@ -46,11 +85,67 @@ export class PortalBudget {
 		private readonly now: () => number = Date.now,
 	) {
 		this.updatedAt = now();
+		this.lastRefusalAt = this.updatedAt;
+		this.rate = settings.requestsPerSecond;
 	}
 
 	/** Adopts new settings (the credential was edited) without forgetting what is in the bucket. */
 	resize(settings: BudgetSettings): void {
+		this.drain();
 		this.settings = settings;
+		this.rate = Math.min(this.rate, settings.requestsPerSecond);
+	}
+
+	/** The rate this process currently allows itself (requests per second); for tests and diagnostics. */
+	get currentRate(): number {
+		this.drain();
+		return this.rate;
+	}
+
+	/**
+	 * The portal answered a request this budget granted. Anything but a refusal means the portal counted it:
+	 * one more request may go at once. A refusal (503 QUERY_LIMIT_EXCEEDED) means the portal's bucket is full,
+	 * so someone else shares it: believe it, send fewer at once, and cut the rate once per congestion.
+	 */
+	answered(refused: boolean): void {
+		this.drain();
+		if (!refused) {
+			this.allowance = Math.min(this.capacity, this.allowance + 1);
+			for (const wake of this.wakers) wake();
+			return;
+		}
+		const now = this.now();
+		this.allowance = Math.max(1, Math.floor(this.allowance / 2));
+		// Full, as the portal said: the next request waits one slot at the lowered rate, not for a drain.
+		this.level = this.atOnce;
+		this.lastRefusalAt = now;
+		if (now - this.lastCutAt >= (SHARING.holdoffSlots / this.rate) * 1000) {
+			this.lastCutAt = now;
+			this.rate = Math.max(
+				this.settings.requestsPerSecond * SHARING.floorShare,
+				this.rate * SHARING.decrease,
+			);
+		}
+	}
+
+	/** One slot of the credential's rate, in milliseconds. */
+	get slotMs(): number {
+		return 1000 / this.settings.requestsPerSecond;
+	}
+
+	/**
+	 * How many requests may be in the bucket at once. While the rate is below the credential's (the portal was
+	 * shared lately) no burst: after a pause (n8n preparing another execution's items) this process would
+	 * otherwise send a burst into a portal the others keep full.
+	 */
+	private get atOnce(): number {
+		const shared = this.rate < this.settings.requestsPerSecond;
+		return Math.min(this.capacity, shared ? SHARING.initialAllowance : this.allowance);
+	}
+
+	/** Keeps one slot of headroom: the portal's clock and ours never agree to the millisecond. */
+	private get capacity(): number {
+		return Math.max(1, this.settings.burstLimit - 1);
 	}
 
 	/**
@@ -80,12 +175,6 @@ export class PortalBudget {
 		for (const waiter of queue?.waiters ?? []) waiter.grant(false);
 	}
 
-	/** The portal said its bucket is full (503 QUERY_LIMIT_EXCEEDED): believe it, so every caller waits for the drain. */
-	markFull(): void {
-		this.drain();
-		this.level = Math.max(this.level, this.settings.burstLimit);
-	}
-
 	/** Remembers the reset time a success's `time` block reports for `method` (each method has its own budget). */
 	noteOperatingReset(method: string, time: unknown): void {
 		const resetAt = (time as { operating_reset_at?: unknown } | undefined)?.operating_reset_at;
@@ -111,11 +200,12 @@ export class PortalBudget {
 		try {
 			while (this.queues.size > 0) {
 				this.drain();
-				// Keep one slot of headroom: the portal's clock and ours never agree to the millisecond.
-				const capacity = Math.max(1, this.settings.burstLimit - 1);
-				const excess = this.level + 1 - capacity;
+				const excess = this.level + 1 - this.atOnce;
 				if (excess > 0) {
-					await sleep(Math.ceil((excess / this.settings.requestsPerSecond) * 1000));
+					// Until the bucket drains, or sooner when an answer raises the allowance.
+					const wake = this.wakeOnAnswer();
+					await Promise.race([sleep(Math.ceil((excess / this.rate) * 1000)), wake.promise]);
+					wake.cancel();
 					continue;
 				}
 				this.level += 1;
@@ -136,10 +226,29 @@ export class PortalBudget {
 		waiter.grant(true);
 	}
 
+	/** Lets an answer end the dispatcher's wait early (it may have raised the allowance). */
+	private wakeOnAnswer(): { promise: Promise<void>; cancel: () => void } {
+		let wake: () => void = () => undefined;
+		const promise = new Promise<void>((resolve) => (wake = resolve));
+		this.wakers.add(wake);
+		return { promise, cancel: () => this.wakers.delete(wake) };
+	}
+
+	/** Drains the bucket at this process's rate, and raises that rate for the time without a refusal. */
 	private drain(): void {
 		const now = this.now();
-		const drained = ((now - this.updatedAt) / 1000) * this.settings.requestsPerSecond;
-		this.level = Math.max(0, this.level - drained);
+		const seconds = (now - this.updatedAt) / 1000;
+		this.level = Math.max(0, this.level - seconds * this.rate);
+		const ceiling = this.settings.requestsPerSecond;
+		if (this.rate < ceiling && seconds > 0) {
+			// Growth per slot: increasePerSlot x 2^(quiet slots / doublingSlots), integrated over the elapsed slots.
+			const quiet = (at: number) => ((at - this.lastRefusalAt) / 1000) * ceiling;
+			const grown = (at: number) => 2 ** (quiet(at) / SHARING.doublingSlots);
+			const gain =
+				((SHARING.increasePerSlot * SHARING.doublingSlots) / Math.LN2) *
+				(grown(now) - grown(this.updatedAt));
+			this.rate = Math.min(ceiling, this.rate + gain * ceiling);
+		}
 		this.updatedAt = now;
 	}
 }

@@ -18,13 +18,25 @@ export type { RestOutcome };
 /** Sends one REST call of an item and settles with its outcome (after any safe retries); never throws. */
 export type RestSender = (call: RestRequest) => Promise<RestOutcome>;
 
-const MAX_ATTEMPTS = 5;
+/** Attempts in all for a call the portal did not act on, by code; other retryable codes get DEFAULT_ATTEMPTS. */
+const MAX_ATTEMPTS: Partial<Record<string, number>> = {
+	// Several n8n workers on one portal meet its limit more often: each refusal costs nothing but time.
+	QUERY_LIMIT_EXCEEDED: 12,
+};
+const DEFAULT_ATTEMPTS = 5;
 
 /** The longest the node waits for a method's time budget to reset before failing the item instead. */
 const MAX_OPERATION_LIMIT_WAIT_MS = 60_000;
 
-/** Exponential backoff: 0.5 s, 0.75 s, 1.1 s... as Bitrix24's own SDK does (x1.5 per attempt). */
-const backoff = (attempt: number) => Math.round(500 * 1.5 ** (attempt - 1));
+/** Each wait is drawn between half and one and a half times its base, so callers refused together do not return together. */
+const jittered = (ms: number) => Math.round(ms * (0.5 + Math.random()));
+
+/** Exponential backoff: 0.5 s, 0.75 s, 1.1 s... as Bitrix24's own SDK does (x1.5 per attempt), jittered. */
+const backoff = (attempt: number) => jittered(500 * 1.5 ** (attempt - 1));
+
+/** After a refusal by the rate limit: 1, 2, 4, then 8 slots of the credential's rate, jittered. */
+const limitBackoff = (budget: PortalBudget, attempt: number) =>
+	jittered(budget.slotMs * 2 ** Math.min(attempt - 1, 3));
 
 /**
  * Failures after which a call may be sent again because Bitrix24 did not act on it, with the extra
@@ -34,11 +46,8 @@ const backoff = (attempt: number) => Math.round(500 * 1.5 ** (attempt - 1));
 const RETRIES: Partial<
 	Record<string, (budget: PortalBudget, attempt: number, method: string) => number | undefined>
 > = {
-	// Rejected by the rate limit: the portal's bucket is full, so ours must be too.
-	QUERY_LIMIT_EXCEEDED: (budget, attempt) => {
-		budget.markFull();
-		return backoff(attempt);
-	},
+	// Rejected by the rate limit (the budget has heard of it and holds back): send it again later.
+	QUERY_LIMIT_EXCEEDED: (budget, attempt) => limitBackoff(budget, attempt),
 	// The method's time budget is used up until the reset the portal last reported for it.
 	OPERATION_TIME_LIMIT: (budget, _attempt, method) => {
 		const resetAt = budget.operatingResetAt(method);
@@ -68,8 +77,8 @@ class RunRetries implements RetryPolicy {
 			return undefined;
 		}
 		const retry = RETRIES[outcome.code];
-		const wait =
-			retry && attempt < MAX_ATTEMPTS ? retry(portal.budget, attempt, method) : undefined;
+		const attempts = MAX_ATTEMPTS[outcome.code] ?? DEFAULT_ATTEMPTS;
+		const wait = retry && attempt < attempts ? retry(portal.budget, attempt, method) : undefined;
 		return this.run.stop.signal.aborted ? undefined : wait;
 	}
 

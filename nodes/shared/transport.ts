@@ -259,18 +259,25 @@ export async function sendRequest(
 			return new Bitrix24Failure('EXECUTION_STOPPED', 'The execution was stopped.', null);
 		// n8n refreshes an OAuth2 token only on a 401 it throws; one it hands back as an answer is left alone.
 		const sent = refresh ? options : { ...options, ignoreHttpStatusErrors: true };
+		let outcome: RestOutcome;
 		try {
 			const [item] = await context.makeRoutingRequest({ ...requestData, options: sent });
-			return { result: item?.json.result, time: item?.json.time };
+			outcome = { result: item?.json.result, time: item?.json.time };
 		} catch (error) {
-			return toBitrix24Failure(error);
+			outcome = toBitrix24Failure(error);
 		}
+		portal.budget.answered(refusedByLimit(outcome));
+		return outcome;
 	};
 	const outcome = portal.tokenRefreshes
 		? await portal.tokenRefreshes.send(attempt)
 		: await attempt(true);
 	return outcome instanceof Bitrix24Failure ? outcome.of(method).scrubbed(portal.secrets) : outcome;
 }
+
+/** The portal's rate limit refused the request (503 QUERY_LIMIT_EXCEEDED): it was not processed. */
+const refusedByLimit = (outcome: RestOutcome | IDataObject): boolean =>
+	outcome instanceof Bitrix24Failure && outcome.code === 'QUERY_LIMIT_EXCEEDED';
 
 /** Bitrix24's answer to a call from the editor, with the portal's web address for links. */
 export interface EditorAnswer {
@@ -302,16 +309,19 @@ export async function editorRequest(
 	};
 	const attempt = async (refresh: boolean): Promise<IDataObject | Bitrix24Failure> => {
 		await portal.budget.acquire(context);
+		let envelope: IDataObject | Bitrix24Failure;
 		try {
 			const response = (await context.helpers.httpRequestWithAuthentication.call(
 				context,
 				credentialTypeOf(context),
 				refresh ? options : { ...options, ignoreHttpStatusErrors: true },
 			)) as IN8nHttpFullResponse;
-			return envelopeOf(response.body, response.statusCode);
+			envelope = envelopeOf(response.body, response.statusCode);
 		} catch (error) {
-			return toBitrix24Failure(error);
+			envelope = toBitrix24Failure(error);
 		}
+		portal.budget.answered(refusedByLimit(envelope));
+		return envelope;
 	};
 	const envelope = portal.tokenRefreshes
 		? await portal.tokenRefreshes.send(attempt)

@@ -117,11 +117,15 @@ export function packRepo(): string {
  * would find first, so the package gets a node_modules/n8n-workflow link to n8n's copy: the same module
  * instance users get (`instanceof NodeApiError` and friends hold).
  */
-export function installPackage(installed: InstalledN8n, userFolder: string): string {
+export function installPackage(
+	installed: InstalledN8n,
+	userFolder: string,
+	tarball: string = packRepo(),
+): string {
 	const target = path.join(userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME);
 	fs.rmSync(target, { recursive: true, force: true });
 	fs.mkdirSync(target, { recursive: true });
-	const untar = spawnSync('tar', ['-xzf', packRepo(), '-C', target, '--strip-components=1'], {
+	const untar = spawnSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], {
 		encoding: 'utf8',
 	});
 	if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
@@ -185,6 +189,8 @@ export interface SessionOptions {
 	userFolder?: string;
 	/** Prints each command and how long it took. */
 	log?: (line: string) => void;
+	/** Another build of the package to install (an `npm pack` tarball); default: this repo's. */
+	tarball?: string;
 }
 
 /** One n8n user folder (database, encryption key, linked package) and the commands to drive it. */
@@ -246,7 +252,7 @@ export class N8nSession {
 				'runs',
 				`${options.name}-${installed.line.name}-${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
 			);
-		installPackage(installed, userFolder);
+		installPackage(installed, userFolder, options.tarball);
 		return new N8nSession(
 			installed,
 			userFolder,

@@ -31,6 +31,8 @@ export interface WorkflowNode {
 	retryOnFail?: boolean;
 	maxTries?: number;
 	waitBetweenTries?: number;
+	/** A Webhook node's ID in n8n's webhook table. */
+	webhookId?: string;
 }
 
 export interface Workflow {

@@ -1,8 +1,11 @@
 import { sleep } from 'n8n-workflow';
 
-import { budgetSettings, PortalBudget } from '../../../nodes/shared/pacing';
+import { budgetSettings, PortalBudget, SHARING } from '../../../nodes/shared/pacing';
 
-/** Asks for `count` slots for `run` and records, per grant, the run and the moment it was granted. */
+/**
+ * Asks for `count` slots for `run` and records, per grant, the run and the moment it was granted. Each granted
+ * request is answered at once, accepted by the portal, as on a fast link.
+ */
 function ask(
 	budget: PortalBudget,
 	run: object,
@@ -13,14 +16,28 @@ function ask(
 	return Promise.all(
 		Array.from({ length: count }, async () => {
 			const granted = await budget.acquire(run, signal);
-			if (granted) grants.push({ run, at: Date.now() });
+			if (granted) {
+				grants.push({ run, at: Date.now() });
+				budget.answered(false);
+			}
 			return granted;
 		}),
 	);
 }
 
 describe('PortalBudget', () => {
-	it('lets a burst through at once, keeping one slot of headroom', async () => {
+	it('starts a burst with a few requests and lets more go as answers come, up to the burst minus one', async () => {
+		// One request per second: within 300 ms only answers could let more than the first two go.
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 1 });
+		let granted = 0;
+		const unanswered = Array.from({ length: 5 }, async () => {
+			if (await budget.acquire({}, AbortSignal.timeout(300))) granted += 1;
+		});
+		await Promise.all(unanswered);
+		expect(granted).toBe(SHARING.initialAllowance);
+	});
+
+	it('lets a burst through at once when answers come back, keeping one slot of headroom', async () => {
 		// One request per 100 s: had any of the 49 waited for a drain, the test would time out.
 		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 0.01 });
 		const grants: Array<{ run: object; at: number }> = [];
@@ -90,15 +107,52 @@ describe('PortalBudget', () => {
 		expect(budget.pending).toBe(0);
 	});
 
-	it('believes the portal when it says the bucket is full', async () => {
+	it('believes the portal when it refuses: the next request waits for a slot at the lowered rate', async () => {
 		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 20 });
-		budget.markFull();
-		expect(budget.pending).toBe(50);
+		await ask(budget, {}, 10, []);
+		budget.answered(true);
 
 		const started = Date.now();
 		await budget.acquire({});
-		// A full bucket of 50 must drain to 48 before the next request fits under 49: 100 ms at 20 per second.
-		expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+		// One slot at 20 x 0.8 = 16 per second: 62.5 ms.
+		expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+	});
+
+	it("cuts its own rate on a refusal, once per congestion, and regains the credential's rate without refusals", () => {
+		let now = 1_000_000;
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 20 }, () => now);
+
+		budget.answered(true);
+		expect(budget.currentRate).toBeCloseTo(20 * SHARING.decrease);
+		// Refusals of requests sent before the cut arrive right after it: the same congestion, no second cut.
+		budget.answered(true);
+		expect(budget.currentRate).toBeCloseTo(20 * SHARING.decrease);
+		// A refusal later is news: cut again.
+		now += 1000;
+		budget.answered(true);
+		const cut = budget.currentRate;
+		expect(cut).toBeLessThan(20 * SHARING.decrease);
+
+		// Slowly at first: after 10 slots without a refusal it has regained little...
+		now += 500;
+		const early = budget.currentRate;
+		expect(early).toBeGreaterThan(cut);
+		expect(early - cut).toBeLessThan(0.5);
+		// ...then faster, and never more than the credential allows.
+		now += 60_000;
+		expect(budget.currentRate).toBe(20);
+	});
+
+	it('never cuts below a floor, however many refusals', () => {
+		let now = 0;
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 2 }, () => now);
+		for (let refusal = 0; refusal < 100; refusal++) {
+			// Each refusal just after the last cut's hold-off, so each one cuts.
+			now += Math.ceil((SHARING.holdoffSlots / budget.currentRate) * 1000) + 1;
+			budget.answered(true);
+			expect(budget.currentRate).toBeGreaterThanOrEqual(2 * SHARING.floorShare);
+		}
+		expect(budget.currentRate).toBeLessThan(2 * 4 * SHARING.floorShare);
 	});
 
 	it("remembers each method's operating reset a success reported, in milliseconds", () => {

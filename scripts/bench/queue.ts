@@ -1,0 +1,185 @@
+/**
+ * Queue-mode rows of `npm run bench` (`--only queue`): n8n 2.41.1 in queue mode (tools/n8n/queue.ts: main,
+ * N workers, PostgreSQL, Redis) with the packed package, against the emulated portal in this process. One
+ * webhook-started workflow is called 3 times at once; each execution sends 400 messages (each to its own
+ * campaign chat, one credential for all), so the executions run side by side on the workers, each worker with
+ * its own copy of the budget and nothing shared between them but the portal.
+ * `--package <tarball>` installs another build (e.g. the previous pacing's `npm pack`) for a comparison.
+ */
+import { performance } from 'node:perf_hooks';
+
+import { addCampaignChats, startEmulator, type Emulator } from '../../tools/emulator';
+import { campaignText, campaignWorkflow, startCampaigns, startQueue } from '../../tools/n8n/queue';
+import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
+import { NODES, webhookCredential } from '../../tools/n8n/workflows';
+import { deliveryOf, markdownTable, physicalLimitSeconds, seconds, thousands } from './measure';
+
+export interface QueueScenario {
+	id: string;
+	workers: number;
+	mode: 'per-item' | 'batch';
+}
+
+/** The x10 standard plan: burst 50, 20 per second (Bitrix24's 2 per second, 10 times faster). */
+export const QUEUE_BUDGET = { burstLimit: 50, requestsPerSecond: 20 };
+export const EXECUTIONS = 3;
+export const MESSAGES = 400;
+/** Batched rows use batches of 5, so that 1,200 messages are 240 calls and the budget binds (50 would fit in the burst). */
+export const QUEUE_BATCH_SIZE = 5;
+
+export const QUEUE_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
+	(['per-item', 'batch'] as const).map((mode) => ({
+		id: `queue-${workers}-workers-${mode}`,
+		workers,
+		mode,
+	})),
+);
+
+const WORKFLOW_ID = 'b24QueueBench';
+const WEBHOOK_PATH = 'bitrix24-queue-bench';
+
+export interface QueueResult {
+	scenario: QueueScenario;
+	/** Which build ran: "this branch" or the tarball's name. */
+	build: string;
+	/** From the webhook calls to the last message recorded. */
+	wallMs: number;
+	/** From the webhook calls to the first request reaching the portal (n8n's work before sending). */
+	firstRequestMs: number;
+	requests: number;
+	rejected503: number;
+	delivered: number;
+	duplicates: number;
+	/** Items on the node's error output, by code. */
+	failed: Map<string, number>;
+	statuses: string[];
+	/** Executions per worker, e.g. "2 + 1". */
+	spread: string;
+}
+
+const requestsNeeded = (mode: QueueScenario['mode']) =>
+	mode === 'batch' ? EXECUTIONS * Math.ceil(MESSAGES / QUEUE_BATCH_SIZE) : EXECUTIONS * MESSAGES;
+
+export async function runQueue(
+	scenario: QueueScenario,
+	options: { tarball?: string; log?: (line: string) => void } = {},
+): Promise<QueueResult> {
+	const log = options.log ?? (() => undefined);
+	const emulator: Emulator = await startEmulator(QUEUE_BUDGET);
+	try {
+		addCampaignChats(emulator.world, EXECUTIONS * MESSAGES);
+		const credential = { id: 'b24QueueBench', name: 'Bitrix24 webhook (queue bench)' };
+		const workflow = campaignWorkflow({
+			id: WORKFLOW_ID,
+			path: WEBHOOK_PATH,
+			credential,
+			messages: MESSAGES,
+			options:
+				scenario.mode === 'batch'
+					? { sendInBatches: true, batchSize: QUEUE_BATCH_SIZE }
+					: { sendInBatches: false },
+		});
+		const queue = await startQueue(
+			{ workers: scenario.workers, name: 'bench-queue', tarball: options.tarball, log },
+			async (session) => {
+				await session.importCredentials([
+					webhookCredential(credential, emulator.webhookUrl, QUEUE_BUDGET),
+				]);
+				await session.importWorkflows([workflow as unknown as JsonObject]);
+				await session.command(['publish:workflow', `--id=${WORKFLOW_ID}`]);
+			},
+		);
+		try {
+			const startedAt = Date.now();
+			const started = performance.now();
+			await startCampaigns(queue.baseUrl, WEBHOOK_PATH, EXECUTIONS);
+			const deadline = Date.now() + 10 * 60_000;
+			let rows: string[] = [];
+			for (;;) {
+				rows = queue.sql(
+					`select id, status from execution_entity where status in ('success','error','crashed','canceled') order by id`,
+				);
+				if (rows.length >= EXECUTIONS) break;
+				if (Date.now() > deadline) throw new Error(`Executions did not end: ${rows.join(', ')}`);
+				await new Promise((resolve) => setTimeout(resolve, 1000));
+			}
+			const wallEnd = Math.max(...emulator.messages.map((message) => message.at));
+			const failed = new Map<string, number>();
+			for (const line of queue.sql(`select data from execution_data`)) {
+				const data = parseExecutionData(queue.installed, line);
+				const runs = data.resultData.runData[NODES.bitrix24] ?? [];
+				for (const item of runs[0]?.data?.main?.[1] ?? []) {
+					const code = String((item.json.details as JsonObject | undefined)?.code ?? 'UNKNOWN');
+					failed.set(code, (failed.get(code) ?? 0) + 1);
+				}
+			}
+			const byWorker = queue.executionsByWorker();
+			const counts = queue.workers.map(
+				(worker) => [...byWorker.values()].filter((index) => index === worker.index).length,
+			);
+			const texts = Array.from({ length: EXECUTIONS }, (_, execution) =>
+				Array.from({ length: MESSAGES }, (__, index) => campaignText(execution, index)),
+			).flat();
+			const { delivered, duplicates, stray } = deliveryOf(texts, emulator.messages);
+			return {
+				scenario,
+				build: options.tarball ? (options.tarball.split('/').pop() ?? '') : 'this branch',
+				wallMs: wallEnd > 0 ? wallEnd - startedAt : performance.now() - started,
+				firstRequestMs: (emulator.requests[0]?.at ?? startedAt) - startedAt,
+				requests: emulator.requests.length,
+				rejected503: emulator.state().rejected503,
+				delivered,
+				duplicates: duplicates + stray,
+				failed,
+				statuses: rows.map((row) => row.split('|')[1] ?? ''),
+				spread: counts.filter((count) => count > 0).join(' + ') || 'unknown',
+			};
+		} finally {
+			await queue.stop({ keep: process.env.N8N_E2E_KEEP === '1' });
+		}
+	} finally {
+		await emulator.close();
+	}
+}
+
+export const QUEUE_ABOUT =
+	`Queue mode: n8n 2.41.1 (\`n8n start\` + \`n8n worker\` processes, PostgreSQL 15 and Redis 7 from Debian), ` +
+	`the packed package in their shared user folder; one webhook-started workflow called ${EXECUTIONS} times at once, ` +
+	`each execution ${MESSAGES} messages, each to its own chat, one credential; portal and credential at burst ` +
+	`${QUEUE_BUDGET.burstLimit}, ${QUEUE_BUDGET.requestsPerSecond} per second (the standard plan x10). Batched: ` +
+	`batches of ${QUEUE_BATCH_SIZE}. Wall time from the webhook calls to the last message; limit = (requests - burst) ` +
+	'/ rate; "sending" ratio counts from the first request (n8n prepares every item before it).';
+
+export function queueTable(results: QueueResult[]): string {
+	return markdownTable(
+		[
+			'Build',
+			'Workers (executions each)',
+			'Mode',
+			'Delivered',
+			'Failed',
+			'Duplicated',
+			'Requests / 503s (share)',
+			'First request / wall time',
+			'Physical limit',
+			'Ratio: from webhooks / sending',
+		],
+		results.map((result) => {
+			const limit = physicalLimitSeconds(requestsNeeded(result.scenario.mode), QUEUE_BUDGET);
+			const failed = [...result.failed.values()].reduce((sum, count) => sum + count, 0);
+			const codes = [...result.failed].map(([code, count]) => `${code} x${count}`).join(', ');
+			return [
+				result.build,
+				`${result.scenario.workers} (${result.spread})`,
+				result.scenario.mode === 'batch' ? `batches of ${QUEUE_BATCH_SIZE}` : 'per item',
+				`${thousands(result.delivered)} of ${thousands(EXECUTIONS * MESSAGES)}`,
+				failed > 0 ? `${failed} (${codes})` : '0',
+				thousands(result.duplicates),
+				`${thousands(result.requests)} / ${thousands(result.rejected503)} (${((100 * result.rejected503) / Math.max(1, result.requests)).toFixed(1)}%)`,
+				`${seconds(result.firstRequestMs)} / ${seconds(result.wallMs)}`,
+				seconds(limit * 1000),
+				`${(limit / (result.wallMs / 1000)).toFixed(3)} / ${(limit / ((result.wallMs - result.firstRequestMs) / 1000)).toFixed(3)}`,
+			];
+		}),
+	);
+}
