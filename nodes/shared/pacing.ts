@@ -1,4 +1,4 @@
-import { sleep } from 'n8n-workflow';
+import { sleepUnless } from './sleepUnless';
 
 /** The portal's request budget as Bitrix24 applies it: a leaky bucket. */
 export interface BudgetSettings {
@@ -204,7 +204,7 @@ export class PortalBudget {
 				if (excess > 0) {
 					// Until the bucket drains, or sooner when an answer raises the allowance.
 					const wake = this.wakeOnAnswer();
-					await Promise.race([sleep(Math.ceil((excess / this.rate) * 1000)), wake.promise]);
+					await sleepUnless(Math.ceil((excess / this.rate) * 1000), wake.promise);
 					wake.cancel();
 					continue;
 				}

@@ -1,4 +1,4 @@
-import { sleep } from 'n8n-workflow';
+import { sleepUnless } from './sleepUnless';
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
 import { RestBatcher, type RestRequest, type RetryPolicy, type SendOne } from './batching';
@@ -84,7 +84,7 @@ class RunRetries implements RetryPolicy {
 
 	/** Waits `ms`, or less when the run is stopped meanwhile (the next attempt is then not sent). */
 	async pause(ms: number): Promise<void> {
-		await Promise.race([sleep(ms), this.run.stopped]);
+		await sleepUnless(ms, this.run.stopped);
 	}
 }
 
