@@ -7,6 +7,7 @@ import { getOperators } from './listSearch/getOperators';
 import { getSenders } from './listSearch/getSenders';
 import { botDialogDescription } from './resources/botDialog';
 import { crmChatDescription } from './resources/crmChat';
+import { credentialChoice, authenticationProperty } from '../shared/authentication';
 
 export class Bitrix24OpenChannels implements INodeType {
 	description: INodeTypeDescription = {
@@ -23,18 +24,7 @@ export class Bitrix24OpenChannels implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'bitrix24WebhookApi',
-				required: true,
-				displayOptions: { show: { authentication: ['webhook'] } },
-			},
-			{
-				name: 'bitrix24OAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['oAuth2'] } },
-			},
-		],
+		credentials: credentialChoice,
 		// No baseURL: the webhook credential sets its own, and the node sets <portal>/rest for OAuth once per
 		// request rather than n8n evaluating an expression for every item. No ignoreHttpStatusErrors: status
 		// errors reject, n8n refreshes OAuth tokens on 401, and the node reads Bitrix24's error body from the
@@ -44,16 +34,7 @@ export class Bitrix24OpenChannels implements INodeType {
 			json: true,
 		},
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'Inbound Webhook', value: 'webhook' },
-					{ name: 'OAuth2', value: 'oAuth2' },
-				],
-				default: 'webhook',
-			},
+			authenticationProperty,
 			{
 				displayName: 'Resource',
 				name: 'resource',

@@ -35,6 +35,7 @@ import {
 } from './events';
 import { getOpenChannels } from '../shared/listSearch/getOpenChannels';
 import { triggerProperties } from './properties';
+import { credentialChoice } from '../shared/authentication';
 
 /** What the trigger keeps in the workflow's static data (n8n saves it after activation, webhooks and polls). */
 interface TriggerState extends IDataObject {
@@ -175,18 +176,7 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		polling: true,
-		credentials: [
-			{
-				name: 'bitrix24WebhookApi',
-				required: true,
-				displayOptions: { show: { authentication: ['webhook'] } },
-			},
-			{
-				name: 'bitrix24OAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['oAuth2'] } },
-			},
-		],
+		credentials: credentialChoice,
 		webhooks: [
 			{
 				name: 'default',

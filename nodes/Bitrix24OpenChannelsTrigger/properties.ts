@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { authenticationProperty } from '../shared/authentication';
 
 /** An open channel: from the portal's list (imopenlines.config.list.get) or by ID. */
 const openChannelLocator: INodeProperties = {
@@ -32,16 +33,7 @@ const openChannelLocator: INodeProperties = {
 };
 
 export const triggerProperties: INodeProperties[] = [
-	{
-		displayName: 'Authentication',
-		name: 'authentication',
-		type: 'options',
-		options: [
-			{ name: 'Inbound Webhook', value: 'webhook' },
-			{ name: 'OAuth2', value: 'oAuth2' },
-		],
-		default: 'webhook',
-	},
+	authenticationProperty,
 	{
 		displayName: 'Mode',
 		name: 'mode',
