@@ -144,8 +144,9 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 				240_000,
 			);
 		});
-		// Observed with n8n 2.41.1: "error" about a minute after the kill (Bull's lock on the job runs out).
-		expect(status).toBe('error');
+		// Either way it ended failed, never "success": "error" when Bull's lock on the job runs out (about a
+		// minute after the kill), "crashed" when the main instance's queue recovery finds it first.
+		expect(['error', 'crashed']).toContain(status);
 		await sleep(1000);
 		const texts = emulator.messages.map((message) => message.message);
 		// A request on the wire at the kill may still have landed; nothing after.
