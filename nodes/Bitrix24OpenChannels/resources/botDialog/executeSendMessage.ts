@@ -53,7 +53,9 @@ const sendMessage: BotOperation = {
 			'Bot',
 			'botId',
 		);
-		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
+		const chatId = requireChatId(
+			context.getNodeParameter('dialogChatId', '', { extractValue: true }),
+		);
 		const text = context.getNodeParameter('text', '');
 		const attach = attachmentOf(context.getNodeParameter('attachment', ''));
 		// With an attachment the text may be left out (Bitrix24 needs one of the two).

@@ -33,7 +33,7 @@ export function requireChatId(value: unknown): number {
 	const id = positiveIdOf(text);
 	if (id === undefined)
 		throw invalidField(
-			'Chat ID',
+			'Chat',
 			'CHAT_ID',
 			`must be the chat's ID (1777) or dialog ID (chat1777), but ${shown(value)}`,
 		);
