@@ -59,7 +59,7 @@ const sendMessage: BotOperation = {
 		const text = context.getNodeParameter('text', '');
 		const attach = attachmentOf(context.getNodeParameter('attachment', ''));
 		// With an attachment the text may be left out (Bitrix24 needs one of the two).
-		const withoutText = attach !== undefined && (text === undefined || String(text).trim() === '');
+		const withoutText = attach !== undefined && String(text ?? '').trim() === '';
 		const message = withoutText ? undefined : requireText(text);
 		const keyboard = keyboardOf(context.getNodeParameter('buttons', {}));
 		const fields: IDataObject = {

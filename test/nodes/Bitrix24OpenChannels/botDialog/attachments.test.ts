@@ -148,6 +148,28 @@ describe('a bad attachment fails its own item, naming the field; nothing is sent
 		expect(lastBotMessage()?.attach).toBeDefined();
 	});
 
+	it('an attachment with a text that is missing or null: sent without text', async () => {
+		const blocks = [{ MESSAGE: 'only the card' }];
+		const { outputs } = await runBot(emulator, 'sendMessage', MAPPED, [
+			{ chatId: BOT_DIALOGS.WITH_BOT, attach: blocks },
+			item(blocks, null),
+		]);
+
+		expect(outputs[0]).toHaveLength(2);
+		expect(
+			botMessages(BOT_DIALOGS.WITH_BOT)
+				.slice(-2)
+				.map((m) => [m.text, m.attach]),
+		).toEqual([
+			['', { BLOCKS: blocks }],
+			['', { BLOCKS: blocks }],
+		]);
+		expect(askedFor(emulator, SEND).map((p) => Object.keys(p.fields as object))).toEqual([
+			['attach'],
+			['attach'],
+		]);
+	});
+
 	it('neither text nor attachment: the Text field is named', async () => {
 		const { outputs } = await runBot(emulator, 'sendMessage', MAPPED, [item('', ' ')]);
 		expect(outputs[1][0].json.error).toContain('"Text" (message) is empty');
