@@ -9,6 +9,7 @@
  * `botSessionsOf(world)`; the bot registry is read only through `botById` / `botOwnedBy`, so it can be merged
  * with another registry of bots in one place.
  */
+import { attachOf } from './attach';
 import { BOTS, MESSAGE_MAX_LENGTH, OPEN_LINES, TRUNCATION_SUFFIX, USERS } from './constants';
 import type { CallContext, MethodOutcome } from './context';
 import { bitrixDate, RestError } from './envelope';
@@ -54,6 +55,8 @@ export interface DialogMessage {
 	system: boolean;
 	/** The keyboard as Bitrix24 stores it (BUTTONS), when the message had one. */
 	keyboard?: ParamValue[];
+	/** The attachment as Bitrix24 stores it (full form, attach.ts), when the message had one. */
+	attach?: ParamRecord;
 }
 
 /** An open channel chat with a customer, and its sessions (one current). */
@@ -315,7 +318,8 @@ const truncated = (text: string): string =>
 /**
  * imbot.v2.Chat.Message.send (Chat/Message.php::sendAction): the bot and its owner, the chat and the bot's right to
  * post there (CheckActionAccess: ACCESS_DENIED for a chat it is not in), then FieldsValidationService (the text
- * trimmed, EMPTY_MESSAGE without text or attachment, a keyboard Bitrix24 cannot read is KEYBOARD_ERROR).
+ * trimmed, EMPTY_MESSAGE without text or attachment, an attachment attach.ts refuses is ATTACH_ERROR or
+ * ATTACH_OVERSIZE, a keyboard Bitrix24 cannot read is KEYBOARD_ERROR).
  */
 function chatMessageSend(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const bot = ownedBot(params, ctx);
@@ -328,6 +332,7 @@ function chatMessageSend(params: ParamRecord, ctx: CallContext): MethodOutcome {
 		throw fail('EMPTY_MESSAGE', 'Wrong message type');
 	if ((text ?? '').trim() === '' && !phpTruthy(fields.attach))
 		throw fail('EMPTY_MESSAGE', "Message can't be empty");
+	const attach = phpTruthy(fields.attach) ? attachOf(fields.attach) : undefined;
 	let keyboard: ParamValue[] | undefined;
 	if (phpTruthy(fields.keyboard)) {
 		try {
@@ -345,6 +350,7 @@ function chatMessageSend(params: ParamRecord, ctx: CallContext): MethodOutcome {
 		at: ctx.now(),
 		system: false,
 		...(keyboard ? { keyboard } : {}),
+		...(attach ? { attach } : {}),
 	};
 	dialog.messages.push(message);
 	return { result: { id: message.id, uuidMap: {} } };
@@ -529,7 +535,10 @@ function sessionHistory(params: ParamRecord, ctx: CallContext): MethodOutcome {
 			date: bitrixDate(m.at),
 			text: m.text,
 			textlegacy: m.text,
-			params: m.keyboard ? { keyboard: m.keyboard } : {},
+			params: {
+				...(m.keyboard ? { keyboard: m.keyboard } : {}),
+				...(m.attach ? { attach: m.attach } : {}),
+			},
 		};
 	}
 	const users: Record<string, unknown> = {};
