@@ -17,6 +17,7 @@ import {
 	botOwnedBy,
 	chatEntityFields,
 	dialogOf,
+	lineChatOf,
 	requireOwnedBot,
 	sessionOpen,
 } from './bots';
@@ -36,16 +37,6 @@ import { findBot, findUser, type OpenLineChat, type World } from './world';
 
 const isBot = (world: World, id: number | undefined): boolean =>
 	id !== undefined && findBot(world, id) !== undefined;
-
-/** An open-line chat with its dialog, or undefined. */
-function lineChat(
-	world: World,
-	chatId: number,
-): { chat: OpenLineChat; dialog: LineDialog } | undefined {
-	const chat = world.chats.find((c) => c.id === chatId);
-	const dialog = dialogOf(world, chatId);
-	return chat && dialog ? { chat, dialog } : undefined;
-}
 
 /** Dialog::getChatId: `chat<ID>` names a group chat; a bare number would be a private dialog (none here). */
 function chatOfParam(world: World, value: ParamValue | undefined): OpenLineChat | undefined {
@@ -155,7 +146,7 @@ const system = (dialog: LineDialog, text: string, at: number, world: World): voi
  */
 function sessionOperator(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const chatId = chatIdOf(params);
-	const found = lineChat(ctx.world, chatId);
+	const found = lineChatOf(ctx.world, chatId);
 	if (!found || !sessionOpen(found.chat) || !isBot(ctx.world, found.dialog.holder))
 		throw fail('WRONG_CHAT', 'Operator is not a bot');
 	const { chat, dialog } = found;
@@ -198,7 +189,7 @@ function sessionTransfer(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const chatId = chatIdOf(params);
 	const to = transferTarget(params);
 	const bot = callerBot(params, ctx);
-	const found = lineChat(ctx.world, chatId);
+	const found = lineChatOf(ctx.world, chatId);
 	const targetOk = to.startsWith('queue')
 		? ctx.world.imbot.lines.some((line) => line.id === Number(to.slice(5)))
 		: findUser(ctx.world, Number(to))?.active === true;
@@ -233,7 +224,7 @@ function sessionTransfer(params: ParamRecord, ctx: CallContext): MethodOutcome {
 function sessionFinish(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const chatId = chatIdOf(params);
 	const bot = callerBot(params, ctx);
-	const found = lineChat(ctx.world, chatId);
+	const found = lineChatOf(ctx.world, chatId);
 	if (found && sessionOpen(found.chat)) {
 		found.chat.status = 'finished';
 		found.dialog.holder = bot.id;
