@@ -4,22 +4,29 @@
  * kept here: those the user is a member of, and every dialog of a line whose queue the user is in (operators see their
  * lines' dialogs). Private dialogs and group chats are not modelled, so SKIP_DIALOG / SKIP_CHAT change nothing.
  */
+import type { LineDialog } from './botWorld';
+import { chatEntityFields, sessionOpen } from './bots';
 import type { CallContext, MethodOutcome } from './context';
 import { bitrixDate } from './envelope';
-import { botSessionsOf, type BotDialog } from './botSessions';
 import { phpInt } from './params';
 import type { ParamRecord } from './params';
+import type { OpenLineChat } from './world';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
 /** imopenlines Session statuses: a dialog in progress, and STATUS_CLOSE. */
 const SESSION_STATUS = { open: 20, closed: 60 } as const;
 
-function recentItem(dialog: BotDialog, lineName: string): Record<string, unknown> {
+function recentItem(
+	chat: OpenLineChat,
+	dialog: LineDialog,
+	lineName: string,
+): Record<string, unknown> {
 	const last = dialog.messages.at(-1);
-	const title = `${dialog.customer.name} - ${lineName}`;
-	const entityId = `${dialog.connectorId}|${dialog.lineId}|${dialog.chatId - 2}|${dialog.customer.id}`;
-	const date = bitrixDate(last?.at ?? 0);
+	const title = `${dialog.customerName} - ${lineName}`;
+	const at = last?.at ?? 0;
+	const { entityId, entityData1 } = chatEntityFields(chat, dialog, at);
+	const date = bitrixDate(at);
 	return {
 		id: `chat${dialog.chatId}`,
 		chat_id: dialog.chatId,
@@ -51,15 +58,15 @@ function recentItem(dialog: BotDialog, lineName: string): Record<string, unknown
 			type: 'lines',
 			entity_type: 'LINES',
 			entity_id: entityId,
-			entity_data_1: `${dialog.crm ? 'Y' : 'N'}|${dialog.crm?.type ?? 'NONE'}|${dialog.crm?.id ?? 0}|N|N|${dialog.sessionId}|1736928000|0|0|0`,
+			entity_data_1: entityData1,
 			message_type: 'L',
-			user_counter: dialog.members.length,
+			user_counter: chat.members.length,
 			role: 'MEMBER',
 			entity_link: { type: 'LINES', url: '', id: entityId },
 		},
 		lines: {
 			id: dialog.sessionId,
-			status: dialog.sessionOpen ? SESSION_STATUS.open : SESSION_STATUS.closed,
+			status: sessionOpen(chat) ? SESSION_STATUS.open : SESSION_STATUS.closed,
 			date_create: date,
 		},
 		options: [],
@@ -67,26 +74,34 @@ function recentItem(dialog: BotDialog, lineName: string): Record<string, unknown
 }
 
 export function recentList(params: ParamRecord, ctx: CallContext): MethodOutcome {
-	const state = botSessionsOf(ctx.world);
+	const { world } = ctx;
 	const limit = Math.min(MAX_LIMIT, phpInt(params.LIMIT ?? null) || DEFAULT_LIMIT);
 	const offset = Math.max(0, phpInt(params.OFFSET ?? null));
-	const lineOf = (dialog: BotDialog) => state.lines.find((line) => line.id === dialog.lineId);
+	const lineOf = (dialog: LineDialog) =>
+		world.imbot.lines.find((line) => line.id === dialog.lineId);
 	const visible =
 		params.SKIP_OPENLINES === 'Y'
 			? []
-			: state.dialogs
-					.filter(
-						(dialog) =>
-							dialog.members.includes(ctx.callerId) ||
-							lineOf(dialog)?.queue.includes(ctx.callerId) === true,
-					)
-					.sort((a, b) => (b.messages.at(-1)?.at ?? 0) - (a.messages.at(-1)?.at ?? 0));
+			: world.imbot.dialogs
+					.flatMap((dialog) => {
+						const chat = world.chats.find((c) => c.id === dialog.chatId);
+						const seen =
+							chat !== undefined &&
+							(chat.members.includes(ctx.callerId) ||
+								lineOf(dialog)?.queue.includes(ctx.callerId) === true);
+						return seen ? [{ chat, dialog }] : [];
+					})
+					.sort(
+						(a, b) => (b.dialog.messages.at(-1)?.at ?? 0) - (a.dialog.messages.at(-1)?.at ?? 0),
+					);
 	const hasMore = offset + limit < visible.length;
 	return {
 		result: {
 			items: visible
 				.slice(offset, offset + limit)
-				.map((dialog) => recentItem(dialog, lineOf(dialog)?.name ?? `line ${dialog.lineId}`)),
+				.map(({ chat, dialog }) =>
+					recentItem(chat, dialog, lineOf(dialog)?.name ?? `line ${dialog.lineId}`),
+				),
 			hasMorePages: hasMore,
 			hasMore,
 			copilot: { chats: null, messages: null, roles: {}, recommendedRoles: [] },

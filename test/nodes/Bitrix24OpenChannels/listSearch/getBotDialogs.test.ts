@@ -1,7 +1,6 @@
 /** The Bot Dialog "Chat" pick-list: open channel dialogs from im.recent.list of the credential's user. */
 import {
 	BOT_DIALOGS,
-	botSessionsOf,
 	dialogOf,
 	FULL_SCOPES,
 	USERS,
@@ -56,6 +55,20 @@ describe('Bot Dialog > Chat: From List', () => {
 				value: '2004',
 				url: `${emulator.baseUrl}/online/?IM_DIALOG=chat2004`,
 			},
+			// The trigger's open-line chats, with no message yet, come last.
+			...[
+				'Telegram - Guest Telegram - Customer support (chat 1341)',
+				'WhatsApp - Guest WhatsApp - Customer support (chat 1342), finished',
+				'Live chat - Guest Live Chat - Customer support (chat 1343)',
+				'Live chat - Callback Guest - Customer support (chat 1400)',
+				'Telegram - Order Guest - Sales (chat 1500)',
+				'WhatsApp - Pavel Customer - Customer support (chat 1600)',
+				'Live chat - Acme Buyer - Sales (chat 1700)',
+				'Live chat - Restricted Guest - Customer support (chat 1800)',
+			].map((name) => {
+				const chatId = /chat (\d+)/.exec(name)?.[1] ?? '';
+				return { name, value: chatId, url: `${emulator.baseUrl}/online/?IM_DIALOG=chat${chatId}` };
+			}),
 		]);
 		expect(paginationToken).toBeUndefined();
 		expect(emulator.requests.map((r) => r.restMethod)).toEqual(['im.recent.list']);
@@ -63,7 +76,11 @@ describe('Bot Dialog > Chat: From List', () => {
 
 	it('searches by channel, name or chat ID', async () => {
 		const url = operatorWebhook();
-		expect((await list(url, 'telegram')).results.map((r) => r.value)).toEqual(['2002']);
+		expect((await list(url, 'telegram')).results.map((r) => r.value)).toEqual([
+			'2002',
+			'1341',
+			'1500',
+		]);
 		expect((await list(url, 'OLGA')).results.map((r) => r.value)).toEqual(['2003']);
 		expect((await list(url, 'chat 2004')).results.map((r) => r.value)).toEqual(['2004']);
 		expect((await list(url, 'nobody')).results).toEqual([]);
@@ -72,25 +89,27 @@ describe('Bot Dialog > Chat: From List', () => {
 	it('pages through more than 50 dialogs', async () => {
 		const url = operatorWebhook();
 		const seed = dialogOf(emulator.world, BOT_DIALOGS.WITH_BOT_TELEGRAM);
-		if (!seed) throw new Error('no seeded dialog');
-		for (let i = 0; i < 50; i++)
-			botSessionsOf(emulator.world).dialogs.push({
-				...structuredClone(seed),
-				chatId: 3000 + i,
-			});
+		const seedChat = emulator.world.chats.find((chat) => chat.id === seed?.chatId);
+		if (!seed || !seedChat) throw new Error('no seeded dialog');
+		for (let i = 0; i < 50; i++) {
+			emulator.world.chats.push({ ...structuredClone(seedChat), id: 3000 + i });
+			emulator.world.imbot.dialogs.push({ ...structuredClone(seed), chatId: 3000 + i });
+		}
 
 		const first = await list(url);
 		const second = await list(url, undefined, first.paginationToken);
 
 		expect(first.results).toHaveLength(50);
 		expect(first.paginationToken).toBe('50');
-		expect(second.results).toHaveLength(4);
+		// The 12 seeded dialogs and the 50 added.
+		expect(second.results).toHaveLength(12);
 		expect(second.paginationToken).toBeUndefined();
-		expect(new Set([...first.results, ...second.results].map((r) => r.value)).size).toBe(54);
+		expect(new Set([...first.results, ...second.results].map((r) => r.value)).size).toBe(62);
 	});
 
 	it('none to list: says why and what to do instead', async () => {
-		// The admin takes part in no open channel dialog and is in no line's queue.
+		// A portal without open channel dialogs.
+		emulator.world.imbot.dialogs.length = 0;
 		const failure = list(emulator.webhookUrl);
 
 		await expect(failure).rejects.toThrow('No open channel dialogs to list');
@@ -107,6 +126,7 @@ describe('Bot Dialog > Chat: From List', () => {
 		const url = operatorWebhook();
 		const listed = await list(url);
 		const refused = await list(emulator.limitedWebhookUrl).catch((error: Error) => error);
+		emulator.world.imbot.dialogs.length = 0;
 		const none = await list(emulator.webhookUrl).catch((error: Error) => error);
 
 		const everything = JSON.stringify([listed, String(refused), String(none)]);
