@@ -58,6 +58,7 @@ describe('the published package, installed the way n8n installs community packag
 		expect(node.description.displayName).toBe('Bitrix24 Open Channels');
 		expect(node.description.usableAsTool).toBe(true);
 		expect(Object.keys(node.methods?.listSearch ?? {}).sort()).toEqual([
+			'getBotDialogs',
 			'getBots',
 			'getChats',
 			'getOpenChannels',
