@@ -604,6 +604,9 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log('');
 	}
 	const queueResults: QueueResult[] = [];
+	// Queue mode installs the packed package too, unless another build was given.
+	if (queue.length > 0 && !tarball)
+		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
 	for (const scenario of queue) {
 		progress(scenario.id);
 		const result = await runQueue(scenario, { tarball });

@@ -1,3 +1,5 @@
+import { sleep } from 'n8n-workflow';
+
 import { sleepUnless } from './sleepUnless';
 
 /** The portal's request budget as Bitrix24 applies it: a leaky bucket. */
@@ -42,9 +44,17 @@ export const SHARING = {
 	doublingSlots: 40,
 	/**
 	 * Requests a fresh budget sends at once before its first answers (each answered request allows one more), and
-	 * all it sends at once while its rate is lowered.
+	 * all it sends at once while its rate is lowered; a refusal starts the count again from here.
 	 */
 	initialAllowance: 2,
+	/**
+	 * A burst leaves at most this many times the credential's rate... (processes that start together, or one whose
+	 * rate is back while the portal is still full of the others' requests, see the portal fill a few requests
+	 * past its limit, not a whole burst past it)
+	 */
+	burstSpeedup: 5,
+	/** ...or, when faster, a whole burst in this many milliseconds (a burst is for runs that fit in it). */
+	burstSpreadMs: 1000,
 } as const;
 
 /**
@@ -62,12 +72,14 @@ export class PortalBudget {
 	/** Requests per second this process allows itself: the credential's, lowered by refusals. */
 	private rate: number;
 
-	/** How many requests may be in the bucket at once: grows with answers, halves on a refusal. */
+	/** How many requests may be in the bucket at once: grows with answers, back to the start on a refusal. */
 	private allowance: number = SHARING.initialAllowance;
 
 	private lastRefusalAt: number;
 
 	private lastCutAt = Number.NEGATIVE_INFINITY;
+
+	private lastGrantAt = Number.NEGATIVE_INFINITY;
 
 	/** Waiting requests per run, in the order the runs take turns. */
 	private readonly queues = new Map<object, RunQueue>();
@@ -110,12 +122,17 @@ export class PortalBudget {
 	answered(refused: boolean): void {
 		this.drain();
 		if (!refused) {
-			this.allowance = Math.min(this.capacity, this.allowance + 1);
+			// It grows only while it is what holds requests back (the bucket is full up to it): a process that
+			// sent slowly (n8n busy, or a short run) has learnt nothing about the portal's room, and would
+			// otherwise send a whole burst at once when it speeds up. While the rate is lowered the portal is
+			// shared: it grows again once the rate is back.
+			if (!this.shared && this.level + 1 >= this.allowance)
+				this.allowance = Math.min(this.capacity, this.allowance + 1);
 			for (const wake of this.wakers) wake();
 			return;
 		}
 		const now = this.now();
-		this.allowance = Math.max(1, Math.floor(this.allowance / 2));
+		this.allowance = SHARING.initialAllowance;
 		// Full, as the portal said: the next request waits one slot at the lowered rate, not for a drain.
 		this.level = this.atOnce;
 		this.lastRefusalAt = now;
@@ -133,14 +150,26 @@ export class PortalBudget {
 		return 1000 / this.settings.requestsPerSecond;
 	}
 
+	/** The rate is below the credential's: the portal was shared lately. */
+	private get shared(): boolean {
+		return this.rate < this.settings.requestsPerSecond;
+	}
+
+	/** The shortest time between two grants: how fast a burst leaves (see SHARING.burstSpeedup). */
+	private get burstGapMs(): number {
+		return Math.min(
+			this.slotMs / SHARING.burstSpeedup,
+			SHARING.burstSpreadMs / this.settings.burstLimit,
+		);
+	}
+
 	/**
 	 * How many requests may be in the bucket at once. While the rate is below the credential's (the portal was
 	 * shared lately) no burst: after a pause (n8n preparing another execution's items) this process would
 	 * otherwise send a burst into a portal the others keep full.
 	 */
 	private get atOnce(): number {
-		const shared = this.rate < this.settings.requestsPerSecond;
-		return Math.min(this.capacity, shared ? SHARING.initialAllowance : this.allowance);
+		return Math.min(this.capacity, this.shared ? SHARING.initialAllowance : this.allowance);
 	}
 
 	/** Keeps one slot of headroom: the portal's clock and ours never agree to the millisecond. */
@@ -208,6 +237,12 @@ export class PortalBudget {
 					wake.cancel();
 					continue;
 				}
+				const early = this.lastGrantAt + this.burstGapMs - this.now();
+				if (early >= 1) {
+					await sleep(Math.ceil(early));
+					continue;
+				}
+				this.lastGrantAt = this.now();
 				this.level += 1;
 				this.grantNextTurn();
 			}

@@ -1,15 +1,21 @@
 /**
  * Queue-mode rows of `npm run bench` (`--only queue`): n8n 2.41.1 in queue mode (tools/n8n/queue.ts: main,
  * N workers, PostgreSQL, Redis) with the packed package, against the emulated portal in this process. One
- * webhook-started workflow is called 3 times at once; each execution sends 400 messages (each to its own
- * campaign chat, one credential for all), so the executions run side by side on the workers, each worker with
+ * webhook-started workflow is called 3 times at once; each execution sends 400 messages one request each or
+ * 2,000 in batches of 5 (each to its own campaign chat, one credential for all), so the executions run side by side on the workers, each worker with
  * its own copy of the budget and nothing shared between them but the portal.
  * `--package <tarball>` installs another build (e.g. the previous pacing's `npm pack`) for a comparison.
  */
 import { performance } from 'node:perf_hooks';
 
 import { addCampaignChats, startEmulator, type Emulator } from '../../tools/emulator';
-import { campaignText, campaignWorkflow, startCampaigns, startQueue } from '../../tools/n8n/queue';
+import {
+	campaignText,
+	campaignWorkflow,
+	startCampaigns,
+	startQueue,
+	type CampaignInput,
+} from '../../tools/n8n/queue';
 import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
 import { NODES, webhookCredential } from '../../tools/n8n/workflows';
 import { deliveryOf, markdownTable, physicalLimitSeconds, seconds, thousands } from './measure';
@@ -18,21 +24,32 @@ export interface QueueScenario {
 	id: string;
 	workers: number;
 	mode: 'per-item' | 'batch';
+	input: CampaignInput;
+	/** Messages per execution. */
+	messages: number;
 }
 
 /** The x10 standard plan: burst 50, 20 per second (Bitrix24's 2 per second, 10 times faster). */
 export const QUEUE_BUDGET = { burstLimit: 50, requestsPerSecond: 20 };
 export const EXECUTIONS = 3;
-export const MESSAGES = 400;
-/** Batched rows use batches of 5, so that 1,200 messages are 240 calls and the budget binds (50 would fit in the burst). */
+/**
+ * Messages per execution: 400 one request each; 2,000 in batches of 5, so that both modes make 1,200 requests
+ * (a 57.5 s limit). 3 x 400 in batches of 5 would be 240 calls, a 9.5 s limit that n8n's own start of each
+ * execution outweighs; batches of 50 would fit in the burst.
+ */
+const MESSAGES_PER_MODE: Record<QueueScenario['mode'], number> = { 'per-item': 400, batch: 2_000 };
 export const QUEUE_BATCH_SIZE = 5;
 
 export const QUEUE_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
-	(['per-item', 'batch'] as const).map((mode) => ({
-		id: `queue-${workers}-workers-${mode}`,
-		workers,
-		mode,
-	})),
+	(['per-item', 'batch'] as const).flatMap((mode) =>
+		(['expressions', 'fields'] as const).map((input) => ({
+			id: `queue-${workers}-workers-${mode}-${input}`,
+			workers,
+			mode,
+			input,
+			messages: MESSAGES_PER_MODE[mode],
+		})),
+	),
 );
 
 const WORKFLOW_ID = 'b24QueueBench';
@@ -57,8 +74,8 @@ export interface QueueResult {
 	spread: string;
 }
 
-const requestsNeeded = (mode: QueueScenario['mode']) =>
-	mode === 'batch' ? EXECUTIONS * Math.ceil(MESSAGES / QUEUE_BATCH_SIZE) : EXECUTIONS * MESSAGES;
+const requestsNeeded = ({ mode, messages }: QueueScenario) =>
+	EXECUTIONS * (mode === 'batch' ? Math.ceil(messages / QUEUE_BATCH_SIZE) : messages);
 
 export async function runQueue(
 	scenario: QueueScenario,
@@ -67,13 +84,15 @@ export async function runQueue(
 	const log = options.log ?? (() => undefined);
 	const emulator: Emulator = await startEmulator(QUEUE_BUDGET);
 	try {
-		addCampaignChats(emulator.world, EXECUTIONS * MESSAGES);
+		const { messages } = scenario;
+		addCampaignChats(emulator.world, EXECUTIONS * messages);
 		const credential = { id: 'b24QueueBench', name: 'Bitrix24 webhook (queue bench)' };
 		const workflow = campaignWorkflow({
 			id: WORKFLOW_ID,
 			path: WEBHOOK_PATH,
 			credential,
-			messages: MESSAGES,
+			messages,
+			input: scenario.input,
 			options:
 				scenario.mode === 'batch'
 					? { sendInBatches: true, batchSize: QUEUE_BATCH_SIZE }
@@ -118,7 +137,7 @@ export async function runQueue(
 				(worker) => [...byWorker.values()].filter((index) => index === worker.index).length,
 			);
 			const texts = Array.from({ length: EXECUTIONS }, (_, execution) =>
-				Array.from({ length: MESSAGES }, (__, index) => campaignText(execution, index)),
+				Array.from({ length: messages }, (__, index) => campaignText(execution, index)),
 			).flat();
 			const { delivered, duplicates, stray } = deliveryOf(texts, emulator.messages);
 			return {
@@ -145,9 +164,11 @@ export async function runQueue(
 export const QUEUE_ABOUT =
 	`Queue mode: n8n 2.41.1 (\`n8n start\` + \`n8n worker\` processes, PostgreSQL 15 and Redis 7 from Debian), ` +
 	`the packed package in their shared user folder; one webhook-started workflow called ${EXECUTIONS} times at once, ` +
-	`each execution ${MESSAGES} messages, each to its own chat, one credential; portal and credential at burst ` +
-	`${QUEUE_BUDGET.burstLimit}, ${QUEUE_BUDGET.requestsPerSecond} per second (the standard plan x10). Batched: ` +
-	`batches of ${QUEUE_BATCH_SIZE}. Wall time from the webhook calls to the last message; limit = (requests - burst) ` +
+	`each execution ${MESSAGES_PER_MODE['per-item']} messages one request each or ${MESSAGES_PER_MODE.batch} in batches of ` +
+	`${QUEUE_BATCH_SIZE}, each message to its own chat, one credential; portal and credential at burst ` +
+	`${QUEUE_BUDGET.burstLimit}, ${QUEUE_BUDGET.requestsPerSecond} per second (the standard plan x10). Input: five ` +
+	'expressions per item, or Take From Input Fields (none). Wall time from the webhook calls to the last ' +
+	'message; limit = (requests - burst) ' +
 	'/ rate; "sending" ratio counts from the first request (n8n prepares every item before it).';
 
 export function queueTable(results: QueueResult[]): string {
@@ -156,6 +177,7 @@ export function queueTable(results: QueueResult[]): string {
 			'Build',
 			'Workers (executions each)',
 			'Mode',
+			'Input',
 			'Delivered',
 			'Failed',
 			'Duplicated',
@@ -165,14 +187,16 @@ export function queueTable(results: QueueResult[]): string {
 			'Ratio: from webhooks / sending',
 		],
 		results.map((result) => {
-			const limit = physicalLimitSeconds(requestsNeeded(result.scenario.mode), QUEUE_BUDGET);
+			const { scenario } = result;
+			const limit = physicalLimitSeconds(requestsNeeded(scenario), QUEUE_BUDGET);
 			const failed = [...result.failed.values()].reduce((sum, count) => sum + count, 0);
 			const codes = [...result.failed].map(([code, count]) => `${code} x${count}`).join(', ');
 			return [
 				result.build,
-				`${result.scenario.workers} (${result.spread})`,
-				result.scenario.mode === 'batch' ? `batches of ${QUEUE_BATCH_SIZE}` : 'per item',
-				`${thousands(result.delivered)} of ${thousands(EXECUTIONS * MESSAGES)}`,
+				`${scenario.workers} (${result.spread})`,
+				scenario.mode === 'batch' ? `batches of ${QUEUE_BATCH_SIZE}` : 'per item',
+				scenario.input === 'fields' ? 'Take From Input Fields' : 'five expressions',
+				`${thousands(result.delivered)} of ${thousands(EXECUTIONS * scenario.messages)}`,
 				failed > 0 ? `${failed} (${codes})` : '0',
 				thousands(result.duplicates),
 				`${thousands(result.requests)} / ${thousands(result.rejected503)} (${((100 * result.rejected503) / Math.max(1, result.requests)).toFixed(1)}%)`,

@@ -483,10 +483,26 @@ export function webhookStarted(
 export const campaignText = (execution: number, index: number): string =>
 	`Campaign execution ${execution}: notification #${index + 1}`;
 
+/** How a campaign's node reads each item: five expressions n8n evaluates per item, or Take From Input Fields. */
+export type CampaignInput = 'expressions' | 'fields';
+
+/** The Bitrix24 node's parameters per input path (the fields path reads the items' own fields by name). */
+const CAMPAIGN_PARAMETERS: Record<CampaignInput, JsonObject> = {
+	expressions: {
+		crmEntityType: '={{ $json.crmEntityType }}',
+		crmEntityId: '={{ $json.crmEntityId }}',
+		userId: { __rl: true, mode: 'id', value: '={{ $json.userId }}' },
+		chatId: { __rl: true, mode: 'id', value: '={{ $json.chatId }}' },
+		message: '={{ $json.message }}',
+	},
+	fields: { input: 'inputFields' },
+};
+
 /**
  * The example workflow started by a webhook (POST /webhook/<path> with `{"execution": k}`): execution k sends
  * `messages` messages from Oleg (27), each to its own campaign chat of lead 1195 (the emulator's
- * addCampaignChats: FIRST_CAMPAIGN_CHAT + k * messages + i), the text campaignText(k, i).
+ * addCampaignChats: FIRST_CAMPAIGN_CHAT + k * messages + i), the text campaignText(k, i); the node reads the
+ * items through five expressions (default) or Take From Input Fields.
  */
 export function campaignWorkflow(setup: {
 	id: string;
@@ -494,10 +510,14 @@ export function campaignWorkflow(setup: {
 	credential: CredentialRef;
 	messages: number;
 	options: JsonObject;
+	input?: CampaignInput;
 }): Workflow {
 	const { messages } = setup;
 	const jsCode = `const k = Number($input.first().json.body.execution);
 return Array.from({ length: ${messages} }, (_, i) => ({ json: {
+  crmEntityType: 'lead',
+  crmEntityId: ${LEADS.WEBSITE_INQUIRY},
+  userId: ${USERS.OLEG_OPERATOR},
   chatId: ${FIRST_CAMPAIGN_CHAT} + k * ${messages} + i,
   message: 'Campaign execution ' + k + ': notification #' + (i + 1),
 } }));`;
@@ -507,14 +527,7 @@ return Array.from({ length: ${messages} }, (_, i) => ({ json: {
 			name: `Bitrix24: campaign of ${messages} per webhook call`,
 			jsCode,
 			webhook: setup.credential,
-			parameters: {
-				crmEntityType: 'lead',
-				crmEntityId: LEADS.WEBSITE_INQUIRY,
-				userId: { __rl: true, mode: 'id', value: USERS.OLEG_OPERATOR },
-				chatId: { __rl: true, mode: 'id', value: '={{ $json.chatId }}' },
-				message: '={{ $json.message }}',
-				options: setup.options,
-			},
+			parameters: { ...CAMPAIGN_PARAMETERS[setup.input ?? 'expressions'], options: setup.options },
 		}),
 		NODES.trigger,
 		setup.path,

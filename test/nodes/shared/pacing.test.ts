@@ -37,7 +37,7 @@ describe('PortalBudget', () => {
 		expect(granted).toBe(SHARING.initialAllowance);
 	});
 
-	it('lets a burst through at once when answers come back, keeping one slot of headroom', async () => {
+	it('lets a burst through without waiting for a drain when answers come back, keeping one slot of headroom', async () => {
 		// One request per 100 s: had any of the 49 waited for a drain, the test would time out.
 		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 0.01 });
 		const grants: Array<{ run: object; at: number }> = [];
@@ -46,6 +46,65 @@ describe('PortalBudget', () => {
 
 		expect(grants).toHaveLength(49);
 		expect(Math.round(budget.pending)).toBe(49);
+	});
+
+	it('spreads a burst at a few times the rate, so processes starting together see the portal fill in time', async () => {
+		const budget = new PortalBudget({ burstLimit: 50, requestsPerSecond: 20 });
+		const grants: Array<{ run: object; at: number }> = [];
+
+		await ask(budget, {}, 20, grants);
+
+		// One slot is 50 ms; a burst leaves at most SHARING.burstSpeedup times the rate: 10 ms apart, not at once
+		// (each grant is recorded when its promise settles, so single gaps vary by a timer tick; the span does not).
+		const span = grants[grants.length - 1].at - grants[0].at;
+		expect(span).toBeGreaterThanOrEqual((grants.length - 1) * (50 / SHARING.burstSpeedup) - 5);
+	});
+
+	it('does not build up a burst while it sends slowly: its allowance grows only while it holds requests back', async () => {
+		let offset = 0;
+		// One request per second: within 300 ms only the allowance lets requests go, no drain.
+		const budget = new PortalBudget(
+			{ burstLimit: 50, requestsPerSecond: 1 },
+			() => Date.now() + offset,
+		);
+		// Twenty requests answered one at a time, five seconds apart (n8n preparing items, say): never a full bucket.
+		for (let request = 0; request < 20; request++) {
+			await ask(budget, {}, 1, []);
+			offset += 5000;
+		}
+
+		let granted = 0;
+		await Promise.all(
+			Array.from({ length: 6 }, async () => {
+				if (await budget.acquire({}, AbortSignal.timeout(300))) granted += 1;
+			}),
+		);
+		// Not the 21 at once twenty answers would otherwise allow: one more than a fresh budget at most.
+		expect(granted).toBeLessThanOrEqual(SHARING.initialAllowance + 1);
+	});
+
+	it('starts its count again after a refusal and lets it grow only once the rate is back', async () => {
+		let offset = 0;
+		// One request per second: within 300 ms only the allowance lets requests go, no drain.
+		const budget = new PortalBudget(
+			{ burstLimit: 50, requestsPerSecond: 1 },
+			() => Date.now() + offset,
+		);
+		await ask(budget, {}, 10, []);
+		budget.answered(true);
+		// Answers while the rate is lowered (the portal is shared) do not build up a burst for later.
+		for (let answer = 0; answer < 10; answer++) budget.answered(false);
+		// Ten minutes without refusals: the rate is the credential's again and the bucket has drained.
+		offset += 600_000;
+		expect(budget.currentRate).toBe(1);
+
+		let granted = 0;
+		await Promise.all(
+			Array.from({ length: 6 }, async () => {
+				if (await budget.acquire({}, AbortSignal.timeout(300))) granted += 1;
+			}),
+		);
+		expect(granted).toBe(SHARING.initialAllowance);
 	});
 
 	it('never lets more than the burst reach the portal at any moment', async () => {
@@ -114,7 +173,7 @@ describe('PortalBudget', () => {
 
 		const started = Date.now();
 		await budget.acquire({});
-		// One slot at 20 x 0.8 = 16 per second: 62.5 ms.
+		// One slot at 20 x 0.7 = 14 per second: 71 ms.
 		expect(Date.now() - started).toBeGreaterThanOrEqual(55);
 	});
 
