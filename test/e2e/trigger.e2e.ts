@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { CHATS, OPEN_LINES, type Emulator } from '../../tools/emulator';
+import { CHATS, OPEN_LINES, SEEDED_BOT_IDS, type Emulator } from '../../tools/emulator';
 import { request } from '../../tools/emulator/testClient';
 import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
 import { openEditorLine, type EditorLine } from './support/editorServer';
@@ -93,7 +93,9 @@ async function emittedTexts(workflowId: string): Promise<string[][]> {
 	return texts;
 }
 
-const bots = (emulator: Emulator) => emulator.world.imbot.registered;
+/** The bots registered so far (the portal's seeded bots aside). */
+const bots = (emulator: Emulator) =>
+	emulator.world.imbot.registered.filter((b) => !SEEDED_BOT_IDS.includes(b.id));
 
 /** waitFor, and on a timeout the portal's calls so far (method, status, error) in the message. */
 async function waitForPortal<T>(

@@ -3,7 +3,17 @@
  * the open channels (lines) with their welcome-bot settings, the open-line dialogs (customer, line, session), the
  * chats' messages, the fetch queue and the record of webhook deliveries. Plain data, part of World.
  */
-import { CHATS, OPEN_LINES } from './constants';
+import {
+	BOT_DIALOGS,
+	BOTS,
+	CHATS,
+	CUSTOMERS,
+	OAUTH_CLIENT_ID,
+	OPEN_LINES,
+	SUPPORT_BOT_TOKEN,
+	USERS,
+} from './constants';
+import type { ParamValue } from './params';
 
 export type BotType = 'bot' | 'supervisor' | 'personal' | 'openline';
 export type EventMode = 'fetch' | 'webhook';
@@ -56,7 +66,11 @@ export interface OpenLine {
 	queue: number[];
 }
 
-/** The open-line side of a chat: its line, its customer, the connector's IDs and the current session. */
+/**
+ * The open-line side of a chat (its OpenLineChat in `world.chats` holds the members and the session's status): the
+ * line, the customer, the connector's IDs, the sessions, who answers, and every message posted into it other than
+ * imopenlines.crm.message.add's record (`messages` of the emulator keeps those too).
+ */
 export interface LineDialog {
 	chatId: number;
 	lineId: number;
@@ -64,22 +78,38 @@ export interface LineDialog {
 	customerName: string;
 	/** The chat's ID inside the channel (entityId position 3). */
 	connectorChatId: number;
+	/** The current session. */
 	sessionId: number;
-	/** How many sessions this customer had: `WELCOME_BOT_JOIN = first` joins only the first. */
-	sessions: number;
-	/** The bot that holds the session (joined as the line's welcome bot), if any. */
-	heldByBot?: number;
+	/** Every session of the chat, oldest first (`WELCOME_BOT_JOIN = first` joins only the first). */
+	sessionIds: number[];
+	/**
+	 * Who answers the current session: a bot (the line's welcome bot once it joined), an operator, 0 while it waits
+	 * in the line's queue after a hand-over; undefined while nobody took it yet (the welcome bot may join).
+	 */
+	holder?: number;
+	/** The chat's messages in order, every session's (history reads one session). */
+	messages: DialogMessage[];
 }
 
-/** A message in an open-line chat other than imopenlines.crm.message.add's (those are in `messages`). */
-export interface ChatMessage {
+/** A message in an open-line chat: a customer's, an operator's, a bot's, or the line's own (system, author 0). */
+export interface DialogMessage {
 	id: number;
-	chatId: number;
+	sessionId: number;
+	/** 0 for the line's system messages. */
 	authorId: number;
 	text: string;
 	/** Emulator clock (ms). */
 	at: number;
+	system: boolean;
+	/** The keyboard as Bitrix24 stores it (BUTTONS), when a bot's message had one. */
+	keyboard?: ParamValue[];
 }
+
+/** What happened to a dialog through imopenlines.bot.session.*, in order, for tests and the demo. */
+export type SessionEvent =
+	| { kind: 'operator'; chatId: number; botId: number; at: number }
+	| { kind: 'transfer'; chatId: number; to: string; leave: boolean; botId: number; at: number }
+	| { kind: 'finish'; chatId: number; botId: number; at: number };
 
 export type BotEventType =
 	| 'ONIMBOTV2MESSAGEADD'
@@ -118,7 +148,8 @@ export interface BotWorld {
 	registered: RegisteredBot[];
 	lines: OpenLine[];
 	dialogs: LineDialog[];
-	chatMessages: ChatMessage[];
+	/** Hand-overs, transfers and finishes, in order. */
+	sessionEvents: SessionEvent[];
 	queue: QueuedEvent[];
 	deliveries: EventDelivery[];
 	/** Portal-wide, increasing: event IDs of one bot have gaps (§7 Q10). */
@@ -127,7 +158,7 @@ export interface BotWorld {
 	nextSessionId: number;
 }
 
-const line = (id: number, name: string, active = true): OpenLine => ({
+const line = (id: number, name: string, queue: number[], active = true): OpenLine => ({
 	id,
 	name,
 	active,
@@ -136,11 +167,11 @@ const line = (id: number, name: string, active = true): OpenLine => ({
 	welcomeBotJoin: 'always',
 	welcomeBotTime: 600,
 	welcomeBotLeft: 'queue',
-	queue: [27],
+	queue,
 });
 
-/** Seeded chats by line: support takes the lead and contact chats, sales the deal and company chats. */
-const SEED_DIALOGS: ReadonlyArray<[chatId: number, lineId: number, customerName: string]> = [
+/** Seeded CRM chats by line: support takes the lead and contact chats, sales the deal and company chats. */
+const SEED_CRM_DIALOGS: ReadonlyArray<[chatId: number, lineId: number, customerName: string]> = [
 	[CHATS.LEAD_TELEGRAM_ACTIVE, OPEN_LINES.SUPPORT, 'Guest Telegram'],
 	[CHATS.LEAD_WHATSAPP_FINISHED, OPEN_LINES.SUPPORT, 'Guest WhatsApp'],
 	[CHATS.LEAD_LIVECHAT_NEW, OPEN_LINES.SUPPORT, 'Guest Live Chat'],
@@ -151,36 +182,164 @@ const SEED_DIALOGS: ReadonlyArray<[chatId: number, lineId: number, customerName:
 	[CHATS.RESTRICTED_LEAD_CHAT, OPEN_LINES.SUPPORT, 'Restricted Guest'],
 ];
 
-/** Customers are connector users with their own IDs, clear of employees and bots. */
-export const FIRST_CUSTOMER_ID = 600;
-export const FIRST_SESSION_ID = 340;
+/** Customers of the CRM chats are connector users with their own IDs, clear of employees, bots and CUSTOMERS. */
+export const FIRST_CUSTOMER_ID = 610;
+/** Sessions of the CRM chats; the bot dialogs' are 343-346. */
+export const FIRST_SESSION_ID = 330;
 /** First event ID: the docs' example range. */
 export const FIRST_EVENT_ID = 1000;
 /** Registered bots get IDs from here on, clear of users and seeded bots. */
 export const FIRST_REGISTERED_BOT_ID = 456;
+/** Sessions opened from now on (a finished dialog's customer writes again). */
+const FIRST_NEW_SESSION_ID = 400;
+
+/** First message IDs of the bot dialogs' seeded history (clear of the portal's message counter). */
+const HISTORY_MESSAGE_ID = 86_300;
+const HISTORY_AT = Date.UTC(2025, 0, 15, 8, 0, 0);
+
+/**
+ * The seeded bot dialogs (BOT_DIALOGS; their chats, not saved in CRM, are in world.ts): who holds the session
+ * (or 'finished'), and the session's messages so far.
+ */
+const SEED_BOT_DIALOGS: ReadonlyArray<{
+	chatId: number;
+	lineId: number;
+	customer: [id: number, name: string];
+	sessionId: number;
+	holder: number | 'finished';
+	texts: Array<[authorId: number, text: string]>;
+}> = [
+	{
+		chatId: BOT_DIALOGS.WITH_BOT,
+		lineId: OPEN_LINES.SUPPORT,
+		customer: [CUSTOMERS.GUEST, 'Guest'],
+		sessionId: 343,
+		holder: BOTS.SUPPORT_BOT,
+		texts: [
+			[CUSTOMERS.GUEST, 'Hi, where is my order #1045?'],
+			[BOTS.SUPPORT_BOT, 'Hello! Let me check [b]#1045[/b].'],
+			[CUSTOMERS.GUEST, 'Thanks'],
+		],
+	},
+	{
+		chatId: BOT_DIALOGS.WITH_BOT_TELEGRAM,
+		lineId: OPEN_LINES.SUPPORT,
+		customer: [CUSTOMERS.TELEGRAM, 'Pavel'],
+		sessionId: 344,
+		holder: BOTS.SUPPORT_BOT,
+		texts: [[CUSTOMERS.TELEGRAM, 'Do you ship to Riga?']],
+	},
+	{
+		chatId: BOT_DIALOGS.WITH_OPERATOR,
+		lineId: OPEN_LINES.SALES,
+		customer: [CUSTOMERS.WHATSAPP, 'Olga'],
+		sessionId: 345,
+		holder: USERS.OLEG_OPERATOR,
+		texts: [
+			[CUSTOMERS.WHATSAPP, 'I want a discount'],
+			[0, 'The dialog was transferred to an operator'],
+			[USERS.OLEG_OPERATOR, 'Hello, Oleg here.'],
+		],
+	},
+	{
+		chatId: BOT_DIALOGS.FINISHED,
+		lineId: OPEN_LINES.SUPPORT,
+		customer: [CUSTOMERS.FORMER, 'Former guest'],
+		sessionId: 346,
+		holder: 'finished',
+		texts: [[CUSTOMERS.FORMER, 'Bye']],
+	},
+];
+
+const seedBotDialog = ({
+	chatId,
+	lineId,
+	customer,
+	sessionId,
+	holder,
+	texts,
+}: (typeof SEED_BOT_DIALOGS)[number]): LineDialog => ({
+	chatId,
+	lineId,
+	customerId: customer[0],
+	customerName: customer[1],
+	connectorChatId: chatId - 2,
+	sessionId,
+	sessionIds: [sessionId],
+	holder: holder === 'finished' ? 0 : holder,
+	messages: texts.map(([authorId, text], index) => ({
+		id: HISTORY_MESSAGE_ID + (chatId - BOT_DIALOGS.WITH_BOT) * 10 + index,
+		sessionId,
+		authorId,
+		text,
+		at: HISTORY_AT + index * 60_000,
+		system: authorId === 0,
+	})),
+});
+
+/** A seeded imbot.v2 bot (fetch mode until its application switches it): one registry for every bot method. */
+const seededBot = (
+	id: number,
+	code: string,
+	name: string,
+	openline: boolean,
+	owner: string,
+	botToken?: string,
+): RegisteredBot => ({
+	id,
+	code,
+	type: openline ? 'openline' : 'bot',
+	owner,
+	botToken,
+	applicationToken: `seeded${id}`.padEnd(32, '0'),
+	eventMode: 'fetch',
+	webhookUrl: '',
+	isHidden: false,
+	isReactionsEnabled: true,
+	isSupportOpenline: openline,
+	backgroundId: null,
+	language: 'en',
+	properties: { name, lastName: '', workPosition: '', color: 'mint', gender: 'M' },
+	countMessage: 0,
+});
 
 export function seedBotWorld(): BotWorld {
 	return {
-		registered: [],
-		lines: [
-			line(OPEN_LINES.SUPPORT, 'Customer support'),
-			line(OPEN_LINES.SALES, 'Sales'),
-			line(OPEN_LINES.ARCHIVE, 'Old website chat', false),
+		registered: [
+			seededBot(
+				BOTS.SUPPORT_BOT,
+				'supportbot',
+				'SupportBot',
+				true,
+				`token:${SUPPORT_BOT_TOKEN}`,
+				SUPPORT_BOT_TOKEN,
+			),
+			// Registered by the seeded OAuth application: calls over OAuth need no token.
+			seededBot(BOTS.SURVEY_BOT, 'surveybot', 'SurveyBot', false, `app:${OAUTH_CLIENT_ID}`),
 		],
-		dialogs: SEED_DIALOGS.map(([chatId, lineId, customerName], index) => ({
-			chatId,
-			lineId,
-			customerId: FIRST_CUSTOMER_ID + index,
-			customerName,
-			connectorChatId: 1700 + index,
-			sessionId: FIRST_SESSION_ID + index,
-			sessions: 1,
-		})),
-		chatMessages: [],
+		lines: [
+			line(OPEN_LINES.SUPPORT, 'Customer support', [USERS.OLEG_OPERATOR]),
+			line(OPEN_LINES.SALES, 'Sales', [USERS.OLEG_OPERATOR, USERS.MARIA_MANAGER]),
+			line(OPEN_LINES.ARCHIVE, 'Old website chat', [], false),
+		],
+		dialogs: [
+			...SEED_CRM_DIALOGS.map(([chatId, lineId, customerName], index) => ({
+				chatId,
+				lineId,
+				customerId: FIRST_CUSTOMER_ID + index,
+				customerName,
+				connectorChatId: 1700 + index,
+				sessionId: FIRST_SESSION_ID + index,
+				sessionIds: [FIRST_SESSION_ID + index],
+				messages: [],
+			})),
+			...SEED_BOT_DIALOGS.map(seedBotDialog),
+		],
+		sessionEvents: [],
 		queue: [],
 		deliveries: [],
 		nextEventId: FIRST_EVENT_ID,
 		nextBotId: FIRST_REGISTERED_BOT_ID,
-		nextSessionId: FIRST_SESSION_ID + SEED_DIALOGS.length,
+		nextSessionId: FIRST_NEW_SESSION_ID,
 	};
 }

@@ -17,6 +17,7 @@ import https from 'node:https';
 
 import type {
 	BotType,
+	DialogMessage,
 	EventMode,
 	LineDialog,
 	OpenLine,
@@ -35,7 +36,7 @@ import {
 	type ParamRecord,
 	type ParamValue,
 } from './params';
-import { findUser, type OpenLineChat, type World } from './world';
+import { findBot, findUser, type OpenLineChat, type World } from './world';
 
 const BOT_TYPES: readonly BotType[] = ['bot', 'supervisor', 'personal', 'openline'];
 const EVENT_MODES: readonly EventMode[] = ['fetch', 'webhook'];
@@ -54,13 +55,12 @@ const COLORS: Readonly<Record<string, string>> = {
 	purple: '#9f7fff',
 };
 
-/** Q14: 403 for ownership and access, 400 for every other imbot.v2 code. */
-const botError = (code: string, description: string): RestError =>
-	new RestError(
-		code === 'BOT_OWNERSHIP_ERROR' || code === 'ACCESS_DENIED' ? 403 : 400,
-		code,
-		description,
-	);
+/**
+ * Every imbot.v2 code is 400: the controllers' Engine errors carry no status and RestManager answers
+ * STATUS_WRONG_REQUEST (rest/lib/engine/restmanager.php::createExceptionFromErrors; §7 Q14 suggested 403 for two).
+ */
+export const botError = (code: string, description: string): RestError =>
+	new RestError(400, code, description);
 
 // ---------------------------------------------------------------------------------------------- who calls
 
@@ -68,20 +68,36 @@ const botError = (code: string, description: string): RestError =>
 function ownerOf(ctx: CallContext, botToken: ParamValue | undefined): string {
 	if (ctx.authKind === 'oauth') return `app:${ctx.clientId ?? ''}`;
 	const token = scalarString(botToken)?.trim() ?? '';
-	if (token === '') throw botError('BOT_TOKEN_NOT_SPECIFIED', 'Bot token is not specified');
+	if (token === '')
+		throw botError(
+			'BOT_TOKEN_NOT_SPECIFIED',
+			'Bot token not specified (botToken is required for webhook auth)',
+		);
 	return `token:${token}`;
 }
 
-const botById = (world: World, id: number): RegisteredBot | undefined =>
-	world.imbot.registered.find((b) => b.id === id);
+/** The application key of a webhook call's CLIENT_ID / an OAuth call (imopenlines' resolveClientId), as `owner`. */
+export const applicationOf = (ctx: CallContext, clientId: string): string =>
+	ctx.authKind === 'oauth' ? `app:${ctx.clientId ?? ''}` : `token:${clientId}`;
+
+/** Im\Bot::getBotIdByAppId: the first bot the application registered. */
+export const botOwnedBy = (world: World, owner: string): RegisteredBot | undefined =>
+	world.imbot.registered.find((b) => b.owner === owner);
+
+const botById = findBot;
+
+/** The first of the names that is set and not "" (the Engine controllers read either spelling). */
+function paramOf(params: ParamRecord, names: readonly string[]): ParamValue | undefined {
+	return names.map((name) => params[name]).find((v) => v !== undefined && scalarString(v) !== '');
+}
 
 /**
  * The bot a call names by `botId`, owned by the caller (BOT_ID_REQUIRED, BOT_NOT_FOUND, BOT_OWNERSHIP_ERROR, in the
  * order of the change-log's common errors). Exported for the other bot methods (botSessions.ts).
  */
 export function requireOwnedBot(params: ParamRecord, ctx: CallContext): RegisteredBot {
-	const owner = ownerOf(ctx, params.botToken);
-	const botId = parseInteger(params.botId);
+	const owner = ownerOf(ctx, paramOf(params, ['botToken', 'BOT_TOKEN', 'clientId', 'CLIENT_ID']));
+	const botId = parseInteger(paramOf(params, ['botId', 'BOT_ID']));
 	if (botId === undefined || botId <= 0) throw botError('BOT_ID_REQUIRED', 'Bot ID is required');
 	const bot = botById(ctx.world, botId);
 	if (!bot) throw botError('BOT_NOT_FOUND', 'Bot not found');
@@ -157,9 +173,9 @@ function userObject(world: World, id: number, dialog?: LineDialog): Record<strin
 			type: 'extranet',
 		};
 	}
-	const bot = botById(world, id) ?? world.bots.find((b) => b.id === id);
+	const bot = botById(world, id);
 	if (bot) {
-		const name = 'properties' in bot ? bot.properties.name : bot.name;
+		const name = bot.properties.name;
 		return {
 			...base,
 			name,
@@ -200,14 +216,15 @@ export function chatEntityFields(
 	dialog: LineDialog,
 	at: number,
 ): { entityId: string; entityData1: string; entityData2: string } {
-	const code = CRM_CODES[chat.entityType];
+	const code = chat.entityType === null ? undefined : CRM_CODES[chat.entityType];
 	const bindings = (['LEAD', 'COMPANY', 'CONTACT', 'DEAL'] as const)
 		.map((type) => `${type}|${type === code ? chat.entityId : 0}`)
 		.join('|');
+	const crm = code === undefined ? 'N|NONE|0' : `Y|${code}|${chat.entityId}`;
 	return {
 		entityId: `${chat.connectorId}|${dialog.lineId}|${dialog.connectorChatId}|${dialog.customerId}`,
-		entityData1: `Y|${code}|${chat.entityId}|N|N|${dialog.sessionId}|${Math.floor(at / 1000)}|0|0|0`,
-		entityData2: bindings,
+		entityData1: `${crm}|N|N|${dialog.sessionId}|${Math.floor(at / 1000)}|0|0|0`,
+		entityData2: code === undefined ? '' : bindings,
 	};
 }
 
@@ -375,15 +392,23 @@ export class BotPlatform {
 	}
 
 	/**
-	 * A message posted in an open-line chat (by the customer, an operator or through the REST API): it joins the
-	 * chat's messages and reaches every registered bot of the chat other than its author (Q8).
+	 * A message posted in an open-line chat (by the customer, an operator or a bot, through the REST API or the
+	 * control API): it joins the dialog's messages in the current session and reaches every registered bot of the
+	 * chat other than its author (Q8).
 	 */
-	messagePosted(chat: OpenLineChat, authorId: number, messageId: number, text: string): number[] {
+	messagePosted(
+		chat: OpenLineChat,
+		authorId: number,
+		messageId: number,
+		text: string,
+		extra: Pick<DialogMessage, 'keyboard'> = {},
+	): number[] {
 		const world = this.world();
 		const at = this.portal.now();
-		world.imbot.chatMessages.push({ id: messageId, chatId: chat.id, authorId, text, at });
 		const dialog = dialogOf(world, chat.id);
 		if (!dialog) return [];
+		const { sessionId } = dialog;
+		dialog.messages.push({ id: messageId, sessionId, authorId, text, at, system: false, ...extra });
 		return this.botsOf(chat)
 			.filter((bot) => bot.id !== authorId)
 			.map((bot) =>
@@ -399,12 +424,12 @@ export class BotPlatform {
 	/** ONIMBOTV2MESSAGEUPDATE for an edited message of an open-line chat. */
 	messageEdited(messageId: number, text: string): number[] {
 		const world = this.world();
-		const message = world.imbot.chatMessages.find((m) => m.id === messageId);
-		if (!message) throw new Error(`No chat message ${messageId}`);
+		const dialog = world.imbot.dialogs.find((d) => d.messages.some((m) => m.id === messageId));
+		const message = dialog?.messages.find((m) => m.id === messageId);
+		if (!dialog || !message) throw new Error(`No chat message ${messageId}`);
 		message.text = text;
-		const chat = world.chats.find((c) => c.id === message.chatId);
-		const dialog = dialogOf(world, message.chatId);
-		if (!chat || !dialog) return [];
+		const chat = world.chats.find((c) => c.id === dialog.chatId);
+		if (!chat) return [];
 		const at = this.portal.now();
 		return this.botsOf(chat)
 			.filter((bot) => bot.id !== message.authorId)
@@ -425,10 +450,10 @@ export class BotPlatform {
 		const dialog = dialogOf(world, chatId);
 		if (!chat || !dialog) throw new Error(`Chat ${chatId} is not an open-line chat`);
 		const eventIds: number[] = [];
-		if (chat.status === 'finished' || chat.status === 'closing') {
+		if (!sessionOpen(chat)) {
 			dialog.sessionId = world.imbot.nextSessionId++;
-			dialog.sessions += 1;
-			dialog.heldByBot = undefined;
+			dialog.sessionIds.push(dialog.sessionId);
+			dialog.holder = undefined;
 			chat.status = 'new';
 		}
 		const joined = this.welcomeBotJoins(chat, dialog);
@@ -439,16 +464,21 @@ export class BotPlatform {
 		return { messageId, eventIds };
 	}
 
-	/** §3.4 step 2: the line's welcome bot joins the session's chat (always, or on the customer's first session). */
+	/**
+	 * §3.4 step 2: the line's welcome bot takes a session nobody took yet (always, or on the customer's first
+	 * session), joining the chat with ONIMBOTV2JOINCHAT; a bot still in the chat from a finished session takes it
+	 * without joining again.
+	 */
 	private welcomeBotJoins(chat: OpenLineChat, dialog: LineDialog): number | undefined {
 		const world = this.world();
 		const line = world.imbot.lines.find((l) => l.id === dialog.lineId);
-		if (!line?.active || !line.welcomeBotEnable || dialog.heldByBot !== undefined) return undefined;
+		if (!line?.active || !line.welcomeBotEnable || dialog.holder !== undefined) return undefined;
 		const bot = botById(world, line.welcomeBotId);
-		if (!bot || chat.members.includes(bot.id)) return undefined;
-		if (line.welcomeBotJoin === 'first' && dialog.sessions > 1) return undefined;
+		if (!bot) return undefined;
+		if (line.welcomeBotJoin === 'first' && dialog.sessionIds.length > 1) return undefined;
+		dialog.holder = bot.id;
+		if (chat.members.includes(bot.id)) return undefined;
 		chat.members.push(bot.id);
-		dialog.heldByBot = bot.id;
 		const at = this.portal.now();
 		return this.emit(bot, 'ONIMBOTV2JOINCHAT', {
 			dialogId: `chat${chat.id}`,
@@ -478,6 +508,22 @@ const messageObject = (id: number, chatId: number, authorId: number, text: strin
 
 export const dialogOf = (world: World, chatId: number): LineDialog | undefined =>
 	world.imbot.dialogs.find((d) => d.chatId === chatId);
+
+/** The chat's current session is open (a finished or closing one opens a new session on the next message). */
+export const sessionOpen = (chat: OpenLineChat): boolean =>
+	chat.status !== 'finished' && chat.status !== 'closing';
+
+/** One open-line chat as tests and the demo read it: its dialog, with the chat's members and session state. */
+export function lineChatState(
+	world: World,
+	chatId: number,
+): (LineDialog & { members: number[]; sessionOpen: boolean }) | undefined {
+	const chat = world.chats.find((c) => c.id === chatId);
+	const dialog = dialogOf(world, chatId);
+	return chat && dialog
+		? { ...dialog, members: chat.members, sessionOpen: sessionOpen(chat) }
+		: undefined;
+}
 
 // ----------------------------------------------------------------------------------- imbot.v2.Bot.*
 
@@ -572,12 +618,6 @@ function register(params: ParamRecord, ctx: CallContext): MethodOutcome {
 		countMessage: 0,
 	};
 	imbot.registered.push(bot);
-	ctx.world.bots.push({
-		id: bot.id,
-		name: properties.name,
-		code,
-		openline: bot.isSupportOpenline,
-	});
 	return registerResult(ctx.world, bot);
 }
 
@@ -606,8 +646,6 @@ function update(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	bot.isSupportOpenline = flag(fields.isSupportOpenline, bot.isSupportOpenline);
 	if (fields.backgroundId !== undefined)
 		bot.backgroundId = scalarString(fields.backgroundId) ?? null;
-	const listed = ctx.world.bots.find((b) => b.id === bot.id);
-	if (listed) listed.name = bot.properties.name;
 	return registerResult(ctx.world, bot);
 }
 
@@ -618,10 +656,8 @@ function unregister(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	if (bot.eventMode === 'webhook') ctx.bots.emit(bot, 'ONIMBOTV2DELETE', {});
 	world.imbot.registered = world.imbot.registered.filter((b) => b.id !== bot.id);
 	world.imbot.queue = world.imbot.queue.filter((e) => e.botId !== bot.id);
-	world.bots = world.bots.filter((b) => b.id !== bot.id);
 	for (const chat of world.chats) chat.members = chat.members.filter((m) => m !== bot.id);
-	for (const dialog of world.imbot.dialogs)
-		if (dialog.heldByBot === bot.id) dialog.heldByBot = undefined;
+	for (const dialog of world.imbot.dialogs) if (dialog.holder === bot.id) dialog.holder = undefined;
 	return { result: { result: true } };
 }
 

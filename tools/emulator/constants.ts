@@ -29,6 +29,10 @@ export const USERS = {
 	IVAN_FORMER: 45,
 } as const;
 export const BOTS = { SUPPORT_BOT: 39, SURVEY_BOT: 40 } as const;
+/** The seeded bots' IDs: tests tell the bots they registered from these. */
+export const SEEDED_BOT_IDS: readonly number[] = Object.values(BOTS);
+/** SupportBot's webhook token: long enough for secret scrubbing, at most 40 characters. */
+export const SUPPORT_BOT_TOKEN = 'n8n-supportbot-7f3a9c2e51b04d6b';
 
 export const LEADS = {
 	WEBSITE_INQUIRY: 1195,
@@ -63,6 +67,20 @@ export const CHATS = {
 
 /** The seeded open channels (imopenlines lines): two active, one switched off. */
 export const OPEN_LINES = { SUPPORT: 1, SALES: 2, ARCHIVE: 3 } as const;
+
+/** Open-line chats with a bot, not saved in CRM (botWorld.ts seeds their sessions and history). */
+export const BOT_DIALOGS = {
+	/** Line 1, live chat, customer 599; SupportBot 39 holds the session 343. */
+	WITH_BOT: 2001,
+	/** Line 1, Telegram, customer 600; SupportBot 39 holds the session 344. */
+	WITH_BOT_TELEGRAM: 2002,
+	/** Line 2, WhatsApp, customer 601; operator 27 took it over (session 345), the bot left. */
+	WITH_OPERATOR: 2003,
+	/** Line 1, live chat, customer 602; its only session 346 is finished. */
+	FINISHED: 2004,
+} as const;
+/** The bot dialogs' customers (connector users). */
+export const CUSTOMERS = { GUEST: 599, TELEGRAM: 600, WHATSAPP: 601, FORMER: 602 } as const;
 
 /** When the seeded chats' dialogs were last active (ms): chat 1341 then, the next IDs a minute later each. */
 export const SEED_ACTIVITY_AT = Date.UTC(2025, 0, 15, 9, 0, 0);

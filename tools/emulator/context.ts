@@ -12,7 +12,7 @@ export interface RecordedMessage {
 	id: number;
 	chatId: number;
 	userId: number;
-	crmEntityType: CrmEntityType;
+	crmEntityType: CrmEntityType | null;
 	crmEntityId: number;
 	/** Exactly what was stored (after Bitrix24's 20,000-character truncation). */
 	message: string;

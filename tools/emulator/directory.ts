@@ -88,15 +88,15 @@ function userCurrent(_params: ParamRecord, ctx: CallContext): MethodOutcome {
 	return { result: userFields(me) };
 }
 
-/** Keyed by bot id; PHP turns an empty array into `[]`. */
+/** Keyed by bot id (the imbot.v2 registry: the old API lists the same bots); PHP turns an empty array into `[]`. */
 function botList(_params: ParamRecord, ctx: CallContext): MethodOutcome {
-	const entries = ctx.world.bots.map((b) => [
+	const entries = ctx.world.imbot.registered.map((b) => [
 		String(b.id),
 		{
 			ID: b.id,
-			NAME: b.name,
+			NAME: b.properties.name,
 			CODE: b.code,
-			OPENLINE: b.openline ? 'Y' : 'N',
+			OPENLINE: b.isSupportOpenline ? 'Y' : 'N',
 			TYPE: 'B',
 			MODULE_ID: 'rest',
 		},

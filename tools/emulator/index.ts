@@ -28,38 +28,25 @@ export type {
 	LineRights,
 	OAuthApp,
 	OpenLineChat,
-	PortalBot,
 	PortalSettings,
 	PortalUser,
 	Webhook,
 	World,
 } from './world';
 export { parseBatchCommand } from './batch';
-export {
-	BOT_DIALOGS,
-	botById,
-	botSessionsOf,
-	CUSTOMERS,
-	dialogOf,
-	OPEN_CHANNELS,
-	SUPPORT_BOT_TOKEN,
-	type BotDialog,
-	type BotSessions,
-	type DialogEvent,
-	type OpenChannel,
-	type RegisteredBot as SessionBot,
-} from './botSessions';
 export { callsAsked, postsAsked, restCallsOf, timesAsked, tokenCallsOf } from './record';
 export { parsePhpQuery } from './params';
 export * from './constants';
 export { startEventReceiver, type EventReceiver, type ReceivedEvent } from './eventReceiver';
 export type {
 	BotWorld,
-	ChatMessage,
+	DialogMessage,
 	EventDelivery,
 	LineDialog,
 	OpenLine,
 	QueuedEvent,
 	RegisteredBot,
+	SessionEvent,
 } from './botWorld';
-export { phpBuildQuery, chatEntityFields } from './bots';
+export { phpBuildQuery, chatEntityFields, dialogOf, lineChatState, sessionOpen } from './bots';
+export { findBot } from './world';

@@ -4,10 +4,12 @@
  */
 import {
 	ADMIN_USER_ID,
+	BOT_DIALOGS,
 	BOTS,
 	CHATS,
 	COMPANIES,
 	CONTACTS,
+	CUSTOMERS,
 	DEALS,
 	FIRST_MESSAGE_ID,
 	FULL_SCOPES,
@@ -22,7 +24,7 @@ import {
 	USERS,
 	WEBHOOK_CODE,
 } from './constants';
-import { seedBotWorld, type BotWorld } from './botWorld';
+import { seedBotWorld, type BotWorld, type RegisteredBot } from './botWorld';
 
 /** The CRM types an open-channel chat can be linked to (imopenlines/lib/crm/common.php::getCrmEntityIdByTypeCode). */
 export type CrmEntityType = 'lead' | 'deal' | 'contact' | 'company';
@@ -44,14 +46,6 @@ export interface PortalUser {
 	workPosition: string;
 }
 
-export interface PortalBot {
-	id: number;
-	name: string;
-	code: string;
-	/** Bitrix24's "open line" flag: the bot may serve open channels. */
-	openline: boolean;
-}
-
 export interface CrmEntity {
 	type: CrmOwnerType;
 	id: number;
@@ -60,7 +54,8 @@ export interface CrmEntity {
 
 export interface OpenLineChat {
 	id: number;
-	entityType: CrmEntityType;
+	/** null: a chat not saved in CRM (entityId 0); no CRM chat method lists it. */
+	entityType: CrmEntityType | null;
 	entityId: number;
 	connectorId: string;
 	connectorTitle: string;
@@ -135,7 +130,6 @@ export interface AccessDenial {
 
 export interface World {
 	users: PortalUser[];
-	bots: PortalBot[];
 	entities: CrmEntity[];
 	chats: OpenLineChat[];
 	webhooks: Webhook[];
@@ -159,7 +153,7 @@ const user = (id: number, name: string, lastName: string, active = true): Portal
 
 const chat = (
 	id: number,
-	entityType: CrmEntityType,
+	entityType: CrmEntityType | null,
 	entityId: number,
 	connector: 'telegrambot' | 'whatsapp' | 'livechat',
 	status: DialogStatus,
@@ -190,10 +184,6 @@ export function createSeedWorld(): World {
 			user(USERS.OLEG_OPERATOR, 'Oleg', 'Operator'),
 			user(USERS.MARIA_MANAGER, 'Maria', 'Manager'),
 			user(USERS.IVAN_FORMER, 'Ivan', 'Former', false),
-		],
-		bots: [
-			{ id: BOTS.SUPPORT_BOT, name: 'SupportBot', code: 'supportbot', openline: true },
-			{ id: BOTS.SURVEY_BOT, name: 'SurveyBot', code: 'surveybot', openline: false },
 		],
 		entities: [
 			{ type: 'lead', id: LEADS.WEBSITE_INQUIRY, title: 'Website inquiry' },
@@ -251,6 +241,20 @@ export function createSeedWorld(): World {
 				[1, 27],
 			),
 			chat(CHATS.RESTRICTED_LEAD_CHAT, 'lead', LEADS.RESTRICTED, 'livechat', 'inProgress', [1]),
+			// The bot dialogs (not saved in CRM): the customer and who answers are members.
+			chat(BOT_DIALOGS.WITH_BOT, null, 0, 'livechat', 'inProgress', [
+				CUSTOMERS.GUEST,
+				BOTS.SUPPORT_BOT,
+			]),
+			chat(BOT_DIALOGS.WITH_BOT_TELEGRAM, null, 0, 'telegrambot', 'inProgress', [
+				CUSTOMERS.TELEGRAM,
+				BOTS.SUPPORT_BOT,
+			]),
+			chat(BOT_DIALOGS.WITH_OPERATOR, null, 0, 'whatsapp', 'inProgress', [
+				CUSTOMERS.WHATSAPP,
+				USERS.OLEG_OPERATOR,
+			]),
+			chat(BOT_DIALOGS.FINISHED, null, 0, 'livechat', 'finished', [CUSTOMERS.FORMER]),
 		],
 		webhooks: [
 			{ userId: ADMIN_USER_ID, code: WEBHOOK_CODE, scopes: [...FULL_SCOPES] },
@@ -286,8 +290,9 @@ export function findUser(world: World, id: number): PortalUser | undefined {
 	return world.users.find((u) => u.id === id);
 }
 
-export function findBot(world: World, id: number): PortalBot | undefined {
-	return world.bots.find((b) => b.id === id);
+/** A bot of the portal: every bot is an imbot.v2 registration (the seeded ones too), one registry. */
+export function findBot(world: World, id: number): RegisteredBot | undefined {
+	return world.imbot.registered.find((b) => b.id === id);
 }
 
 export function findEntity(world: World, type: CrmOwnerType, id: number): CrmEntity | undefined {

@@ -8,6 +8,7 @@ import {
 	WEBHOOK_CODE,
 	type Emulator,
 	type RegisteredBot,
+	SEEDED_BOT_IDS,
 } from '../../../tools/emulator';
 import { postJson, request } from '../../../tools/emulator/testClient';
 import { oauthCredential } from '../../../tools/harness/oauthCredential';
@@ -41,7 +42,9 @@ async function trigger(parameters: INodeParameters, options: Partial<TriggerOpti
 	return harness;
 }
 
-const bots = (): RegisteredBot[] => emu.world.imbot.registered;
+/** The bots registered so far (the portal's seeded bots aside). */
+const bots = (): RegisteredBot[] =>
+	emu.world.imbot.registered.filter((b) => !SEEDED_BOT_IDS.includes(b.id));
 const calledTimes = (method: string) => emu.requests.filter((r) => r.restMethod === method).length;
 
 /** A customer writes and every delivery is answered. */

@@ -4,13 +4,14 @@
  */
 import {
 	BOT_DIALOGS,
+	CHATS,
 	BOTS,
-	botSessionsOf,
 	CUSTOMERS,
-	dialogOf,
-	OPEN_CHANNELS,
+	lineChatState,
+	OPEN_LINES,
 	SUPPORT_BOT_TOKEN,
 	USERS,
+	type ParamRecord,
 } from '../../../tools/emulator';
 import { obj, postJson } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
@@ -26,7 +27,7 @@ const asBot = {
 };
 const errorOf = (res: { status: number; body: unknown }) => [res.status, obj(res.body).error];
 const dialog = (chatId: number) => {
-	const found = dialogOf(emu.world, chatId);
+	const found = lineChatState(emu.world, chatId);
 	if (!found) throw new Error(`no dialog ${chatId}`);
 	return found;
 };
@@ -80,7 +81,7 @@ describe('imbot.v2.Chat.Message.send', () => {
 		const { access_token: token } = emu.issueOAuthTokens();
 		const viaOAuth = (params: object) =>
 			postJson(`${emu.baseUrl}/rest/${SEND}`, params, { authorization: `Bearer ${token}` });
-		botSessionsOf(emu.world).dialogs[0].members.push(BOTS.SURVEY_BOT);
+		lineChatState(emu.world, BOT_DIALOGS.WITH_BOT)?.members.push(BOTS.SURVEY_BOT);
 
 		const own = await viaOAuth({
 			botId: BOTS.SURVEY_BOT,
@@ -108,7 +109,7 @@ describe('imopenlines.bot.session.operator', () => {
 
 		expect(res.body).toMatchObject({ result: true });
 		expect(dialog(BOT_DIALOGS.WITH_BOT)).toMatchObject({ holder: 0, members: [CUSTOMERS.GUEST] });
-		expect(botSessionsOf(emu.world).events).toEqual([
+		expect(emu.world.imbot.sessionEvents).toEqual([
 			expect.objectContaining({ kind: 'operator', chatId: BOT_DIALOGS.WITH_BOT }),
 		]);
 	});
@@ -141,15 +142,15 @@ describe('imopenlines.bot.session.transfer', () => {
 	});
 
 	it('to another open channel by QUEUE_ID or TRANSFER_ID "queue<ID>"; the bot stays without LEAVE', async () => {
-		await call(TRANSFER, { ...base, TRANSFER_ID: `queue${OPEN_CHANNELS.SALES}` });
+		await call(TRANSFER, { ...base, TRANSFER_ID: `queue${OPEN_LINES.SALES}` });
 
 		expect(dialog(BOT_DIALOGS.WITH_BOT)).toMatchObject({
-			lineId: OPEN_CHANNELS.SALES,
+			lineId: OPEN_LINES.SALES,
 			holder: 0,
 			members: [CUSTOMERS.GUEST, BOTS.SUPPORT_BOT],
 		});
-		expect(botSessionsOf(emu.world).events.at(-1)).toMatchObject({
-			to: `queue${OPEN_CHANNELS.SALES}`,
+		expect(emu.world.imbot.sessionEvents.at(-1)).toMatchObject({
+			to: `queue${OPEN_LINES.SALES}`,
 			leave: false,
 			botId: BOTS.SUPPORT_BOT,
 		});
@@ -172,7 +173,7 @@ describe('imopenlines.bot.session.transfer', () => {
 	])('refuses %s', async (_case, params, status, code) => {
 		const res = await call(TRANSFER, { ...base, ...params });
 		expect(errorOf(res)).toEqual([status, code]);
-		expect(botSessionsOf(emu.world).events).toEqual([]);
+		expect(emu.world.imbot.sessionEvents).toEqual([]);
 	});
 });
 
@@ -187,7 +188,7 @@ describe('imopenlines.bot.session.finish', () => {
 		});
 
 		expect(dialog(BOT_DIALOGS.WITH_BOT).sessionOpen).toBe(false);
-		expect(botSessionsOf(emu.world).events.map((e) => e.kind)).toEqual(['finish']);
+		expect(emu.world.imbot.sessionEvents.map((e) => e.kind)).toEqual(['finish']);
 	});
 
 	it('answers BOT_ID_ERROR for an application without a bot', async () => {
@@ -219,5 +220,88 @@ describe('imopenlines.session.history.get', () => {
 		['an unknown session', { SESSION_ID: 9999 }, 'ACCESS_DENIED'],
 	])('refuses %s', async (_case, params, code) => {
 		expect(errorOf(await call('imopenlines.session.history.get', params))).toEqual([400, code]);
+	});
+});
+
+describe('one bot world: a bot registered over REST answers the customer who wrote to it', () => {
+	const TOKEN = 'n8n-loop-5b1e0c7d9a2f';
+	const CHAT = CHATS.LEAD_TELEGRAM_ACTIVE;
+
+	it('the customer writes, the bot hears it, replies into that chat, hands over; all in the history', async () => {
+		const registered = await call('imbot.v2.Bot.register', {
+			fields: { code: 'n8n_loop', botToken: TOKEN, type: 'openline', properties: { name: 'Loop' } },
+		});
+		const botId = Number(obj(obj(obj(registered.body).result).bot).id);
+		await call('imopenlines.config.update', {
+			CONFIG_ID: OPEN_LINES.SUPPORT,
+			PARAMS: { WELCOME_BOT_ENABLE: 'Y', WELCOME_BOT_ID: botId },
+		});
+
+		const { messageId } = emu.bots.customerWrites(CHAT, 'Where is my order?');
+		const heard = obj(obj(await call('imbot.v2.Event.get', { botId, botToken: TOKEN })).body);
+		const events = obj(heard.result).events as Array<{ type: string; data: ParamRecord }>;
+		expect(events.map((e) => e.type)).toEqual(['ONIMBOTV2JOINCHAT', 'ONIMBOTV2MESSAGEADD']);
+		expect(obj(events[1]?.data.message)).toMatchObject({ id: messageId, chatId: CHAT });
+
+		const sent = await call(SEND, {
+			botId,
+			botToken: TOKEN,
+			dialogId: `chat${CHAT}`,
+			fields: { message: 'It ships today.' },
+		});
+		expect(sent.status).toBe(200);
+		const handedOver = await call('imopenlines.bot.session.operator', { CHAT_ID: CHAT });
+		expect(handedOver.body).toMatchObject({ result: true });
+
+		expect(dialog(CHAT)).toMatchObject({ holder: 0 });
+		expect(dialog(CHAT).members).not.toContain(botId);
+		expect(emu.world.imbot.sessionEvents).toEqual([
+			expect.objectContaining({ kind: 'operator', chatId: CHAT, botId }),
+		]);
+		const history = obj(
+			obj((await call('imopenlines.session.history.get', { CHAT_ID: CHAT })).body).result,
+		);
+		const texts = Object.values(obj(history.message))
+			.map((m) => obj(m))
+			.sort((a, b) => Number(a.id) - Number(b.id))
+			.map((m) => [Number(m.senderid), m.text]);
+		expect(texts).toEqual([
+			[dialog(CHAT).customerId, 'Where is my order?'],
+			[botId, 'It ships today.'],
+			[0, 'The chat bot has passed the dialog to an operator'],
+		]);
+		// The customer writes again: the dialog waits for an operator, the bot does not take it back.
+		emu.bots.customerWrites(CHAT, 'Hello?');
+		expect(dialog(CHAT)).toMatchObject({ holder: 0 });
+	});
+
+	it('after Finish the next customer message opens a new session that the welcome bot takes again', async () => {
+		const botId = BOTS.SUPPORT_BOT;
+		await call('imopenlines.config.update', {
+			CONFIG_ID: OPEN_LINES.SUPPORT,
+			PARAMS: { WELCOME_BOT_ENABLE: 'Y', WELCOME_BOT_ID: botId },
+		});
+		const finished = await call('imopenlines.bot.session.finish', {
+			CHAT_ID: BOT_DIALOGS.WITH_BOT,
+			CLIENT_ID: SUPPORT_BOT_TOKEN,
+		});
+		expect(finished.body).toMatchObject({ result: true });
+		const before = dialog(BOT_DIALOGS.WITH_BOT).sessionId;
+
+		emu.bots.customerWrites(BOT_DIALOGS.WITH_BOT, 'Me again');
+
+		expect(dialog(BOT_DIALOGS.WITH_BOT)).toMatchObject({ holder: botId, sessionOpen: true });
+		expect(dialog(BOT_DIALOGS.WITH_BOT).sessionIds).toEqual([before, expect.any(Number)]);
+		const sent = await call(SEND, { ...asBot, fields: { message: 'Welcome back' } });
+		expect(sent.status).toBe(200);
+		const history = obj(
+			obj((await call('imopenlines.session.history.get', { CHAT_ID: BOT_DIALOGS.WITH_BOT })).body)
+				.result,
+		);
+		// Only the new session's messages, by ID: the customer's, then the bot's answer.
+		expect(Object.values(obj(history.message)).map((m) => obj(m).text)).toEqual([
+			'Me again',
+			'Welcome back',
+		]);
 	});
 });

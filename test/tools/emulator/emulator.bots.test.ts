@@ -8,6 +8,7 @@ import {
 	startEventReceiver,
 	type EventReceiver,
 	type ParamRecord,
+	SEEDED_BOT_IDS,
 } from '../../../tools/emulator';
 import { obj, postJson } from '../../../tools/emulator/testClient';
 import { useEmulator } from '../../../tools/harness/useEmulator';
@@ -26,6 +27,8 @@ beforeEach(() => {
 const TOKEN = 'n8n-7f3a9c2e51b04d6b';
 const call = (method: string, params: unknown) => postJson(`${emu.webhookUrl}${method}`, params);
 const result = (body: unknown) => obj(obj(body).result);
+/** The bots registered in this test (the portal's seeded bots aside). */
+const registered = () => emu.world.imbot.registered.filter((b) => !SEEDED_BOT_IDS.includes(b.id));
 
 async function registerBot(fields: Record<string, unknown> = {}, token = TOKEN): Promise<number> {
 	const res = await call('imbot.v2.Bot.register', {
@@ -63,8 +66,8 @@ describe('imbot.v2.Bot.* auth and identity', () => {
 		// Idempotent by code within the application: the same bot, unchanged even though fields differ.
 		const again = await registerBot({ properties: { name: 'Renamed' }, eventMode: 'fetch' });
 		expect(again).toBe(id);
-		expect(emu.world.imbot.registered).toHaveLength(1);
-		expect(emu.world.imbot.registered[0]).toMatchObject({ eventMode: 'webhook' });
+		expect(registered()).toHaveLength(1);
+		expect(registered()[0]).toMatchObject({ eventMode: 'webhook' });
 
 		const taken = await call('imbot.v2.Bot.register', {
 			fields: { code: 'n8n_ol_bot', botToken: 'another-token', properties: { name: 'X' } },
@@ -76,7 +79,7 @@ describe('imbot.v2.Bot.* auth and identity', () => {
 		expect(long.body).toMatchObject({ error: 'BOT_TOKEN_INVALID_LENGTH' });
 	});
 
-	it('gets by code for the owner, refuses another token (403 BOT_OWNERSHIP_ERROR), lists only its own', async () => {
+	it('gets by code for the owner, refuses another token (400 BOT_OWNERSHIP_ERROR), lists only its own', async () => {
 		const id = await registerBot();
 		const byCode = await call('imbot.v2.Bot.get', { code: 'n8n_ol_bot', botToken: TOKEN });
 		expect(obj(result(byCode.body).bot)).toMatchObject({ id, eventMode: 'webhook' });
@@ -85,7 +88,7 @@ describe('imbot.v2.Bot.* auth and identity', () => {
 			botToken: 'not-the-owner',
 			fields: { eventMode: 'fetch' },
 		});
-		expect(foreign.status).toBe(403);
+		expect(foreign.status).toBe(400);
 		expect(foreign.body).toMatchObject({ error: 'BOT_OWNERSHIP_ERROR' });
 		const mine = await call('imbot.v2.Bot.list', { botToken: TOKEN });
 		expect(result(mine.body).bots).toEqual([expect.objectContaining({ id })]);
@@ -100,7 +103,7 @@ describe('imbot.v2.Bot.* auth and identity', () => {
 			fields: { code: 'oauth_bot', type: 'openline', properties: { name: 'OAuth Bot' } },
 		});
 		expect(res.status).toBe(200);
-		expect(emu.world.imbot.registered[0]).toMatchObject({ owner: expect.stringMatching(/^app:/) });
+		expect(registered()[0]).toMatchObject({ owner: expect.stringMatching(/^app:/) });
 	});
 });
 
@@ -127,7 +130,7 @@ describe('events of a bot attached to an open channel', () => {
 		]);
 		const [join, add] = receiver.received;
 		expect(add?.contentType).toBe('application/x-www-form-urlencoded');
-		const token = emu.world.imbot.registered[0]?.applicationToken;
+		const token = registered()[0]?.applicationToken;
 		const data = obj(add?.params.data);
 		expect(obj(add?.params.auth)).toMatchObject({ application_token: token });
 		expect(obj(data.bot)).toMatchObject({ id: String(botId), code: 'n8n_ol_bot' });
@@ -202,7 +205,7 @@ describe('events of a bot attached to an open channel', () => {
 		emu.bots.customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'queued');
 		await emu.bots.settled();
 		expect(receiver.received).toEqual([]);
-		expect(emu.world.imbot.queue).toHaveLength(2);
+		expect(emu.world.imbot.queue.filter((e) => e.botId === botId)).toHaveLength(2);
 
 		await call('imbot.v2.Bot.update', {
 			botId,
@@ -222,13 +225,13 @@ describe('events of a bot attached to an open channel', () => {
 
 	it('rotation gives a new application_token and refuses the old bot token', async () => {
 		const botId = await registerBot();
-		const before = emu.world.imbot.registered[0]?.applicationToken;
+		const before = registered()[0]?.applicationToken;
 		await call('imbot.v2.Bot.update', {
 			botId,
 			botToken: TOKEN,
 			fields: { botToken: 'rotated-token' },
 		});
-		expect(emu.world.imbot.registered[0]?.applicationToken).not.toBe(before);
+		expect(registered()[0]?.applicationToken).not.toBe(before);
 		const old = await call('imbot.v2.Bot.get', { botId, botToken: TOKEN });
 		expect(obj(result(old.body).bot).eventMode).toBeUndefined();
 		const refused = await call('imbot.v2.Event.get', { botId, botToken: TOKEN });
@@ -249,7 +252,7 @@ describe('events of a bot attached to an open channel', () => {
 		await emu.bots.settled();
 		const dialog = emu.world.imbot.dialogs.find((d) => d.chatId === CHATS.LEAD_WHATSAPP_FINISHED);
 		expect(dialog?.sessionId).not.toBe(session);
-		expect(dialog?.heldByBot).toBe(botId);
+		expect(dialog?.holder).toBe(botId);
 		const add = receiver.received.find((r) => r.params.event === 'ONIMBOTV2MESSAGEADD');
 		expect(String(obj(obj(add?.params.data).chat).entityData1).split('|')[5]).toBe(
 			String(dialog?.sessionId),

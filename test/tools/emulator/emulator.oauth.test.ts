@@ -321,7 +321,7 @@ describe('control API', () => {
 		await control('reset');
 		expect(emu.messages).toHaveLength(0);
 		const world = obj((await request(`${emu.baseUrl}/_emulator/world`)).body);
-		expect(arr(world.chats)).toHaveLength(8);
+		expect(arr(world.chats)).toHaveLength(12);
 		expect((await request(`${emu.baseUrl}/_emulator/nothing`)).status).toBe(404);
 	});
 

@@ -512,7 +512,7 @@ describe('lookup methods', () => {
 			'39': expect.objectContaining({ ID: 39, NAME: 'SupportBot', CODE: 'supportbot' }),
 			'40': expect.objectContaining({ ID: 40, NAME: 'SurveyBot', CODE: 'surveybot' }),
 		});
-		emu.world.bots = [];
+		emu.world.imbot.registered = [];
 		expect(obj((await request(`${emu.webhookUrl}imbot.bot.list`)).body).result).toEqual([]);
 	});
 
@@ -546,7 +546,7 @@ describe('world', () => {
 		emu.reset();
 		expect(messages).toHaveLength(0);
 		expect(emu.requests).toHaveLength(0);
-		expect(emu.world.chats).toHaveLength(8);
+		expect(emu.world.chats).toHaveLength(12);
 		expect(emu.world.portal.restAvailable).toBe(true);
 		expect(obj((await call(SEND, VALID)).body).result).toBe(FIRST_MESSAGE_ID);
 	});

@@ -8,6 +8,7 @@ import {
 	BOT_DIALOGS,
 	BOTS,
 	dialogOf,
+	lineChatState,
 	SUPPORT_BOT_TOKEN,
 	WEBHOOK_CODE,
 } from '../../../../tools/emulator';
@@ -84,7 +85,7 @@ describe('a customer asks, the bot answers', () => {
 	});
 
 	it('over OAuth2 a bot of the application needs no token', async () => {
-		dialogOf(emulator.world, BOT_DIALOGS.WITH_BOT)?.members.push(BOTS.SURVEY_BOT);
+		lineChatState(emulator.world, BOT_DIALOGS.WITH_BOT)?.members.push(BOTS.SURVEY_BOT);
 		const { outputs } = await runBot(
 			emulator,
 			'sendMessage',

@@ -6,10 +6,9 @@
 import {
 	BOT_DIALOGS,
 	BOTS,
-	botSessionsOf,
 	CUSTOMERS,
-	dialogOf,
-	OPEN_CHANNELS,
+	lineChatState,
+	OPEN_LINES,
 	SUPPORT_BOT_TOKEN,
 	USERS,
 } from '../../../../tools/emulator';
@@ -18,8 +17,8 @@ import { askedFor, botCredential, callsOf, runBot } from './botRun';
 
 const emulator = useEmulator();
 const CHAT = { dialogChatId: '={{ $json.chatId }}' };
-const events = () => botSessionsOf(emulator.world).events;
-const dialog = (chatId: number) => dialogOf(emulator.world, chatId);
+const events = () => emulator.world.imbot.sessionEvents;
+const dialog = (chatId: number) => lineChatState(emulator.world, chatId);
 
 describe('Hand Over to Operator', () => {
 	it('passes a dialog the bot holds to the queue; the bot leaves the chat', async () => {
@@ -111,20 +110,20 @@ describe('Transfer', () => {
 			{
 				...CHAT,
 				transferTo: 'openChannel',
-				openChannelId: { __rl: true, mode: 'id', value: String(OPEN_CHANNELS.SALES) },
+				openChannelId: { __rl: true, mode: 'id', value: String(OPEN_LINES.SALES) },
 			},
 			[{ chatId: BOT_DIALOGS.WITH_BOT }],
 		);
 
 		expect(outputs[0][0].json).toMatchObject({
 			transferredTo: 'openChannel',
-			openChannelId: OPEN_CHANNELS.SALES,
+			openChannelId: OPEN_LINES.SALES,
 			botLeft: false,
 		});
 		expect(events()).toEqual([
 			expect.objectContaining({
 				kind: 'transfer',
-				to: `queue${OPEN_CHANNELS.SALES}`,
+				to: `queue${OPEN_LINES.SALES}`,
 				leave: false,
 				botId: BOTS.SUPPORT_BOT,
 			}),
