@@ -204,7 +204,7 @@ export interface EditorLine {
  */
 export async function openEditorLine(
 	name: LineName,
-	options: { verbose?: boolean } = {},
+	options: { verbose?: boolean; onOutput?: (text: string) => void } = {},
 ): Promise<EditorLine> {
 	const installed = await ensureN8n(name, progress);
 	const emulator = await startEmulator();
@@ -220,7 +220,10 @@ export async function openEditorLine(
 		const port = await freePort();
 		const verbose = options.verbose ?? process.env.N8N_E2E_VERBOSE === '1';
 		editor = await session.startEditor(port, {
-			onOutput: verbose ? (text) => progress(`n8n: ${text}`) : undefined,
+			onOutput: (text) => {
+				options.onOutput?.(text);
+				if (verbose) progress(`n8n: ${text}`);
+			},
 		});
 		const baseUrl = `http://127.0.0.1:${port}`;
 		const client = new EditorClient(baseUrl);
