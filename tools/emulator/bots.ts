@@ -339,7 +339,7 @@ export class BotPlatform {
 		const sent = previous.then(async () => {
 			Object.assign(delivery, { postedAt: this.portal.now() });
 			const outcome = await this.post(delivery.url, body);
-			Object.assign(delivery, outcome);
+			Object.assign(delivery, outcome, { answeredAt: this.portal.now() });
 		});
 		this.chains.set(bot.id, sent);
 		this.inFlight.add(sent);

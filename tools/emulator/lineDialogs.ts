@@ -26,7 +26,7 @@ export function addLineDialogs(
 		const customerId = FIRST_ADDED_CUSTOMER + number;
 		world.chats.push({
 			id,
-			entityType: 'lead',
+			entityType: null,
 			entityId: 0,
 			connectorId: 'livechat',
 			connectorTitle: 'Live chat',
@@ -42,7 +42,8 @@ export function addLineDialogs(
 			customerName: `${name} ${index + 1}`,
 			connectorChatId: id,
 			sessionId,
-			sessions: 1,
+			sessionIds: [sessionId],
+			messages: [],
 		});
 		return id;
 	});
