@@ -252,7 +252,6 @@ interface Reply {
 	at: number;
 	dialogId: string;
 	text: string;
-	status: number | null;
 }
 
 /** Every imbot.v2.Chat.Message.send the portal received from the `from`-th request on, alone or inside a batch. */
@@ -265,7 +264,6 @@ function repliesIn(emulator: Emulator, from: number): { replies: Reply[]; next: 
 				at: request.at,
 				dialogId: String(params.dialogId ?? ''),
 				text: String(fields.message ?? ''),
-				status: request.status,
 			};
 		};
 		if (request.restMethod === 'imbot.v2.chat.message.send') return [of(request.params)];
@@ -291,15 +289,15 @@ interface Exchange {
 	/** When n8n answered that POST, and how (200: taken; null: no answer). */
 	answeredAt?: number;
 	postStatus?: number | null;
-	/** The first reply's arrival. */
+	/** The first reply's arrival at the portal's REST API. */
 	repliedAt?: number;
-	/** Replies with this message's text: 1 is right. */
+	/** Bot messages with this message's reply text in its chat, as the portal holds them at the end: 1 is right. */
 	replies: number;
-	/** Replies with this text into another chat. */
+	/** Bot messages with that text in other chats. */
 	wrongChat: number;
 }
 
-/** Follows the portal's record: each reply is matched to its customer message by text. */
+/** Follows the portal's record of requests: each reply's arrival, matched to its customer message by text. */
 class ReplyWatch {
 	private next: number;
 	private readonly byText = new Map<string, Exchange>();
@@ -324,10 +322,8 @@ class ReplyWatch {
 				this.stray += 1;
 				continue;
 			}
-			if (reply.dialogId !== `chat${exchange.chatId}`) exchange.wrongChat += 1;
-			else if (reply.status === 200 || reply.status === null) {
-				exchange.replies += 1;
-				exchange.repliedAt ??= reply.at;
+			if (reply.dialogId === `chat${exchange.chatId}` && exchange.repliedAt === undefined) {
+				exchange.repliedAt = reply.at;
 				this.waiters.get(reply.text)?.();
 			}
 		}
@@ -449,6 +445,19 @@ function notePosts(emulator: Emulator, exchanges: Exchange[]): void {
 	}
 }
 
+/** Where each reply landed, as the portal holds the chats at the end: its own chat once, and nowhere else. */
+function noteLanded(emulator: Emulator, exchanges: Exchange[]): void {
+	const byReply = new Map(exchanges.map((e) => [replyText(e.text), e]));
+	for (const dialog of emulator.world.imbot.dialogs)
+		for (const message of dialog.messages) {
+			const exchange =
+				message.authorId === dialog.customerId ? undefined : byReply.get(message.text);
+			if (exchange === undefined) continue;
+			if (dialog.chatId === exchange.chatId) exchange.replies += 1;
+			else exchange.wrongChat += 1;
+		}
+}
+
 async function runRow(
 	emulator: Emulator,
 	scenario: BotLoopScenario,
@@ -472,6 +481,7 @@ async function runRow(
 	);
 	await emulator.bots.settled();
 	notePosts(emulator, exchanges);
+	noteLanded(emulator, exchanges);
 	const first = Math.min(...exchanges.map((e) => e.writtenAt));
 	const last = Math.max(...exchanges.map((e) => e.repliedAt ?? first));
 	return { scenario, exchanges, stray: watch.stray, wallMs: last - first };
@@ -652,8 +662,8 @@ export const BOT_LOOP_ABOUT =
 	`package installed as a community package), active workflows, the emulated portal in this process posting each ` +
 	`customer message's event to n8n as Bitrix24 posts a webhook-mode bot's events (form-encoded, one at a time per ` +
 	`bot, in order: the next POST waits for n8n's answer to the one before). ${BOT_MESSAGES} messages over ` +
-	`${BOT_CHATS} chats per row (chats of its own), each reply matched to its message by text and checked for its ` +
-	`chat. "Event POST -> reply": from the emulator starting the POST of the message's event to n8n until the reply ` +
+	`${BOT_CHATS} chats per row (chats of its own); each reply's arrival is matched to its message by text, and the ` +
+	`chats as the portal holds them at the end are counted (once in its own chat, none elsewhere). "Event POST -> reply": from the emulator starting the POST of the message's event to n8n until the reply ` +
 	`(imbot.v2.Chat.Message.send) reached the portal; "n8n's answer": from that POST's start to n8n's HTTP answer ` +
 	`(which paces the bot's queue); "Customer -> reply" adds the wait in the bot's delivery queue. Throughput: messages ` +
 	`answered / (first message to last reply). Budget ${BOT_BUDGET.burstLimit} / ${BOT_BUDGET.requestsPerSecond} per ` +
