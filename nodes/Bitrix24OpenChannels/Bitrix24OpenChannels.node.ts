@@ -1,5 +1,6 @@
 import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
+import { getBotDialogs } from './listSearch/getBotDialogs';
 import { getBots } from './listSearch/getBots';
 import { getChats } from './listSearch/getChats';
 import { getOpenChannels } from '../shared/listSearch/getOpenChannels';
@@ -58,6 +59,6 @@ export class Bitrix24OpenChannels implements INodeType {
 	};
 
 	methods = {
-		listSearch: { getBots, getChats, getOpenChannels, getOperators, getSenders },
+		listSearch: { getBotDialogs, getBots, getChats, getOpenChannels, getOperators, getSenders },
 	};
 }

@@ -293,7 +293,19 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	EMPTY_MESSAGE: {
 		status: 400,
 		reason: () => 'Bitrix24 refused an empty message',
-		hint: 'Write the text to send.',
+		hint: 'Write the text to send, or add an attachment.',
+	},
+	ATTACH_ERROR: {
+		status: 400,
+		delivery: 'not_sent',
+		reason: () => 'Bitrix24 could not read the attachment',
+		hint: 'Each block is an object with one key (MESSAGE, LINK, USER, GRID, IMAGE, FILE, DELIMITER) and its fields; links start with https://, http:// or /.',
+	},
+	ATTACH_OVERSIZE: {
+		status: 400,
+		delivery: 'not_sent',
+		reason: () => 'Bitrix24 refused the attachment as too large',
+		hint: 'An attachment may take at most 60,000 characters as Bitrix24 stores it: send fewer blocks or shorter texts, or split it over several messages.',
 	},
 	KEYBOARD_ERROR: {
 		status: 400,

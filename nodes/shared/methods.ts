@@ -12,6 +12,7 @@ export const METHODS = {
 	botFinish: 'imopenlines.bot.session.finish',
 	sessionHistory: 'imopenlines.session.history.get',
 	listOpenChannels: 'imopenlines.config.list.get',
+	recentChats: 'im.recent.list',
 } as const;
 
 /**

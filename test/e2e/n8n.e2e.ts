@@ -475,10 +475,7 @@ describe.each(lines)('real n8n %s', (line) => {
 		await timed(`${line}: import credentials and workflows`, async () => {
 			await ctx.session.importCredentials([
 				webhookCredential(WEBHOOK, emulator.webhookUrl),
-				webhookCredential(
-					WRONG_CODE_WEBHOOK,
-					emulator.webhookUrl.replace(/\/rest\/1\/[^/]+\//, '/rest/1/wrongcode000000/'),
-				),
+				webhookCredential(WRONG_CODE_WEBHOOK, emulator.wrongCodeWebhookUrl),
 				webhookCredential(NO_SCOPE_WEBHOOK, emulator.limitedWebhookUrl),
 			]);
 			await ctx.session.importWorkflows(workflows());

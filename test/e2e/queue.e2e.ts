@@ -4,13 +4,23 @@
  * packed package in their shared user folder, the emulated portal in this process.
  * - 3 webhook-started executions at once on one credential, 100 messages each, one request per message, at
  *   burst 50 and 20 per second in the credential and the portal: every message once, none failed.
+ * - The Open Channels Trigger (instant mode): the main instance registers one bot at activation; each customer
+ *   message the portal posts starts one execution, run by a worker, with that message as its item.
  * - A worker killed with SIGKILL in the middle of a 400-message execution: n8n does not run the execution again
  *   (its Bull queue allows no stalled job to be retried), so nothing is posted twice and nothing more is
- *   posted; about a minute later n8n ends the execution with status "error".
+ *   posted; about a minute later n8n ends the execution with status "error" or "crashed".
  */
+import { randomUUID } from 'node:crypto';
+
 import { sleep } from 'n8n-workflow';
 
-import { addCampaignChats, startEmulator, type Emulator } from '../../tools/emulator';
+import {
+	addCampaignChats,
+	CHATS,
+	OPEN_LINES,
+	startEmulator,
+	type Emulator,
+} from '../../tools/emulator';
 import {
 	campaignText,
 	campaignWorkflow,
@@ -18,7 +28,7 @@ import {
 	startQueue,
 	type QueueCluster,
 } from '../../tools/n8n/queue';
-import type { JsonObject } from '../../tools/n8n/runner';
+import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
 import { webhookCredential } from '../../tools/n8n/workflows';
 import { linesUnderTest, printTimings, progress, timed, waitFor } from './support/harness';
 
@@ -27,6 +37,46 @@ const CREDENTIAL = { id: 'b24QueueE2e', name: 'Bitrix24 webhook (queue e2e)' };
 const PER_ITEM = { sendInBatches: false };
 const SPREAD = { id: 'e2eQueueSpread', path: 'e2e-queue-spread', messages: 100 };
 const KILLED = { id: 'e2eQueueKilled', path: 'e2e-queue-killed', messages: 400 };
+const TRIGGER_WORKFLOW = 'e2eQueueTrigger';
+const TRIGGER_NODE = 'Customer writes';
+
+/** The Open Channels Trigger (instant mode, attached to both open channels) -> No Operation, active. */
+const triggerWorkflow = (credential: typeof CREDENTIAL): JsonObject => ({
+	id: TRIGGER_WORKFLOW,
+	name: 'e2e: customers write (queue mode)',
+	active: true,
+	nodes: [
+		{
+			id: randomUUID(),
+			name: TRIGGER_NODE,
+			type: 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannelsTrigger',
+			typeVersion: 1,
+			position: [0, 0],
+			webhookId: randomUUID(),
+			parameters: {
+				mode: 'instant',
+				events: ['message'],
+				botCode: 'n8n_e2e_queue',
+				attachTo: {
+					channels: [OPEN_LINES.SUPPORT, OPEN_LINES.SALES].map((line) => ({
+						line: { __rl: true, mode: 'id', value: String(line) },
+					})),
+				},
+			},
+			credentials: { bitrix24WebhookApi: credential },
+		},
+		{
+			id: randomUUID(),
+			name: 'Received',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [300, 0],
+			parameters: {},
+		},
+	],
+	connections: { [TRIGGER_NODE]: { main: [[{ node: 'Received', type: 'main', index: 0 }]] } },
+	settings: { executionOrder: 'v1' },
+});
 
 const run = linesUnderTest().includes('2.x') ? describe : describe.skip;
 
@@ -51,11 +101,20 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 					await session.importCredentials([
 						webhookCredential(CREDENTIAL, emulator.webhookUrl, BUDGET),
 					]);
-					const workflows = [SPREAD, KILLED].map((setup) =>
-						campaignWorkflow({ ...setup, credential: CREDENTIAL, options: PER_ITEM }),
-					);
-					await session.importWorkflows(workflows as unknown as JsonObject[]);
-					for (const { id } of workflows) await session.command(['publish:workflow', `--id=${id}`]);
+					const workflows = [
+						...[SPREAD, KILLED].map(
+							(setup) =>
+								campaignWorkflow({
+									...setup,
+									credential: CREDENTIAL,
+									options: PER_ITEM,
+								}) as unknown as JsonObject,
+						),
+						triggerWorkflow(CREDENTIAL),
+					];
+					await session.importWorkflows(workflows);
+					for (const { id } of workflows)
+						await session.command(['publish:workflow', `--id=${String(id)}`]);
 				},
 			);
 		});
@@ -71,13 +130,78 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 		for (const pid of groups) expect(() => process.kill(-(pid as number), 0)).toThrow();
 	});
 
-	const statuses = () =>
+	/** Execution ID -> status, of one workflow's executions. */
+	const statuses = (workflowId: string) =>
 		new Map(
-			queue.sql('select id, status from execution_entity').map((row) => {
-				const [id = '', status = ''] = row.split('|');
-				return [id, status];
-			}),
+			queue
+				.sql(`select id, status from execution_entity where "workflowId" = '${workflowId}'`)
+				.map((row) => {
+					const [id = '', status = ''] = row.split('|');
+					return [id, status];
+				}),
 		);
+
+	test('the Trigger: the main instance registers one bot; each customer message starts one execution, run by a worker', async () => {
+		// First in this file: activation ran when the main instance started, and the other tests reset the portal.
+		// One bot, pointed at the main instance's production URL (n8n 2.x activates in the background).
+		await waitFor('the bot registered at the main instance', async () => {
+			const bots = emulator.world.imbot.registered.filter((bot) => bot.code === 'n8n_e2e_queue');
+			return bots.length === 1 &&
+				bots[0].eventMode === 'webhook' &&
+				bots[0].webhookUrl.startsWith(`${queue.baseUrl}/webhook/`)
+				? true
+				: undefined;
+		});
+		const writes = [
+			[CHATS.LEAD_TELEGRAM_ACTIVE, 'Where is my order?'],
+			[CHATS.DEAL_TELEGRAM_ACTIVE, 'Can I pay by card?'],
+			[CHATS.CONTACT_WHATSAPP_ACTIVE, 'Hello'],
+			[CHATS.LEAD_TELEGRAM_ACTIVE, 'Are you there?'],
+			[CHATS.DEAL_TELEGRAM_ACTIVE, 'Thanks'],
+			[CHATS.CONTACT_WHATSAPP_ACTIVE, 'Bye'],
+		] as const;
+		for (const [chatId, text] of writes) emulator.bots.customerWrites(chatId, text);
+		await emulator.bots.settled();
+
+		const executions = await timed(
+			'queue mode: 6 customer messages through the trigger',
+			async () => {
+				return await waitFor(
+					'6 trigger executions to succeed',
+					async () => {
+						const rows = queue.sql(
+							`select id, status from execution_entity where "workflowId" = 'e2eQueueTrigger'`,
+						);
+						const done = rows.filter((row) => row.endsWith('|success'));
+						return done.length >= writes.length ? rows.map((row) => row.split('|')[0]) : undefined;
+					},
+					120_000,
+				);
+			},
+		);
+		// Each message once, none lost, none twice, none failed.
+		expect(executions).toHaveLength(writes.length);
+		const emitted = executions.flatMap((id) => {
+			const [data = ''] = queue.sql(`select data from execution_data where "executionId" = ${id}`);
+			const run = parseExecutionData(queue.installed, data);
+			return (run.resultData.runData[TRIGGER_NODE]?.[0]?.data?.main?.[0] ?? []).map(
+				(item) => `${String(item.json.chatId)} ${String(item.json.text)}`,
+			);
+		});
+		expect(emitted.sort()).toEqual(writes.map(([chatId, text]) => `${chatId} ${text}`).sort());
+		// The workers ran them (the main instance only answered the portal's posts); their logs may lag a little.
+		const byWorker = await waitFor(
+			"each trigger execution in a worker's log",
+			async () => {
+				const logged = queue.executionsByWorker();
+				return executions.every((id) => logged.has(id)) ? logged : undefined;
+			},
+			20_000,
+		);
+		progress(
+			`queue mode: trigger executions by worker: ${JSON.stringify(executions.map((id) => byWorker.get(id)))}`,
+		);
+	});
 
 	test('3 executions at once on one credential: every message once, none failed', async () => {
 		emulator.reset();
@@ -88,7 +212,7 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 			await waitFor(
 				'3 executions to end',
 				async () =>
-					[...statuses().values()].filter((status) => status === 'success').length >= 3
+					[...statuses(SPREAD.id).values()].filter((status) => status === 'success').length >= 3
 						? true
 						: undefined,
 				240_000,
@@ -113,14 +237,14 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 		emulator.reset();
 		emulator.setBudget(BUDGET);
 		addCampaignChats(emulator.world, KILLED.messages);
-		const before = new Set(statuses().keys());
+		const before = new Set(statuses(KILLED.id).keys());
 		await startCampaigns(queue.baseUrl, KILLED.path, 1);
 		await waitFor(
 			'40 messages posted',
 			async () => (emulator.messages.length >= 40 ? true : undefined),
 			120_000,
 		);
-		const executionId = [...statuses().keys()].find((id) => !before.has(id)) as string;
+		const executionId = [...statuses(KILLED.id).keys()].find((id) => !before.has(id)) as string;
 		const workerIndex = queue.executionsByWorker().get(executionId);
 		const worker = queue.workers.find((candidate) => candidate.index === workerIndex);
 		if (!worker) throw new Error(`No worker reported starting execution ${executionId}`);
@@ -136,7 +260,7 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 			return await waitFor(
 				`execution ${executionId} to end`,
 				async () => {
-					const current = statuses().get(executionId);
+					const current = statuses(KILLED.id).get(executionId);
 					return current === 'crashed' || current === 'success' || current === 'error'
 						? current
 						: undefined;

@@ -103,10 +103,7 @@ describe.each(lines)('real n8n %s against a portal that answers as Bitrix24 does
 		await timed(`${line}: import credentials and workflows`, async () => {
 			await ctx.session.importCredentials([
 				webhookCredential(WEBHOOK, emulator.webhookUrl),
-				webhookCredential(
-					WRONG_CODE_WEBHOOK,
-					emulator.webhookUrl.replace(/\/rest\/1\/[^/]+\//, '/rest/1/wrongcode000000/'),
-				),
+				webhookCredential(WRONG_CODE_WEBHOOK, emulator.wrongCodeWebhookUrl),
 			]);
 			await ctx.session.importWorkflows(workflows());
 		});
@@ -239,11 +236,7 @@ describe.each(lines)("the webhook credential's Test in a real n8n %s server", (l
 			status: 'OK',
 			message: 'Connection successful!',
 		});
-		expect(
-			await testWebhook(
-				emulator.webhookUrl.replace(/\/rest\/1\/[^/]+\//, '/rest/1/wrongcode000000/'),
-			),
-		).toEqual({
+		expect(await testWebhook(emulator.wrongCodeWebhookUrl)).toEqual({
 			status: 'Error',
 			message:
 				'Bitrix24 did not accept the webhook: its code is wrong, or the webhook was deleted or deactivated. Copy the URL again from Developer resources > Other > Inbound webhook.',

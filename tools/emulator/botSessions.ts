@@ -17,9 +17,11 @@ import {
 	botOwnedBy,
 	chatEntityFields,
 	dialogOf,
+	lineChatOf,
 	requireOwnedBot,
 	sessionOpen,
 } from './bots';
+import { attachOf } from './attach';
 import { MESSAGE_MAX_LENGTH, TRUNCATION_SUFFIX } from './constants';
 import type { CallContext, MethodOutcome } from './context';
 import { bitrixDate, RestError } from './envelope';
@@ -36,16 +38,6 @@ import { findBot, findUser, type OpenLineChat, type World } from './world';
 
 const isBot = (world: World, id: number | undefined): boolean =>
 	id !== undefined && findBot(world, id) !== undefined;
-
-/** An open-line chat with its dialog, or undefined. */
-function lineChat(
-	world: World,
-	chatId: number,
-): { chat: OpenLineChat; dialog: LineDialog } | undefined {
-	const chat = world.chats.find((c) => c.id === chatId);
-	const dialog = dialogOf(world, chatId);
-	return chat && dialog ? { chat, dialog } : undefined;
-}
 
 /** Dialog::getChatId: `chat<ID>` names a group chat; a bare number would be a private dialog (none here). */
 function chatOfParam(world: World, value: ParamValue | undefined): OpenLineChat | undefined {
@@ -80,7 +72,8 @@ const truncated = (text: string): string =>
 /**
  * imbot.v2.Chat.Message.send (Chat/Message.php::sendAction): the bot and its owner, the chat and the bot's right to
  * post there (CheckActionAccess: ACCESS_DENIED for a chat it is not in), then FieldsValidationService (the text
- * trimmed, EMPTY_MESSAGE without text or attachment, a keyboard Bitrix24 cannot read is KEYBOARD_ERROR).
+ * trimmed, EMPTY_MESSAGE without text or attachment, an attachment attach.ts refuses is ATTACH_ERROR or
+ * ATTACH_OVERSIZE, a keyboard Bitrix24 cannot read is KEYBOARD_ERROR).
  */
 function chatMessageSend(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const bot = requireOwnedBot(params, ctx);
@@ -93,6 +86,7 @@ function chatMessageSend(params: ParamRecord, ctx: CallContext): MethodOutcome {
 		throw fail('EMPTY_MESSAGE', 'Wrong message type');
 	if ((text ?? '').trim() === '' && !phpTruthy(fields.attach))
 		throw fail('EMPTY_MESSAGE', "Message can't be empty");
+	const attach = phpTruthy(fields.attach) ? attachOf(fields.attach) : undefined;
 	let keyboard: ParamValue[] | undefined;
 	if (phpTruthy(fields.keyboard)) {
 		try {
@@ -103,13 +97,10 @@ function chatMessageSend(params: ParamRecord, ctx: CallContext): MethodOutcome {
 		if (keyboard === undefined) throw fail('KEYBOARD_ERROR', 'Incorrect keyboard params');
 	}
 	const id = ctx.world.nextMessageId++;
-	ctx.bots.messagePosted(
-		chat,
-		bot.id,
-		id,
-		truncated((text ?? '').trim()),
-		keyboard ? { keyboard } : {},
-	);
+	ctx.bots.messagePosted(chat, bot.id, id, truncated((text ?? '').trim()), {
+		...(keyboard ? { keyboard } : {}),
+		...(attach ? { attach } : {}),
+	});
 	bot.countMessage += 1;
 	return { result: { id, uuidMap: {} } };
 }
@@ -155,7 +146,7 @@ const system = (dialog: LineDialog, text: string, at: number, world: World): voi
  */
 function sessionOperator(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const chatId = chatIdOf(params);
-	const found = lineChat(ctx.world, chatId);
+	const found = lineChatOf(ctx.world, chatId);
 	if (!found || !sessionOpen(found.chat) || !isBot(ctx.world, found.dialog.holder))
 		throw fail('WRONG_CHAT', 'Operator is not a bot');
 	const { chat, dialog } = found;
@@ -198,7 +189,7 @@ function sessionTransfer(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const chatId = chatIdOf(params);
 	const to = transferTarget(params);
 	const bot = callerBot(params, ctx);
-	const found = lineChat(ctx.world, chatId);
+	const found = lineChatOf(ctx.world, chatId);
 	const targetOk = to.startsWith('queue')
 		? ctx.world.imbot.lines.some((line) => line.id === Number(to.slice(5)))
 		: findUser(ctx.world, Number(to))?.active === true;
@@ -233,7 +224,7 @@ function sessionTransfer(params: ParamRecord, ctx: CallContext): MethodOutcome {
 function sessionFinish(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	const chatId = chatIdOf(params);
 	const bot = callerBot(params, ctx);
-	const found = lineChat(ctx.world, chatId);
+	const found = lineChatOf(ctx.world, chatId);
 	if (found && sessionOpen(found.chat)) {
 		found.chat.status = 'finished';
 		found.dialog.holder = bot.id;
@@ -299,7 +290,10 @@ function sessionHistory(params: ParamRecord, ctx: CallContext): MethodOutcome {
 			date: bitrixDate(m.at),
 			text: m.text,
 			textlegacy: m.text,
-			params: m.keyboard ? { keyboard: m.keyboard } : {},
+			params: {
+				...(m.keyboard ? { keyboard: m.keyboard } : {}),
+				...(m.attach ? { attach: m.attach } : {}),
+			},
 		};
 	}
 	const users: Record<string, unknown> = {};

@@ -13,7 +13,7 @@ import {
 	SUPPORT_BOT_TOKEN,
 	USERS,
 } from './constants';
-import type { ParamValue } from './params';
+import type { ParamRecord, ParamValue } from './params';
 
 export type BotType = 'bot' | 'supervisor' | 'personal' | 'openline';
 export type EventMode = 'fetch' | 'webhook';
@@ -103,6 +103,8 @@ export interface DialogMessage {
 	system: boolean;
 	/** The keyboard as Bitrix24 stores it (BUTTONS), when a bot's message had one. */
 	keyboard?: ParamValue[];
+	/** The attachment as Bitrix24 stores it (full form, attach.ts), when a bot's message had one. */
+	attach?: ParamRecord;
 }
 
 /** What happened to a dialog through imopenlines.bot.session.*, in order, for tests and the demo. */

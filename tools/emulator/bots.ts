@@ -401,7 +401,7 @@ export class BotPlatform {
 		authorId: number,
 		messageId: number,
 		text: string,
-		extra: Pick<DialogMessage, 'keyboard'> = {},
+		extra: Pick<DialogMessage, 'keyboard' | 'attach'> = {},
 	): number[] {
 		const world = this.world();
 		const at = this.portal.now();
@@ -513,15 +513,24 @@ export const dialogOf = (world: World, chatId: number): LineDialog | undefined =
 export const sessionOpen = (chat: OpenLineChat): boolean =>
 	chat.status !== 'finished' && chat.status !== 'closing';
 
+/** An open-line chat (members, session status) with its dialog (sessions, holder, messages), or undefined. */
+export function lineChatOf(
+	world: World,
+	chatId: number,
+): { chat: OpenLineChat; dialog: LineDialog } | undefined {
+	const chat = world.chats.find((c) => c.id === chatId);
+	const dialog = dialogOf(world, chatId);
+	return chat && dialog ? { chat, dialog } : undefined;
+}
+
 /** One open-line chat as tests and the demo read it: its dialog, with the chat's members and session state. */
 export function lineChatState(
 	world: World,
 	chatId: number,
 ): (LineDialog & { members: number[]; sessionOpen: boolean }) | undefined {
-	const chat = world.chats.find((c) => c.id === chatId);
-	const dialog = dialogOf(world, chatId);
-	return chat && dialog
-		? { ...dialog, members: chat.members, sessionOpen: sessionOpen(chat) }
+	const found = lineChatOf(world, chatId);
+	return found
+		? { ...found.dialog, members: found.chat.members, sessionOpen: sessionOpen(found.chat) }
 		: undefined;
 }
 

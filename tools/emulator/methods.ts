@@ -5,6 +5,7 @@ import { BOT_SESSION_METHODS } from './botSessions';
 import type { MethodSpec } from './context';
 import { DIRECTORY_METHODS } from './directory';
 import { OPENLINES_METHODS } from './openlines';
+import { recentList } from './recent';
 
 const openlines = (name: keyof typeof OPENLINES_METHODS): MethodSpec => ({
 	scope: 'imopenlines',
@@ -46,6 +47,8 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
 	scope: { scope: null, handler: DIRECTORY_METHODS.scope },
 	'imbot.bot.list': { scope: 'imbot', handler: DIRECTORY_METHODS['imbot.bot.list'] },
 	'crm.item.list': { scope: 'crm', handler: DIRECTORY_METHODS['crm.item.list'] },
+	// The caller's recent chats (recent.ts): the Bot Dialog chat pick-list.
+	'im.recent.list': { scope: 'im', handler: recentList },
 	batch: { scope: null, handler: batch },
 	// imbot.v2 bots (bots.ts): scope imbot; the open channels' settings: scope imopenlines.
 	...Object.fromEntries(

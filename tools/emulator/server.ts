@@ -185,6 +185,10 @@ class PortalEmulator implements Emulator {
 		return `${this.baseUrl}/rest/${ADMIN_USER_ID}/${LIMITED_WEBHOOK_CODE}/`;
 	}
 
+	get wrongCodeWebhookUrl(): string {
+		return `${this.baseUrl}/rest/${ADMIN_USER_ID}/wrongcode000000/`;
+	}
+
 	get tokenUrl(): string {
 		return `${this.baseUrl}/oauth/token/`;
 	}

@@ -77,6 +77,8 @@ export interface Emulator {
 	webhookUrl: string;
 	/** `${baseUrl}/rest/1/<LIMITED_WEBHOOK_CODE>/`: the crm+user webhook. */
 	limitedWebhookUrl: string;
+	/** `${baseUrl}/rest/1/wrongcode000000/`: a webhook code the portal does not know (INVALID_CREDENTIALS). */
+	wrongCodeWebhookUrl: string;
 	/** `${baseUrl}/oauth/token/` */
 	tokenUrl: string;
 	/** `${baseUrl}/oauth/authorize/` */

@@ -7,6 +7,7 @@ import {
 	SENDING_MODES,
 	type RunOptions,
 } from '../../../tools/harness/runWorkflow';
+import { chatNotInCrmItem, invalidArgumentItem } from '../../../tools/harness/expectedItems';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
 /** Input: Take From Input Fields, with the default field names. */
@@ -184,53 +185,19 @@ describe.each(SENDING_MODES)('Input: Take From Input Fields, sending %s', (_mode
 			},
 		]);
 		expect(outputs[1]).toEqual([
-			{
-				json: {
-					...mixed[1],
-					error:
-						'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)',
-					details: {
-						code: 'CHAT_NOT_IN_CRM',
-						description: 'Chat does not belong to the CRM entity being checked',
-						httpStatus: 400,
-						method: 'imopenlines.crm.message.add',
-						delivery: 'not_sent',
-					},
-				},
-				pairedItem: { item: 1 },
-			},
-			{
-				json: {
-					...mixed[2],
-					error:
-						'The input field "chatId" (CHAT_ID) must be a positive whole number, not "abc" (ERROR_ARGUMENT)',
-					details: {
-						code: 'ERROR_ARGUMENT',
-						description:
-							'The input field "chatId" (CHAT_ID) must be a positive whole number, not "abc"',
-						httpStatus: null,
-						argument: 'CHAT_ID',
-						delivery: 'not_sent',
-					},
-				},
-				pairedItem: { item: 2 },
-			},
-			{
-				json: {
-					...mixed[3],
-					error:
-						'The input field "chatId" (CHAT_ID) is not in the item: enter the name of the field that holds it (ERROR_ARGUMENT)',
-					details: {
-						code: 'ERROR_ARGUMENT',
-						description:
-							'The input field "chatId" (CHAT_ID) is not in the item: enter the name of the field that holds it',
-						httpStatus: null,
-						argument: 'CHAT_ID',
-						delivery: 'not_sent',
-					},
-				},
-				pairedItem: { item: 3 },
-			},
+			chatNotInCrmItem(mixed[1], 1),
+			invalidArgumentItem(
+				mixed[2],
+				2,
+				'CHAT_ID',
+				'The input field "chatId" (CHAT_ID) must be a positive whole number, not "abc"',
+			),
+			invalidArgumentItem(
+				mixed[3],
+				3,
+				'CHAT_ID',
+				'The input field "chatId" (CHAT_ID) is not in the item: enter the name of the field that holds it',
+			),
 		]);
 		expect(
 			messagesAsked()

@@ -10,6 +10,11 @@ import {
 	startEmulator,
 	type Emulator,
 } from '../../../tools/emulator';
+import {
+	CHAT_1400_REFUSED,
+	chatNotInCrmItem,
+	invalidArgumentItem,
+} from '../../../tools/harness/expectedItems';
 import { TestCredentialsHelper } from '../../../tools/harness/credentialsHelper';
 import { oauthCredential } from '../../../tools/harness/oauthCredential';
 import {
@@ -196,8 +201,7 @@ describe.each(SENDING_MODES)(
 			{ ...lead1195(1341), chat: 'abc', note: 'keep me' },
 		];
 
-		const refused =
-			'Bitrix24 refused the message: the chat 1400 is not linked to lead 1195 or its dialog is not in progress (CHAT_NOT_IN_CRM)';
+		const refused = CHAT_1400_REFUSED;
 
 		it('Continue (using error output): failures go to the error output with their input fields', async () => {
 			const { outputs, error } = await viaWebhook(mixed, { onError: 'continueErrorOutput' });
@@ -209,35 +213,13 @@ describe.each(SENDING_MODES)(
 				pairedItem: { item: 0 },
 			});
 			expect(outputs[1]).toEqual([
-				{
-					json: {
-						...mixed[1],
-						error: refused,
-						details: {
-							code: 'CHAT_NOT_IN_CRM',
-							description: 'Chat does not belong to the CRM entity being checked',
-							httpStatus: 400,
-							method: 'imopenlines.crm.message.add',
-							delivery: 'not_sent',
-						},
-					},
-					pairedItem: { item: 1 },
-				},
-				{
-					json: {
-						...mixed[2],
-						error:
-							'The field "Chat" (CHAT_ID) must be a positive whole number, not "abc" (ERROR_ARGUMENT)',
-						details: {
-							code: 'ERROR_ARGUMENT',
-							description: 'The field "Chat" (CHAT_ID) must be a positive whole number, not "abc"',
-							httpStatus: null,
-							argument: 'CHAT_ID',
-							delivery: 'not_sent',
-						},
-					},
-					pairedItem: { item: 2 },
-				},
+				chatNotInCrmItem(mixed[1], 1),
+				invalidArgumentItem(
+					mixed[2],
+					2,
+					'CHAT_ID',
+					'The field "Chat" (CHAT_ID) must be a positive whole number, not "abc"',
+				),
 			]);
 			// The invalid item was never sent.
 			expect(

@@ -10,7 +10,9 @@ import { requireChatId } from './validation';
 
 const finish: BotOperation = {
 	callOf: (context) => {
-		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
+		const chatId = requireChatId(
+			context.getNodeParameter('dialogChatId', '', { extractValue: true }),
+		);
 		// Over a webhook the credential adds the Bot Token as CLIENT_ID: it names the bot that closes the dialog.
 		return { method: METHODS.botFinish, params: { CHAT_ID: chatId }, chatId, target: { chatId } };
 	},

@@ -53,7 +53,9 @@ function messagesOf(result: unknown, call: BotCall): IDataObject[] | Bitrix24Fai
 
 const getHistory: BotOperation = {
 	callOf: (context) => {
-		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
+		const chatId = requireChatId(
+			context.getNodeParameter('dialogChatId', '', { extractValue: true }),
+		);
 		const sessionId = context.getNodeParameter('sessionId', '') as unknown;
 		const session =
 			sessionId === undefined || sessionId === null || String(sessionId).trim() === ''

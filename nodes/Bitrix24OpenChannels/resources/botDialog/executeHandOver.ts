@@ -10,7 +10,9 @@ import { requireChatId } from './validation';
 
 const handOver: BotOperation = {
 	callOf: (context) => {
-		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
+		const chatId = requireChatId(
+			context.getNodeParameter('dialogChatId', '', { extractValue: true }),
+		);
 		return { method: METHODS.botHandOver, params: { CHAT_ID: chatId }, chatId, target: { chatId } };
 	},
 	outputOf: (result, call) =>

@@ -9,6 +9,7 @@ import { Bitrix24Failure } from '../../../shared/errors';
 import { isObject } from '../../../shared/json';
 import { METHODS } from '../../../shared/methods';
 import { positiveIdOf } from '../../../shared/validation';
+import { attachmentOf, LINK } from './attachment';
 import { runBotItem, type BotCall, type BotOperation } from './runBotItem';
 import { invalidField, requireChatId, requireId, requireText } from './validation';
 
@@ -25,9 +26,6 @@ const BUTTON_ACTIONS: Record<string, (value: string) => IDataObject> = {
 	link: (value) => ({ LINK: value }),
 	command: (value) => ({ COMMAND: value.replace(/^\//, '') }),
 };
-
-/** Links Bitrix24 accepts in a keyboard: absolute http(s) or a path on the portal. */
-const LINK = /^(https?:\/\/\S+|\/\S*)$/i;
 
 /** The keyboard's BUTTONS, each checked; the error names the button. */
 function keyboardOf(parameter: unknown): IDataObject[] {
@@ -55,10 +53,20 @@ const sendMessage: BotOperation = {
 			'Bot',
 			'botId',
 		);
-		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
-		const message = requireText(context.getNodeParameter('text', ''));
+		const chatId = requireChatId(
+			context.getNodeParameter('dialogChatId', '', { extractValue: true }),
+		);
+		const text = context.getNodeParameter('text', '');
+		const attach = attachmentOf(context.getNodeParameter('attachment', ''));
+		// With an attachment the text may be left out (Bitrix24 needs one of the two).
+		const withoutText = attach !== undefined && String(text ?? '').trim() === '';
+		const message = withoutText ? undefined : requireText(text);
 		const keyboard = keyboardOf(context.getNodeParameter('buttons', {}));
-		const fields: IDataObject = { message, ...(keyboard.length > 0 ? { keyboard } : {}) };
+		const fields: IDataObject = {
+			...(message !== undefined ? { message } : {}),
+			...(attach !== undefined ? { attach } : {}),
+			...(keyboard.length > 0 ? { keyboard } : {}),
+		};
 		return {
 			method: METHODS.botSendMessage,
 			params: { botId, dialogId: `chat${chatId}`, fields },
@@ -87,7 +95,7 @@ const sendMessage: BotOperation = {
 	},
 };
 
-/** Posts the item's text (and buttons) as the bot into the open channel chat. */
+/** Posts the item's text (and attachment, buttons) as the bot into the open channel chat. */
 export async function executeSendMessage(
 	this: IExecutePaginationFunctions,
 	requestData: DeclarativeRestApiSettings.ResultOptions,

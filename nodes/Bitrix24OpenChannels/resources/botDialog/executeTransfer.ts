@@ -10,7 +10,9 @@ import { requireChatId, requireId } from './validation';
 
 const transfer: BotOperation = {
 	callOf: (context) => {
-		const chatId = requireChatId(context.getNodeParameter('dialogChatId', ''));
+		const chatId = requireChatId(
+			context.getNodeParameter('dialogChatId', '', { extractValue: true }),
+		);
 		const toChannel = context.getNodeParameter('transferTo', 'user') === 'openChannel';
 		const targetId = toChannel
 			? requireId(

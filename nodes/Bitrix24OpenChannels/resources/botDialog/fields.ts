@@ -52,17 +52,43 @@ export function idLocator(
 	};
 }
 
-/** The open channel chat every Bot Dialog operation acts on. */
+/**
+ * The open channel chat every Bot Dialog operation acts on: picked from the dialogs Bitrix24 lists, or its ID or
+ * dialog ID (chat2001) entered or mapped. Workflows saved when this was a plain text field keep their value.
+ */
 export const chatIdField = (...operations: string[]): INodeProperties => ({
-	displayName: 'Chat ID',
+	displayName: 'Chat',
 	name: 'dialogChatId',
-	type: 'string',
-	default: '',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
 	required: true,
-	placeholder: '2001',
 	description:
-		'The open channel chat of the dialog: its ID or dialog ID (chat2001), e.g. from the Open Channels Trigger: {{ $JSON.chatId }}',
+		'The open channel chat of the dialog, e.g. from the Open Channels Trigger: {{ $JSON.chatId }}',
 	displayOptions: forOperations(...operations),
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a dialog...',
+			typeOptions: { searchListMethod: 'getBotDialogs', searchable: true },
+		},
+		{
+			displayName: 'By ID',
+			name: 'id',
+			type: 'string',
+			placeholder: '2001',
+			validation: [
+				{
+					type: 'regex',
+					properties: {
+						regex: '^\\s*(chat)?[1-9][0-9]*\\s*$',
+						errorMessage: 'Enter the chat ID (2001) or dialog ID (chat2001)',
+					},
+				},
+			],
+		},
+	],
 });
 
 /** How the run's calls go out, for every Bot Dialog operation. */

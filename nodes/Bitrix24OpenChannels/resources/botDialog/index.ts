@@ -77,7 +77,7 @@ export const botDialogDescription: INodeProperties[] = [
 					value: 'sendMessage',
 					action: 'Send a message as the bot',
 					description:
-						'Post a message (with buttons) as the bot into an open channel dialog; it reaches the customer on Telegram, WhatsApp, live chat and other channels',
+						'Post a message (with an attachment and buttons) as the bot into an open channel dialog; it reaches the customer on Telegram, WhatsApp, live chat and other channels',
 				},
 				METHODS.botSendMessage,
 				executeSendMessage,

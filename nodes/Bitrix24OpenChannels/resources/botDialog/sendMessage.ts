@@ -21,11 +21,22 @@ export const sendMessageDescription: INodeProperties[] = [
 		name: 'text',
 		type: 'string',
 		default: '',
-		required: true,
 		typeOptions: { rows: 4 },
 		placeholder: 'Your order ships tomorrow.',
 		description:
-			'Up to 20,000 characters. BB codes such as [b]bold[/b], [URL=https://...]link[/URL] and [br] work; Markdown does not.',
+			'Up to 20,000 characters. BB codes such as [b]bold[/b], [URL=https://...]link[/URL] and [br] work; Markdown does not. May be empty when the message has an attachment.',
+		displayOptions: show,
+	},
+	{
+		displayName: 'Attachment (JSON)',
+		name: 'attachment',
+		type: 'json',
+		default: '',
+		placeholder:
+			'[{"LINK": {"NAME": "Order #1045", "LINK": "https://shop.example.com/orders/1045"}}, {"IMAGE": [{"LINK": "https://shop.example.com/1045.jpg"}]}]',
+		description:
+			'Optional rich blocks under the text, in Bitrix24\'s attach format: a list of blocks (MESSAGE, LINK, USER, GRID, IMAGE, FILE, DELIMITER) or {"COLOR_TOKEN": "primary", "BLOCKS": [...]}. Links must start with https://, http:// or /; at most 60,000 characters. Checked before sending.',
+		hint: 'See Bitrix24\'s "Attachments in Messages ATTACH" for each block\'s fields',
 		displayOptions: show,
 	},
 	{

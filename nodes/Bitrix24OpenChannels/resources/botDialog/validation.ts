@@ -33,7 +33,7 @@ export function requireChatId(value: unknown): number {
 	const id = positiveIdOf(text);
 	if (id === undefined)
 		throw invalidField(
-			'Chat ID',
+			'Chat',
 			'CHAT_ID',
 			`must be the chat's ID (1777) or dialog ID (chat1777), but ${shown(value)}`,
 		);
@@ -45,7 +45,12 @@ export function requireText(value: unknown): string {
 	if (typeof value !== 'string' && typeof value !== 'number')
 		throw invalidField('Text', 'message', `must be text, but ${shown(value)}`);
 	const text = String(value);
-	if (text.trim() === '') throw invalidField('Text', 'message', 'is empty: write the text to send');
+	if (text.trim() === '')
+		throw invalidField(
+			'Text',
+			'message',
+			'is empty: write the text to send (or add an attachment)',
+		);
 	const broken = LONE_SURROGATE.exec(text);
 	if (broken)
 		throw invalidField(

@@ -150,7 +150,7 @@ describe('bad input fails its own item, naming the field; nothing is sent for it
 		['an empty text', reply('  '), 'Text', 'message'],
 		['a text over 20,000 characters', reply('x'.repeat(20_001)), 'Text', 'message'],
 		['half an emoji', reply('cut 😀'.slice(0, 5)), 'Text', 'message'],
-		['a chat ID that is not one', reply('Hi', 'abc'), 'Chat ID', 'CHAT_ID'],
+		['a chat ID that is not one', reply('Hi', 'abc'), 'Chat', 'CHAT_ID'],
 		['a bot ID of 0', { ...reply('Hi'), botId: 0 }, 'Bot', 'botId'],
 	])('%s', async (_case, item, field, argument) => {
 		const { outputs } = await runBot(emulator, 'sendMessage', REPLY, [item, reply('Fine')]);
