@@ -667,7 +667,7 @@ export const BOT_LOOP_ABOUT =
 	`(imbot.v2.Chat.Message.send) reached the portal; "n8n's answer": from that POST's start to n8n's HTTP answer ` +
 	`(which paces the bot's queue); "Customer -> reply" adds the wait in the bot's delivery queue. Throughput: messages ` +
 	`answered / (first message to last reply). Budget ${BOT_BUDGET.burstLimit} / ${BOT_BUDGET.requestsPerSecond} per ` +
-	`s on the portal and the credential, so the portal is not the limit. Each workflow had ${WARM_UP_MESSAGES} ` +
+	`s on the portal and the credential, so the portal is not the limit. Each instant-mode workflow had ${WARM_UP_MESSAGES} ` +
 	`messages of warm-up first. Polling: n8n polls at most once a minute, so its latency is the wait for the poll.`;
 
 export const botLoopTable = (results: BotLoopResult[]): string =>
