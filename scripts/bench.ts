@@ -63,6 +63,13 @@ import {
 	runQueue,
 	type QueueResult,
 } from './bench/queue';
+import {
+	BOT_LOOP_ABOUT,
+	BOT_LOOP_SCENARIOS,
+	botLoopTable,
+	runBotLoop,
+	type BotLoopScenario,
+} from './bench/botLoop';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -491,8 +498,11 @@ export async function main(argv: string[] = []): Promise<void> {
 			...FAIRNESS_SCENARIOS,
 			...ORDER_SCENARIOS,
 			...REAL_N8N_SCENARIOS,
+			...BOT_LOOP_SCENARIOS.filter(({ workflow }) => workflow !== 'polling'),
 		])
 			console.log(id);
+		for (const { id } of BOT_LOOP_SCENARIOS.filter(({ workflow }) => workflow === 'polling'))
+			console.log(`${id} (only with --only)`);
 		for (const { id } of QUEUE_SCENARIOS) console.log(`${id} (only with --only)`);
 		return;
 	}
@@ -510,9 +520,14 @@ export async function main(argv: string[] = []): Promise<void> {
 		realN8nSelected.length === 0 || realN8nSelected.includes(REAL_N8N_ONE_ITEM)
 			? realN8nSelected
 			: [REAL_N8N_ONE_ITEM, ...realN8nSelected];
+	// The polling row waits for n8n's minute schedule: only when asked for by name.
+	const bot: BotLoopScenario[] = selected(BOT_LOOP_SCENARIOS).filter(
+		({ workflow }) => texts !== undefined || workflow !== 'polling',
+	);
 	// Real n8n processes in queue mode, minutes each: only when asked for by name.
 	const queue = texts === undefined ? [] : selected(QUEUE_SCENARIOS);
-	const total = scenarios.length + fairness.length + order.length + realN8n.length + queue.length;
+	const total =
+		scenarios.length + fairness.length + order.length + realN8n.length + bot.length + queue.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
@@ -591,9 +606,11 @@ export async function main(argv: string[] = []): Promise<void> {
 		for (const line of orderNotes(orderResults)) console.log(line);
 		console.log('');
 	}
-	if (realN8n.length > 0) {
+	if (realN8n.length + bot.length > 0) {
 		// The real n8n installs the packed package: build it from these sources first.
 		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
+	}
+	if (realN8n.length > 0) {
 		const realResults = await runRealN8n(realN8n, progress, (text) =>
 			process.stderr.write(`${text}\n`),
 		);
@@ -601,6 +618,12 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(markdownTable(REAL_N8N_HEADER, realN8nRows(realResults)));
 		console.log('');
 		for (const line of realN8nVerdicts(realResults)) console.log(line);
+		console.log('');
+	}
+	if (bot.length > 0) {
+		const botResults = await runBotLoop(bot, progress, (text) => process.stderr.write(`${text}\n`));
+		console.log(`${BOT_LOOP_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(botLoopTable(botResults));
 		console.log('');
 	}
 	const queueResults: QueueResult[] = [];

@@ -1,6 +1,6 @@
 /**
- * On the 2.x line: a package n8n cannot load fails the run; `npm run demo` (its script, on the already built
- * package) reports what the README says; and the set-up behind `npm run dev` gives a working editor (owner
+ * On the 2.x line: a package n8n cannot load fails the run; `npm run demo` and `npm run demo:bot` (their scripts,
+ * on the already built package) report what the README says; and the set-up behind `npm run dev` gives a working editor (owner
  * signed in, example workflow and credentials present, node type loaded, the workflow runs from the editor).
  */
 import { startDev, DEV_OAUTH_CREDENTIAL, DEV_OWNER } from '../../scripts/dev';
@@ -59,6 +59,19 @@ run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
 		for (const reason of ['(CHAT_NOT_IN_CRM)', '(CANCELED)', '(ERROR_ARGUMENT)'])
 			expect(output).toContain(reason);
 		expect(output).toContain(`The emulated portal accepted 3 messages (IDs ${ids.join(', ')})`);
+	});
+
+	test('npm run demo:bot plays two conversations with the example bot: answers, a hand-over, a finish', async () => {
+		const { code, output } = await timed(
+			'2.x: bot demo script',
+			async () => await runRepoScript('scripts/demoBot.ts'),
+		);
+		if (code !== 0) progress(output);
+		expect(code).toBe(0);
+		expect(output).toContain('customer: where is my order');
+		expect(output).toMatch(/bot: {6}\S/);
+		expect(output).toContain("-- handed over to the open channel's operators");
+		expect(output).toContain('-- dialog finished by the bot');
 	});
 
 	test('npm run dev: the scripted owner signs in, finds the workflow, both credentials and the node, and runs the workflow from the editor', async () => {

@@ -138,6 +138,10 @@ export interface EventDelivery {
 	url: string;
 	/** The form-encoded body as sent. */
 	body: string;
+	/** Emulator clock (ms) when the POST started (deliveries to one bot wait for the one before). */
+	postedAt?: number;
+	/** Emulator clock (ms) when the answer came or the POST gave up. */
+	answeredAt?: number;
 	/** The status the receiver answered; null while under way or when no answer came. */
 	status: number | null;
 	/** Why no answer came (connection refused, timeout). */

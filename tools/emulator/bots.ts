@@ -337,8 +337,9 @@ export class BotPlatform {
 		imbot.deliveries.push(delivery);
 		const previous = this.chains.get(bot.id) ?? Promise.resolve();
 		const sent = previous.then(async () => {
+			Object.assign(delivery, { postedAt: this.portal.now() });
 			const outcome = await this.post(delivery.url, body);
-			Object.assign(delivery, outcome);
+			Object.assign(delivery, outcome, { answeredAt: this.portal.now() });
 		});
 		this.chains.set(bot.id, sent);
 		this.inFlight.add(sent);

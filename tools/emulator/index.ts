@@ -18,6 +18,7 @@ export type { BudgetSettings, BudgetSnapshot } from './rateLimit';
 export type { ParamRecord, ParamValue } from './params';
 export type { TimeInfo, RestErrorBody } from './envelope';
 export { addCampaignChats, createSeedWorld, FIRST_CAMPAIGN_CHAT } from './world';
+export { addLineDialogs, addOpenLine, FIRST_LINE_DIALOG_CHAT } from './lineDialogs';
 export type {
 	AccessDenial,
 	CrmEntity,

@@ -1,6 +1,6 @@
 /**
- * The shipped example workflow (examples/crm-notifications.workflow.json) and variants of it for the e2e
- * suite, plus the credentials that point it at an emulated portal.
+ * The shipped example workflows (examples/crm-notifications.workflow.json, examples/open-channel-bot.workflow.json),
+ * variants of the first for the e2e suite, plus the credentials that point them at an emulated portal.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -51,6 +51,13 @@ export interface CredentialRef {
 
 export function loadExample(): Workflow {
 	return JSON.parse(fs.readFileSync(EXAMPLE_FILE, 'utf8')) as Workflow;
+}
+
+/** The shipped bot example: the trigger hears the customer, Bot Dialog answers, hands over, finishes. */
+export const BOT_EXAMPLE_FILE = path.join(REPO_ROOT, 'examples', 'open-channel-bot.workflow.json');
+
+export function loadBotExample(): Workflow {
+	return JSON.parse(fs.readFileSync(BOT_EXAMPLE_FILE, 'utf8')) as Workflow;
 }
 
 export function nodeOf(workflow: Workflow, name: string): WorkflowNode {
