@@ -11,8 +11,6 @@
  *   posted; n8n then ends the execution with status "error" (or "crashed"), sooner here than by default (see
  *   the lock settings below).
  */
-import { randomUUID } from 'node:crypto';
-
 import { sleep } from 'n8n-workflow';
 
 import {
@@ -30,7 +28,7 @@ import {
 	type QueueCluster,
 } from '../../tools/n8n/queue';
 import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
-import { webhookCredential } from '../../tools/n8n/workflows';
+import { TRIGGER_NODE, triggerToNoOp, webhookCredential } from '../../tools/n8n/workflows';
 import { linesUnderTest, printTimings, progress, timed, waitFor } from './support/harness';
 
 const BUDGET = { burstLimit: 50, requestsPerSecond: 20 };
@@ -39,44 +37,25 @@ const PER_ITEM = { sendInBatches: false };
 const SPREAD = { id: 'e2eQueueSpread', path: 'e2e-queue-spread', messages: 100 };
 const KILLED = { id: 'e2eQueueKilled', path: 'e2e-queue-killed', messages: 400 };
 const TRIGGER_WORKFLOW = 'e2eQueueTrigger';
-const TRIGGER_NODE = 'Customer writes';
 
-/** The Open Channels Trigger (instant mode, attached to both open channels) -> No Operation, active. */
+/** The Open Channels Trigger (instant mode, attached to both open channels) -> No Operation. */
 const triggerWorkflow = (credential: typeof CREDENTIAL): JsonObject => ({
-	id: TRIGGER_WORKFLOW,
-	name: 'e2e: customers write (queue mode)',
-	active: true,
-	nodes: [
-		{
-			id: randomUUID(),
-			name: TRIGGER_NODE,
-			type: 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannelsTrigger',
-			typeVersion: 1,
-			position: [0, 0],
-			webhookId: randomUUID(),
-			parameters: {
-				mode: 'instant',
-				events: ['message'],
-				botCode: 'n8n_e2e_queue',
-				attachTo: {
-					channels: [OPEN_LINES.SUPPORT, OPEN_LINES.SALES].map((line) => ({
-						line: { __rl: true, mode: 'id', value: String(line) },
-					})),
-				},
+	...triggerToNoOp({
+		id: TRIGGER_WORKFLOW,
+		name: 'e2e: customers write (queue mode)',
+		credential,
+		parameters: {
+			mode: 'instant',
+			events: ['message'],
+			botCode: 'n8n_e2e_queue',
+			attachTo: {
+				channels: [OPEN_LINES.SUPPORT, OPEN_LINES.SALES].map((line) => ({
+					line: { __rl: true, mode: 'id', value: String(line) },
+				})),
 			},
-			credentials: { bitrix24WebhookApi: credential },
 		},
-		{
-			id: randomUUID(),
-			name: 'Received',
-			type: 'n8n-nodes-base.noOp',
-			typeVersion: 1,
-			position: [300, 0],
-			parameters: {},
-		},
-	],
-	connections: { [TRIGGER_NODE]: { main: [[{ node: 'Received', type: 'main', index: 0 }]] } },
-	settings: { executionOrder: 'v1' },
+	}),
+	active: true,
 });
 
 const run = linesUnderTest().includes('2.x') ? describe : describe.skip;

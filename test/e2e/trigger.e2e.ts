@@ -4,16 +4,12 @@
  * there starts an execution; forged posts start none; a restart of n8n creates no second bot; deactivating stops
  * the posts. Polling mode: each event once, from n8n's poll schedule (at least a minute apart in n8n).
  */
-import { randomUUID } from 'node:crypto';
-
 import { CHATS, OPEN_LINES, SEEDED_BOT_IDS, type Emulator } from '../../tools/emulator';
 import { request } from '../../tools/emulator/testClient';
 import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
+import { TRIGGER_NODE, triggerToNoOp } from '../../tools/n8n/workflows';
 import { openEditorLine, type EditorLine } from './support/editorServer';
 import { printTimings, progress, waitFor } from './support/harness';
-
-const TRIGGER_TYPE = 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannelsTrigger';
-const TRIGGER = 'Customer writes';
 
 let line: EditorLine;
 let credentialId = '';
@@ -37,34 +33,11 @@ afterAll(async () => {
 
 /** Saves a workflow "trigger -> No Operation" and activates (publishes) it; returns its ID. */
 async function activeWorkflow(name: string, parameters: JsonObject): Promise<string> {
-	const workflow = {
+	const workflow = triggerToNoOp({
 		name,
-		nodes: [
-			{
-				id: randomUUID(),
-				name: TRIGGER,
-				type: TRIGGER_TYPE,
-				typeVersion: 1,
-				position: [0, 0],
-				webhookId: randomUUID(),
-				parameters,
-				credentials: {
-					bitrix24WebhookApi: { id: credentialId, name: 'Bitrix24 webhook (trigger e2e)' },
-				},
-			},
-			{
-				id: randomUUID(),
-				name: 'Received',
-				type: 'n8n-nodes-base.noOp',
-				typeVersion: 1,
-				position: [300, 0],
-				parameters: {},
-			},
-		],
-		connections: { [TRIGGER]: { main: [[{ node: 'Received', type: 'main', index: 0 }]] } },
-		settings: { executionOrder: 'v1' },
-		active: false,
-	};
+		parameters,
+		credential: { id: credentialId, name: 'Bitrix24 webhook (trigger e2e)' },
+	});
 	const saved = await line.client.rest<{ id: string; versionId: string }>(
 		'POST',
 		'/rest/workflows',
@@ -87,7 +60,7 @@ async function emittedTexts(workflowId: string): Promise<string[][]> {
 	for (const { id } of finished) {
 		const execution = await line.client.rest<{ data: string }>('GET', `/rest/executions/${id}`);
 		const data = parseExecutionData(line.installed, execution.data);
-		const items = data.resultData.runData[TRIGGER]?.[0]?.data?.main?.[0] ?? [];
+		const items = data.resultData.runData[TRIGGER_NODE]?.[0]?.data?.main?.[0] ?? [];
 		texts.push(items.map((item) => String(item.json.text)));
 	}
 	return texts;

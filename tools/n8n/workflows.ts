@@ -2,6 +2,7 @@
  * The shipped example workflows (examples/crm-notifications.workflow.json, examples/open-channel-bot.workflow.json),
  * variants of the first for the e2e suite, plus the credentials that point them at an emulated portal.
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -162,4 +163,46 @@ export function exampleVariant(variant: Variant): Workflow {
 		bitrix24.credentials = { bitrix24WebhookApi: variant.webhook };
 	}
 	return workflow;
+}
+
+/** The Open Channels Trigger's node name in `triggerToNoOp` workflows. */
+export const TRIGGER_NODE = 'Customer writes';
+
+/**
+ * A workflow "Open Channels Trigger -> No Operation" (the trigger's items are read from the execution), not
+ * active: n8n 2.x activates by publishing.
+ */
+export function triggerToNoOp(setup: {
+	name: string;
+	parameters: JsonObject;
+	credential: CredentialRef;
+	id?: string;
+}): JsonObject {
+	return {
+		...(setup.id === undefined ? {} : { id: setup.id }),
+		name: setup.name,
+		nodes: [
+			{
+				id: randomUUID(),
+				name: TRIGGER_NODE,
+				type: 'n8n-nodes-bitrix24-open-channels.bitrix24OpenChannelsTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: randomUUID(),
+				parameters: setup.parameters,
+				credentials: { bitrix24WebhookApi: setup.credential },
+			},
+			{
+				id: randomUUID(),
+				name: 'Received',
+				type: 'n8n-nodes-base.noOp',
+				typeVersion: 1,
+				position: [300, 0],
+				parameters: {},
+			},
+		],
+		connections: { [TRIGGER_NODE]: { main: [[{ node: 'Received', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+		active: false,
+	};
 }
