@@ -11,6 +11,7 @@ import { describeFailure, type Bitrix24Failure } from '../nodes/shared/errors';
 import { webhookRestBase } from '../nodes/shared/portalUrl';
 import { budgetFields } from '../nodes/shared/budgetFields';
 import { botTokenParameterOf } from '../nodes/shared/methods';
+import { isObject } from '../nodes/shared/json';
 
 export class Bitrix24WebhookApi implements ICredentialType {
 	name = 'bitrix24WebhookApi';
@@ -136,9 +137,6 @@ export class Bitrix24WebhookApi implements ICredentialType {
 		] as ICredentialTestRequest['rules'],
 	};
 }
-
-const isObject = (value: unknown): value is IDataObject =>
-	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** One call's parameters with the bot's token where its method reads it (nothing for other methods). */
 function withBotToken(method: string, params: IDataObject, botToken: string): IDataObject {

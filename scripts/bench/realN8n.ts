@@ -85,6 +85,7 @@ export const REAL_N8N_SCENARIOS: RealN8nScenario[] = [
 	row(ENTERPRISE, 'batch', 'expressions', 1_000, '-n8n-batching', 1),
 	row(STANDARD, 'batch', 'expressions', 10_000),
 	row(STANDARD, 'batch', 'expressions', 10_000, '-n8n-batching', 1),
+	row(STANDARD, 'batch', 'fields', 10_000),
 ];
 
 export interface RealN8nResult {
