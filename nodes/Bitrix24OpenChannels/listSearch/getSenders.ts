@@ -63,26 +63,20 @@ export async function botsMatching(
 		.map((bot) => ({ name: `${String(bot.NAME)} (bot ${String(bot.ID)})`, value: String(bot.ID) }));
 }
 
-/**
- * Active users matching the typed text (a page of 50 at a time), then the portal's bots, labelled so a
- * person can tell them apart: "Oleg Operator (user 27)", "SupportBot (bot 39)". Users link to their
- * profile in Bitrix24.
- */
-export async function getSenders(
-	this: ILoadOptionsFunctions,
-	filter?: string,
-	paginationToken?: string,
-): Promise<INodeListSearchResult> {
-	const text = (filter ?? '').trim();
-	const start = Number(paginationToken ?? 0);
+/** A page (50) of active users matching the text, each linked to their profile in Bitrix24: "Oleg Operator (user 27)". */
+export async function usersMatching(
+	context: ILoadOptionsFunctions,
+	text: string,
+	start: number,
+): Promise<{ users: INodeListSearchItems[]; next?: number }> {
 	let page: Awaited<ReturnType<typeof editorRequest>>;
 	try {
-		page = await editorRequest(this, METHODS.searchUsers, {
+		page = await editorRequest(context, METHODS.searchUsers, {
 			FILTER: { FIND: text, ACTIVE: true },
 			start,
 		});
 	} catch (failure) {
-		throw editorError(this, failure, 'user');
+		throw editorError(context, failure, 'user');
 	}
 	const users = (Array.isArray(page.result) ? (page.result as BitrixUser[]) : []).map((user) => {
 		const name =
@@ -93,11 +87,25 @@ export async function getSenders(
 			url: `${page.origin}/company/personal/user/${String(user.ID)}/`,
 		};
 	});
-	const morePages = page.next !== undefined;
+	return { users, next: page.next };
+}
+
+/**
+ * Active users matching the typed text (a page of 50 at a time), then the portal's bots, labelled so a
+ * person can tell them apart: "Oleg Operator (user 27)", "SupportBot (bot 39)".
+ */
+export async function getSenders(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const text = (filter ?? '').trim();
+	const { users, next } = await usersMatching(this, text, Number(paginationToken ?? 0));
+	const morePages = next !== undefined;
 	// Bots come once, after the last page of users.
 	const bots = morePages ? [] : await botsMatching(this, text);
 	return {
 		results: [...users, ...bots],
-		paginationToken: morePages ? String(page.next) : undefined,
+		paginationToken: morePages ? String(next) : undefined,
 	};
 }
