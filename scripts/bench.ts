@@ -7,7 +7,8 @@
  * in-process measurements of sharing: fairness between executions on one credential (bench/fairness.ts)
  * and the cost of keeping messages to one chat in order (bench/order.ts), each a table of its own.
  * Options: `--only <text>[,<text>...]` runs the rows whose id contains one of the texts (e.g. `fairness,order`);
- * `--list` lists them.
+ * `--list` lists them; `--expression-engine vm|legacy` sets n8n's expression engine for the real-n8n and bot rows
+ * (default: n8n's own, `vm` in 2.x); `--package <tarball>` installs another build in the queue-mode rows.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -506,6 +507,12 @@ export async function main(argv: string[] = []): Promise<void> {
 		for (const { id } of QUEUE_SCENARIOS) console.log(`${id} (only with --only)`);
 		return;
 	}
+	const engineAt = argv.indexOf('--expression-engine');
+	const engine = engineAt >= 0 ? argv[engineAt + 1] : undefined;
+	if (engine !== undefined && engine !== 'vm' && engine !== 'legacy')
+		throw new Error(`--expression-engine takes vm or legacy, not ${engine}`);
+	// n8n's setting for the real-n8n and bot rows; without it, n8n's default (`vm` in 2.x).
+	const n8nEnv = engine === undefined ? undefined : { N8N_EXPRESSION_ENGINE: engine };
 	const packageAt = argv.indexOf('--package');
 	const tarball = packageAt >= 0 ? path.resolve(argv[packageAt + 1] ?? '') : undefined;
 	const texts = only?.split(',').filter((text) => text !== '');
@@ -540,6 +547,11 @@ export async function main(argv: string[] = []): Promise<void> {
 			`${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
 			`load average ${loadAverage()} at the start`,
 		`- Sources: ${sourcesMeasured()}`,
+		...(engine === undefined
+			? []
+			: [
+					`- Real n8n and bot rows: N8N_EXPRESSION_ENGINE=${engine} (this overrides what the tables below say of the engine)`,
+				]),
 		"- In-process rows (all but the real-n8n table): the node runs from its sources in n8n-core's WorkflowExecute, " +
 			"whose expressions use n8n-workflow's legacy evaluator, not the `vm` engine of a real n8n 2.x; the emulated " +
 			'portal runs in the same process (127.0.0.1, real leaky bucket); a fresh portal and a fresh credential (so a ' +
@@ -611,8 +623,11 @@ export async function main(argv: string[] = []): Promise<void> {
 		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
 	}
 	if (realN8n.length > 0) {
-		const realResults = await runRealN8n(realN8n, progress, (text) =>
-			process.stderr.write(`${text}\n`),
+		const realResults = await runRealN8n(
+			realN8n,
+			progress,
+			(text) => process.stderr.write(`${text}\n`),
+			n8nEnv,
 		);
 		console.log(`${REAL_N8N_ABOUT} Load average ${loadAverage()} after these rows.\n`);
 		console.log(markdownTable(REAL_N8N_HEADER, realN8nRows(realResults)));
@@ -621,7 +636,14 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log('');
 	}
 	if (bot.length > 0) {
-		const botResults = await runBotLoop(bot, progress, (text) => process.stderr.write(`${text}\n`));
+		const botResults = await runBotLoop(
+			bot,
+			progress,
+			(text) => process.stderr.write(`${text}\n`),
+			{
+				env: n8nEnv,
+			},
+		);
 		console.log(`${BOT_LOOP_ABOUT} Load average ${loadAverage()} after these rows.\n`);
 		console.log(botLoopTable(botResults));
 		console.log('');

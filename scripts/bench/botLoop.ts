@@ -530,7 +530,10 @@ export async function runBotLoop(
 	scenarios: BotLoopScenario[],
 	progress: (id: string, expected: string) => void,
 	done: (text: string) => void,
-	log: (line: string) => void = () => undefined,
+	{
+		log = () => undefined,
+		env,
+	}: { log?: (line: string) => void; env?: Record<string, string> } = {},
 ): Promise<BotLoopResult[]> {
 	const emulator = await startEmulator(BOT_BUDGET);
 	const workflows = [...new Set(scenarios.map((s) => s.workflow))];
@@ -549,6 +552,7 @@ export async function runBotLoop(
 		);
 		server = await startActiveServer({
 			name: 'bench-bot',
+			env,
 			credentials: [
 				{
 					...webhookCredential(CREDENTIAL, emulator.webhookUrl, BOT_BUDGET),

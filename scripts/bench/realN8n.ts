@@ -169,9 +169,10 @@ export async function runRealN8n(
 	scenarios: RealN8nScenario[],
 	progress: (id: string, expected: string) => void,
 	done: (text: string) => void,
+	env?: Record<string, string>,
 ): Promise<RealN8nResult[]> {
 	const installed = await ensureN8n('2.x', (line) => process.stderr.write(`${line}\n`));
-	const session = await N8nSession.open(installed, { name: 'bench' });
+	const session = await N8nSession.open(installed, { name: 'bench', env });
 	// The first `n8n execute` of a user folder pays for cold caches (several seconds more): a 1-item run first,
 	// not measured, on a portal of its own.
 	const rows = [{ ...REAL_N8N_ONE_ITEM, id: 'n8n-warm-up' }, ...scenarios];

@@ -25,10 +25,12 @@ export async function startActiveServer(setup: {
 	log?: Log;
 	/** n8n's output lines (verbose runs). */
 	onOutput?: (line: string) => void;
+	/** n8n settings beyond the line's (e.g. `N8N_EXPRESSION_ENGINE`). */
+	env?: Record<string, string>;
 }): Promise<ActiveServer> {
 	const log = setup.log ?? (() => undefined);
 	const installed = await ensureN8n('2.x', log);
-	const session = await N8nSession.open(installed, { name: setup.name, log });
+	const session = await N8nSession.open(installed, { name: setup.name, log, env: setup.env });
 	try {
 		await session.importCredentials(setup.credentials);
 		await session.importWorkflows(setup.workflows);

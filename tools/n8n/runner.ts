@@ -191,6 +191,8 @@ export interface SessionOptions {
 	log?: (line: string) => void;
 	/** Another build of the package to install (an `npm pack` tarball); default: this repo's. */
 	tarball?: string;
+	/** n8n settings for every command of the session, after the line's (e.g. `N8N_EXPRESSION_ENGINE`). */
+	env?: Record<string, string>;
 }
 
 /** One n8n user folder (database, encryption key, linked package) and the commands to drive it. */
@@ -206,6 +208,7 @@ export class N8nSession {
 		userFolder: string,
 		brokerPort: number,
 		log: (line: string) => void,
+		settings: Record<string, string> = {},
 	) {
 		this.userFolder = userFolder;
 		this.log = log;
@@ -236,6 +239,7 @@ export class N8nSession {
 			DB_SQLITE_POOL_SIZE: '1',
 			NODE_ENV: 'production',
 			...installed.line.env,
+			...settings,
 		};
 	}
 
@@ -258,6 +262,7 @@ export class N8nSession {
 			userFolder,
 			await freePort(),
 			options.log ?? (() => undefined),
+			options.env,
 		);
 	}
 
