@@ -118,6 +118,8 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 interface ErrorExplanation {
 	/** The HTTP status Bitrix24 answers the code with alone; batch answers carry none per command. */
 	status?: number;
+	/** Methods that answer the code with another status than `status` (so a batch command reads as the lone call). */
+	statusOfMethod?: Partial<Record<string, number>>;
 	/**
 	 * Whether a call that failed so can have acted. Codes without it: `unknown` for a 5xx or no answer,
 	 * `not_sent` for a refusal (4xx).
@@ -197,6 +199,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	},
 	ACCESS_DENIED: {
 		status: 403,
+		statusOfMethod: { [METHODS.botSendMessage]: 400, [METHODS.sessionHistory]: 400 },
 		reason: (c, f) =>
 			BOT_ACCESS_DENIED[f.method ?? '']?.(c) ?? `Bitrix24 denied access to ${entity(c)}`,
 		hint: "Both the webhook's (or OAuth) user and the sender need read access to this CRM entity. For the Bot Dialog operations: the bot must be in the chat (it leaves at hand-over), and the webhook credential needs the Bot Token.",
@@ -573,9 +576,8 @@ export function batchCommandFailure(
 	method: string,
 	argument?: string,
 ): Bitrix24Failure {
-	const status = Object.prototype.hasOwnProperty.call(ERRORS, code)
-		? ERRORS[code].status
-		: undefined;
+	const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code] : undefined;
+	const status = known?.statusOfMethod?.[method] ?? known?.status;
 	return new Bitrix24Failure(code, description, status ?? 200, argument, method);
 }
 

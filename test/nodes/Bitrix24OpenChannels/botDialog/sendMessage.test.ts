@@ -125,6 +125,29 @@ describe.each(SENDING_MODES)('several dialogs at once, sending %s', (_mode, botO
 		);
 	});
 
+	it('a dialog the bot left beside one it holds: the same failure item as a lone reply (status 400, the bot sentence)', async () => {
+		const { outputs } = await runBot(emulator, 'sendMessage', { ...REPLY, botOptions }, [
+			reply('Your order ships tomorrow.'),
+			reply('Still there?', BOT_DIALOGS.WITH_OPERATOR),
+		]);
+
+		expect(outputs[0].map((item) => item.json.chatId)).toEqual([BOT_DIALOGS.WITH_BOT]);
+		expect(outputs[1].map((item) => item.json)).toEqual([
+			{
+				...reply('Still there?', BOT_DIALOGS.WITH_OPERATOR),
+				error:
+					'Bitrix24 refused the message: the bot 39 is not a member of the chat 2003 (a bot leaves the dialog when an operator takes it over) (ACCESS_DENIED)',
+				details: expect.objectContaining({
+					code: 'ACCESS_DENIED',
+					httpStatus: 400,
+					method: SEND,
+					delivery: 'not_sent',
+				}),
+			},
+		]);
+		expect(botMessages(BOT_DIALOGS.WITH_OPERATOR)).toEqual([]);
+	});
+
 	it('buttons and BB codes arrive intact, and each call carries the bot token', async () => {
 		const button = { text: 'Menü & more', type: 'send', value: 'a=b&c [b]x[/b]' };
 		await runBot(emulator, 'sendMessage', { ...REPLY, botOptions, buttons: { button: [button] } }, [
