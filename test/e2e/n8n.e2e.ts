@@ -8,6 +8,10 @@
  */
 import type { Emulator, Fault } from '../../tools/emulator';
 import {
+	BOT_DIALOGS,
+	BOTS,
+	dialogOf,
+	SUPPORT_BOT_TOKEN,
 	OAUTH_CLIENT_ID,
 	OAUTH_CLIENT_SECRET,
 	timesAsked,
@@ -56,6 +60,11 @@ const FAST_WEBHOOK: CredentialRef = {
 const NO_SCOPE_WEBHOOK: CredentialRef = {
 	id: 'b24CrmOnlyHook',
 	name: 'Bitrix24 webhook, crm and user scopes only',
+};
+/** The webhook with SupportBot 39's token: what Bot Dialog needs. */
+const BOT_WEBHOOK: CredentialRef = {
+	id: 'b24BotHook',
+	name: 'Bitrix24 webhook with the bot token',
 };
 const OAUTH: CredentialRef = {
 	id: 'b24OAuthExpired',
@@ -286,6 +295,16 @@ const RETRY_ITEMS: Notification[] = [
 ];
 
 /** 200 notifications to lead 1195's chat, numbered, generated inside n8n by the items node. */
+/** Two answers of the bot: one into its own dialog, one into a dialog an operator took over (the bot left it). */
+const BOT_REPLIES: JsonObject[] = [
+	{
+		note: 'the bot holds the dialog',
+		chatId: BOT_DIALOGS.WITH_BOT,
+		message: 'Your order ships tomorrow.',
+	},
+	{ note: 'the bot left at hand-over', chatId: BOT_DIALOGS.WITH_OPERATOR, message: 'Still there?' },
+];
+
 const TWO_HUNDRED_CODE =
 	"return Array.from({ length: 200 }, (_, i) => ({ json: { note: 'bulk #' + (i + 1), entityType: 'lead', entityId: 1195, chatId: 1341, senderId: 27, message: 'Order update #' + (i + 1) } }));";
 
@@ -349,6 +368,20 @@ function workflows(): Array<ReturnType<typeof loadExample>> {
 				parameters: { options },
 			}),
 		),
+		// The example's node switched to Bot Dialog > Send Message: SupportBot 39 answers in two dialogs.
+		exampleVariant({
+			id: 'e2eBotReply',
+			name: 'e2e: Bot Dialog replies',
+			items: BOT_REPLIES,
+			webhook: BOT_WEBHOOK,
+			parameters: {
+				resource: 'botDialog',
+				operation: 'sendMessage',
+				botId: { __rl: true, mode: 'id', value: String(BOTS.SUPPORT_BOT) },
+				dialogChatId: '={{ $json.chatId }}',
+				text: '={{ $json.message }}',
+			},
+		}),
 		exampleVariant({
 			id: 'e2eBulkBatched',
 			name: 'e2e: 200 notifications, batched (default)',
@@ -488,6 +521,10 @@ describe.each(lines)('real n8n %s', (line) => {
 				webhookCredential(WRONG_CODE_WEBHOOK, emulator.wrongCodeWebhookUrl),
 				webhookCredential(NO_SCOPE_WEBHOOK, emulator.limitedWebhookUrl),
 				webhookCredential(FAST_WEBHOOK, emulator.webhookUrl, FAST_BUDGET),
+				{
+					...webhookCredential(BOT_WEBHOOK, emulator.webhookUrl),
+					data: { webhookUrl: emulator.webhookUrl, botToken: SUPPORT_BOT_TOKEN },
+				},
 			]);
 			await ctx.session.importWorkflows(workflows());
 		});
@@ -695,6 +732,42 @@ describe.each(lines)('real n8n %s', (line) => {
 			emulator.messages.slice(messagesBefore).map((m) => m.id),
 		);
 		expect(emulator.messages).toHaveLength(messagesBefore + THREE_VALID.length);
+	});
+
+	test("Bot Dialog > Send Message: the reply lands once in the bot's dialog, a refusal on the error branch with its input fields, the bot token nowhere", async () => {
+		const result = await run('Bot Dialog replies', 'e2eBotReply');
+		expect(result.exitCode).toBe(0);
+		const { main, error } = branchesOf(result);
+		const [posted, ...more] = (
+			dialogOf(emulator.world, BOT_DIALOGS.WITH_BOT)?.messages ?? []
+		).filter((m) => m.authorId === BOTS.SUPPORT_BOT && m.text === BOT_REPLIES[0]?.message);
+		expect(more).toEqual([]);
+		expect(main).toEqual([
+			{
+				messageId: posted?.id,
+				chatId: BOT_DIALOGS.WITH_BOT,
+				dialogId: `chat${BOT_DIALOGS.WITH_BOT}`,
+				botId: BOTS.SUPPORT_BOT,
+			},
+		]);
+		expect(error).toEqual([
+			{
+				...BOT_REPLIES[1],
+				error: expect.stringMatching(/\(ACCESS_DENIED\)$/),
+				details: expect.objectContaining({
+					code: 'ACCESS_DENIED',
+					httpStatus: 400,
+					delivery: 'not_sent',
+					method: 'imbot.v2.Chat.Message.send',
+				}),
+			},
+		]);
+		expect(
+			(dialogOf(emulator.world, BOT_DIALOGS.WITH_OPERATOR)?.messages ?? []).filter(
+				(m) => m.text === BOT_REPLIES[1]?.message,
+			),
+		).toEqual([]);
+		expect(JSON.stringify(result.run)).not.toContain(SUPPORT_BOT_TOKEN);
 	});
 
 	test.each([
