@@ -8,7 +8,15 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import { startEmulator, CHATS, LEADS, USERS, type Emulator } from '../../tools/emulator';
+import {
+	addCampaignChats,
+	startEmulator,
+	CHATS,
+	FIRST_CAMPAIGN_CHAT,
+	LEADS,
+	USERS,
+	type Emulator,
+} from '../../tools/emulator';
 import { ensureN8n } from '../../tools/n8n/install';
 import { N8nSession, findExecution, outputItems, type JsonObject } from '../../tools/n8n/runner';
 import { exampleVariant, NODES, webhookCredential, type Workflow } from '../../tools/n8n/workflows';
@@ -33,6 +41,8 @@ export interface RealN8nScenario {
 	items: number;
 	/** n8n's own Request Options > Batching: RoutingNode pauses this long (ms) every 50 items. */
 	n8nBatchIntervalMs?: number;
+	/** Each message to a chat of its own (a campaign to many customers) instead of all to one chat. */
+	campaign?: boolean;
 }
 
 const ENTERPRISE = {
@@ -55,6 +65,7 @@ const row = (
 	items: number,
 	suffix = '',
 	n8nBatchIntervalMs?: number,
+	campaign?: boolean,
 ): RealN8nScenario => ({
 	// 1k / 10k: no id is a prefix of another, so `--only` picks one row.
 	id: `n8n-${profile === ENTERPRISE ? 'enterprise' : profile === ENTERPRISE_X10 ? 'enterprise-x10' : 'standard'}-${mode}-${input}-${items >= 1000 ? `${items / 1000}k` : items}${suffix}`,
@@ -63,6 +74,7 @@ const row = (
 	input,
 	items,
 	n8nBatchIntervalMs,
+	campaign,
 });
 
 /** n8n's fixed cost (start, import of the execution, exit): a 1-item run, measured with any other real-n8n row. */
@@ -86,6 +98,9 @@ export const REAL_N8N_SCENARIOS: RealN8nScenario[] = [
 	row(STANDARD, 'batch', 'expressions', 10_000),
 	row(STANDARD, 'batch', 'expressions', 10_000, '-n8n-batching', 1),
 	row(STANDARD, 'batch', 'fields', 10_000),
+	// The same with each message to its own chat: no batch waits for the answer to an earlier one.
+	row(STANDARD, 'batch', 'expressions', 10_000, '-campaign', undefined, true),
+	row(STANDARD, 'batch', 'expressions', 10_000, '-n8n-batching-campaign', 1, true),
 ];
 
 export interface RealN8nResult {
@@ -109,10 +124,13 @@ export interface RealN8nResult {
 
 /** The items, with the fields each input path reads. */
 function itemsCode(scenario: RealN8nScenario): string {
+	const chat = scenario.campaign
+		? `${FIRST_CAMPAIGN_CHAT} + i`
+		: String(CHATS.LEAD_TELEGRAM_ACTIVE);
 	const fields =
 		scenario.input === 'fields'
-			? `crmEntityType: 'lead', crmEntityId: ${LEADS.WEBSITE_INQUIRY}, userId: ${USERS.OLEG_OPERATOR}, chatId: ${CHATS.LEAD_TELEGRAM_ACTIVE}, message: 'Bench notification #' + (i + 1)`
-			: `type: 'lead', entityId: ${LEADS.WEBSITE_INQUIRY}, sender: ${USERS.OLEG_OPERATOR}, chat: ${CHATS.LEAD_TELEGRAM_ACTIVE}, text: 'Bench notification #' + (i + 1)`;
+			? `crmEntityType: 'lead', crmEntityId: ${LEADS.WEBSITE_INQUIRY}, userId: ${USERS.OLEG_OPERATOR}, chatId: ${chat}, message: 'Bench notification #' + (i + 1)`
+			: `type: 'lead', entityId: ${LEADS.WEBSITE_INQUIRY}, sender: ${USERS.OLEG_OPERATOR}, chat: ${chat}, text: 'Bench notification #' + (i + 1)`;
 	return `return Array.from({ length: ${scenario.items} }, (_, i) => ({ json: { ${fields} } }));`;
 }
 
@@ -178,7 +196,11 @@ export async function runRealN8n(
 	const rows = [{ ...REAL_N8N_ONE_ITEM, id: 'n8n-warm-up' }, ...scenarios];
 	const emulators: Emulator[] = [];
 	try {
-		for (const scenario of rows) emulators.push(await startEmulator(scenario.budget));
+		for (const scenario of rows) {
+			const emulator = await startEmulator(scenario.budget);
+			if (scenario.campaign) addCampaignChats(emulator.world, scenario.items);
+			emulators.push(emulator);
+		}
 		await session.importCredentials(
 			rows.map((scenario, index) =>
 				webhookCredential(
@@ -316,7 +338,8 @@ export function realN8nRows(results: RealN8nResult[]): string[][] {
 			INPUT_LABEL[scenario.input] +
 				(scenario.n8nBatchIntervalMs === undefined
 					? ''
-					: `, n8n batching ${BATCH_SIZE} / ${scenario.n8nBatchIntervalMs} ms`),
+					: `, n8n batching ${BATCH_SIZE} / ${scenario.n8nBatchIntervalMs} ms`) +
+				(scenario.campaign ? ', one chat per message' : ''),
 			thousands(scenario.items),
 			seconds(result.wallMs),
 			at(result.nodeStartMs),
