@@ -1,6 +1,6 @@
 /**
- * End-to-end in a real n8n 2.x: Send Message with Input = Take From Input Fields (no expression per item), the
- * packed package installed as a community package, run with `n8n execute` against the portal emulator.
+ * End-to-end in a real n8n of each line: Send Message with Input = Take From Input Fields (no expression per item),
+ * the packed package installed as a community package, run with `n8n execute` against the portal emulator.
  */
 import { timesAsked, type Emulator } from '../../tools/emulator';
 import { outputItems, type JsonObject } from '../../tools/n8n/runner';
@@ -34,10 +34,7 @@ const SENT = [0, 3, 5];
 
 afterAll(() => printTimings());
 
-const run2x = linesUnderTest().includes('2.x') ? describe : describe.skip;
-
-run2x('real n8n 2.x, Input: Take From Input Fields', () => {
-	const line = '2.x';
+describe.each(linesUnderTest())('real n8n %s, Input: Take From Input Fields', (line) => {
 	let ctx: LineContext;
 	let emulator: Emulator;
 
