@@ -78,7 +78,7 @@ const botNameOf = (context: DirectContext): string =>
 	String(context.getNodeParameter('botName', '') || 'n8n Assistant');
 
 /** n8n's URL for this node plus a secret only this credential can derive: forged posts lack it. */
-function webhookUrlOf(context: IHookFunctions, identity: BotIdentity): string {
+function webhookUrlOf(context: IHookFunctions | IWebhookFunctions, identity: BotIdentity): string {
 	const base = context.getNodeWebhookUrl('default');
 	if (base === undefined)
 		throw new NodeOperationError(context.getNode(), 'n8n has no webhook URL for this node');
@@ -227,6 +227,12 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 		const bot = isObject(event.data.bot) ? event.data.bot : {};
 		if (state.botId !== undefined && Number(bot.id) !== state.botId) return refuse(this);
 		state.applicationToken ??= token;
+		// n8n saves a webhook's whole static data after it: one that loaded it before activation saved the bot would
+		// drop it, and n8n's next start would register the bot again. The post proved our URL and bot: keep them.
+		if (state.botId === undefined && this.getMode() !== 'manual' && Number(bot.id) > 0) {
+			state.botId = Number(bot.id);
+			state.webhookUrl = webhookUrlOf(this, identity);
+		}
 		const items = itemsOf([event], filtersOf(this));
 		return items.length === 0 ? { webhookResponse: 'OK' } : { workflowData: [items] };
 	}

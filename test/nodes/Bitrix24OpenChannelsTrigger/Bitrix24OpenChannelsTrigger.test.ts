@@ -12,7 +12,7 @@ import {
 } from '../../../tools/emulator';
 import { postJson, request } from '../../../tools/emulator/testClient';
 import { oauthCredential } from '../../../tools/harness/oauthCredential';
-import { TriggerHarness, type TriggerOptions } from '../../../tools/harness/trigger';
+import { TRIGGER_NAME, TriggerHarness, type TriggerOptions } from '../../../tools/harness/trigger';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
@@ -131,6 +131,24 @@ describe('Instant mode', () => {
 		// checkExists found the bot pointed at this URL: nothing registered or updated.
 		expect(calledTimes('imbot.v2.bot.register')).toBe(registers);
 		expect(bots()[0]?.webhookUrl.startsWith(restarted.productionUrl)).toBe(true);
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'after the restart');
+		expect(restarted.executions.map((e) => e[0]?.json.text)).toEqual(['after the restart']);
+	});
+
+	it("a webhook whose static data predates activation's save keeps the bot: a restart registers nothing", async () => {
+		const harness = await trigger({});
+		await harness.activate();
+		// n8n saves the whole static data after each webhook: as if the first post had loaded it before activation saved.
+		const state = harness.workflow.staticData[`node:${TRIGGER_NAME}`] as IDataObject;
+		delete state.botId;
+		delete state.webhookUrl;
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'right after activation');
+		const registers = calledTimes('imbot.v2.bot.register');
+		const restarted = await harness.restart();
+		harnesses.push(restarted);
+		await restarted.activate('init');
+		expect(calledTimes('imbot.v2.bot.register')).toBe(registers);
+		expect(bots()).toHaveLength(1);
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'after the restart');
 		expect(restarted.executions.map((e) => e[0]?.json.text)).toEqual(['after the restart']);
 	});
