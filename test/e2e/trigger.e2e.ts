@@ -1,9 +1,9 @@
 /**
- * End-to-end: the Open Channels Trigger in a real n8n server (`n8n start`) of each line, against the emulated
- * portal. Instant mode (2.41.1 and 1.123.81): activating registers the bot at n8n's production URL; a customer
+ * End-to-end: the Open Channels Trigger in a real n8n server (`n8n start`) of each line (2.41.1 and 1.123.81),
+ * against the emulated portal. Instant mode: activating registers the bot at n8n's production URL; a customer
  * message the emulator posts there starts an execution; forged posts start none; a restart of n8n creates no
- * second bot; deactivating stops the posts. Polling mode (2.41.1; n8n's poll schedule is the same code on both
- * lines and waits a minute or more): each event once.
+ * second bot; deactivating stops the posts. Polling mode: each event once, from n8n's poll schedule (at least a
+ * minute apart in n8n).
  */
 import { CHATS, OPEN_LINES, SEEDED_BOT_IDS, type Emulator } from '../../tools/emulator';
 import { request } from '../../tools/emulator/testClient';
@@ -181,52 +181,48 @@ describe.each(linesUnderTest())(
 			progress(`trigger e2e: instant mode done; n8n restarted on port ${port}`);
 		});
 
-		// The poll schedule is n8n's and waits a minute or more: run on the newest line only.
-		if (lineName === '2.x')
-			it('polling mode: each event once, no backlog', async () => {
-				const { emulator } = line;
-				// Waiting in the bot's queue before the workflow exists: never emitted.
-				const workflowId = await activeWorkflow('Open channel bot (polling)', {
-					mode: 'polling',
-					pollTimes: { item: [{ mode: 'everyMinute' }] },
-					events: ['message'],
-					botCode: 'n8n_e2e_polling',
-					attachTo: {
-						channels: [{ line: { __rl: true, mode: 'id', value: String(OPEN_LINES.SALES) } }],
-					},
-				});
-				// The activation's test poll registers the bot in fetch mode and attaches it.
-				const pollingBot = await waitForPortal(emulator, 'the polling bot', async () =>
-					bots(emulator).find((b) => b.code === 'n8n_e2e_polling' && b.eventMode === 'fetch'),
-				);
-				await waitFor('the bot attached to Sales', async () =>
-					emulator.world.imbot.lines[1]?.welcomeBotId === pollingBot.id ? true : undefined,
-				);
-				await customerWrites(CHATS.DEAL_TELEGRAM_ACTIVE, 'Polled one');
-				await customerWrites(CHATS.DEAL_TELEGRAM_ACTIVE, 'Polled two');
-				const polls = () => emulator.requests.filter((r) => r.restMethod === 'imbot.v2.event.get');
-				const emitted = await waitForPortal(
-					emulator,
-					'the polled messages',
-					async () => {
-						const found = (await emittedTexts(workflowId)).flat();
-						return found.length >= 2 ? found : undefined;
-					},
-					150_000,
-				);
-				expect(emitted).toEqual(['Polled one', 'Polled two']);
-				// One more poll: nothing emitted twice.
-				const seen = polls().length;
-				await waitFor(
-					'one more poll',
-					async () => (polls().length > seen ? true : undefined),
-					150_000,
-				);
-				await line.client.rest('POST', `/rest/workflows/${workflowId}/deactivate`, {});
-				expect((await emittedTexts(workflowId)).flat()).toEqual(['Polled one', 'Polled two']);
-				expect(emulator.world.imbot.deliveries.filter((d) => d.botId === pollingBot.id)).toEqual(
-					[],
-				);
+		it('polling mode: each event once, no backlog', async () => {
+			const { emulator } = line;
+			// Waiting in the bot's queue before the workflow exists: never emitted.
+			const workflowId = await activeWorkflow('Open channel bot (polling)', {
+				mode: 'polling',
+				pollTimes: { item: [{ mode: 'everyMinute' }] },
+				events: ['message'],
+				botCode: 'n8n_e2e_polling',
+				attachTo: {
+					channels: [{ line: { __rl: true, mode: 'id', value: String(OPEN_LINES.SALES) } }],
+				},
 			});
+			// The activation's test poll registers the bot in fetch mode and attaches it.
+			const pollingBot = await waitForPortal(emulator, 'the polling bot', async () =>
+				bots(emulator).find((b) => b.code === 'n8n_e2e_polling' && b.eventMode === 'fetch'),
+			);
+			await waitFor('the bot attached to Sales', async () =>
+				emulator.world.imbot.lines[1]?.welcomeBotId === pollingBot.id ? true : undefined,
+			);
+			await customerWrites(CHATS.DEAL_TELEGRAM_ACTIVE, 'Polled one');
+			await customerWrites(CHATS.DEAL_TELEGRAM_ACTIVE, 'Polled two');
+			const polls = () => emulator.requests.filter((r) => r.restMethod === 'imbot.v2.event.get');
+			const emitted = await waitForPortal(
+				emulator,
+				'the polled messages',
+				async () => {
+					const found = (await emittedTexts(workflowId)).flat();
+					return found.length >= 2 ? found : undefined;
+				},
+				150_000,
+			);
+			expect(emitted).toEqual(['Polled one', 'Polled two']);
+			// One more poll: nothing emitted twice.
+			const seen = polls().length;
+			await waitFor(
+				'one more poll',
+				async () => (polls().length > seen ? true : undefined),
+				150_000,
+			);
+			await line.client.rest('POST', `/rest/workflows/${workflowId}/deactivate`, {});
+			expect((await emittedTexts(workflowId)).flat()).toEqual(['Polled one', 'Polled two']);
+			expect(emulator.world.imbot.deliveries.filter((d) => d.botId === pollingBot.id)).toEqual([]);
+		});
 	},
 );
