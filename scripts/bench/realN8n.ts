@@ -63,12 +63,12 @@ const row = (
 	mode: RealN8nScenario['mode'],
 	input: Input,
 	items: number,
-	suffix = '',
-	n8nBatchIntervalMs?: number,
-	campaign?: boolean,
+	{ n8nBatchIntervalMs, campaign }: Pick<RealN8nScenario, 'n8nBatchIntervalMs' | 'campaign'> = {},
 ): RealN8nScenario => ({
 	// 1k / 10k: no id is a prefix of another, so `--only` picks one row.
-	id: `n8n-${profile === ENTERPRISE ? 'enterprise' : profile === ENTERPRISE_X10 ? 'enterprise-x10' : 'standard'}-${mode}-${input}-${items >= 1000 ? `${items / 1000}k` : items}${suffix}`,
+	id:
+		`n8n-${profile === ENTERPRISE ? 'enterprise' : profile === ENTERPRISE_X10 ? 'enterprise-x10' : 'standard'}-${mode}-${input}-${items >= 1000 ? `${items / 1000}k` : items}` +
+		`${n8nBatchIntervalMs === undefined ? '' : '-n8n-batching'}${campaign ? '-campaign' : ''}`,
 	...profile,
 	mode,
 	input,
@@ -94,13 +94,13 @@ export const REAL_N8N_SCENARIOS: RealN8nScenario[] = [
 	]),
 	// Can the first batch leave while n8n still resolves the items? n8n's Request Options > Batching makes
 	// RoutingNode pause every 50 items, and the node sends what it has at each pause.
-	row(ENTERPRISE, 'batch', 'expressions', 1_000, '-n8n-batching', 1),
+	row(ENTERPRISE, 'batch', 'expressions', 1_000, { n8nBatchIntervalMs: 1 }),
 	row(STANDARD, 'batch', 'expressions', 10_000),
-	row(STANDARD, 'batch', 'expressions', 10_000, '-n8n-batching', 1),
+	row(STANDARD, 'batch', 'expressions', 10_000, { n8nBatchIntervalMs: 1 }),
 	row(STANDARD, 'batch', 'fields', 10_000),
 	// The same with each message to its own chat: no batch waits for the answer to an earlier one.
-	row(STANDARD, 'batch', 'expressions', 10_000, '-campaign', undefined, true),
-	row(STANDARD, 'batch', 'expressions', 10_000, '-n8n-batching-campaign', 1, true),
+	row(STANDARD, 'batch', 'expressions', 10_000, { campaign: true }),
+	row(STANDARD, 'batch', 'expressions', 10_000, { n8nBatchIntervalMs: 1, campaign: true }),
 ];
 
 export interface RealN8nResult {
