@@ -294,7 +294,6 @@ const RETRY_ITEMS: Notification[] = [
 	valid('bot confirms a callback', 'lead', 1195, 1341, 39),
 ];
 
-/** 200 notifications to lead 1195's chat, numbered, generated inside n8n by the items node. */
 /** Two answers of the bot: one into its own dialog, one into a dialog an operator took over (the bot left it). */
 const BOT_REPLIES: JsonObject[] = [
 	{
@@ -305,6 +304,7 @@ const BOT_REPLIES: JsonObject[] = [
 	{ note: 'the bot left at hand-over', chatId: BOT_DIALOGS.WITH_OPERATOR, message: 'Still there?' },
 ];
 
+/** 200 notifications to lead 1195's chat, numbered, generated inside n8n by the items node. */
 const TWO_HUNDRED_CODE =
 	"return Array.from({ length: 200 }, (_, i) => ({ json: { note: 'bulk #' + (i + 1), entityType: 'lead', entityId: 1195, chatId: 1341, senderId: 27, message: 'Order update #' + (i + 1) } }));";
 
