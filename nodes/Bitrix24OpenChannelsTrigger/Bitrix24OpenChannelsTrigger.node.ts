@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -12,10 +11,9 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { botIdentityOf, derivedSecret, type BotIdentity } from '../shared/botIdentity';
+import type { BotIdentity } from '../shared/botIdentity';
 import { Bitrix24Failure } from '../shared/errors';
 import { isObject } from '../shared/json';
-import type { DirectContext } from '../shared/transport';
 import {
 	attachToLines,
 	BOT_METHODS,
@@ -26,81 +24,51 @@ import {
 	triggerError,
 } from './bot';
 import {
-	eventFromWebhookBody,
-	eventItem,
-	wanted,
-	type BotEvent,
-	type EventFilters,
-	type TriggerEvent,
-} from './events';
+	botNameOf,
+	eventItems,
+	identityOf,
+	isPolling,
+	itemsOf,
+	lineIdsOf,
+	webhookUrlOf,
+} from './context';
+import type { BotEvent } from './events';
 import { getOpenChannels } from '../shared/listSearch/getOpenChannels';
 import { triggerProperties } from './properties';
 import { credentialChoice } from '../shared/authentication';
-
-/** What the trigger keeps in the workflow's static data (n8n saves it after activation, webhooks and polls). */
-interface TriggerState extends IDataObject {
-	botId?: number;
-	/** The URL the bot was pointed at (instant mode). */
-	webhookUrl?: string;
-	/** Bitrix24's application_token, learned from the first event after registering (trust on first use). */
-	applicationToken?: string;
-	/** Event.get's next offset (polling mode); unset until the first poll skipped the backlog. */
-	offset?: number;
-}
+import { receiveEvent } from './receive';
+import { matchesHash, sha256, stateOf, type TriggerState } from './state';
 
 /** Events fetched per poll: one Event.get call, so nothing is acknowledged before n8n has the items. */
 const EVENTS_PER_POLL = 1000;
 
-const stateOf = (context: DirectContext): TriggerState =>
-	context.getWorkflowStaticData('node') as TriggerState;
-
-const identityOf = async (context: DirectContext): Promise<BotIdentity> =>
-	await botIdentityOf(context, String(context.getNodeParameter('botCode', '')).trim());
-
-/** IDs of a fixedCollection of open-channel locators. */
-function lineIdsOf(context: DirectContext, path: string): number[] {
-	const entries = context.getNodeParameter(path, []) as Array<{ line?: { value?: unknown } }>;
-	return entries
-		.map((entry) => Number(entry.line?.value))
-		.filter((id) => Number.isInteger(id) && id > 0);
-}
-
-function filtersOf(context: DirectContext): EventFilters {
-	const options = context.getNodeParameter('options', {}) as IDataObject;
-	return {
-		events: context.getNodeParameter('events', ['message']) as TriggerEvent[],
-		lineIds: lineIdsOf(context, 'options.onlyFrom.channels'),
-		customerMessagesOnly: options.customerMessagesOnly !== false,
-	};
-}
-
-const botNameOf = (context: DirectContext): string =>
-	String(context.getNodeParameter('botName', '') || 'n8n Assistant');
-
-/** n8n's URL for this node plus a secret only this credential can derive: forged posts lack it. */
-function webhookUrlOf(context: IHookFunctions | IWebhookFunctions, identity: BotIdentity): string {
-	const base = context.getNodeWebhookUrl('default');
-	if (base === undefined)
-		throw new NodeOperationError(context.getNode(), 'n8n has no webhook URL for this node');
-	return `${base}?token=${derivedSecret(identity, 'webhook-url')}`;
-}
-
-const isPolling = (context: DirectContext): boolean =>
-	context.getNodeParameter('mode', 'instant') === 'polling';
-
-function sameSecret(given: unknown, expected: string): boolean {
-	if (typeof given !== 'string') return false;
-	const a = Buffer.from(given);
-	const b = Buffer.from(expected);
-	return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Items for the events the node's Events and Options want. */
-function itemsOf(events: BotEvent[], filters: EventFilters): INodeExecutionData[] {
-	return events
-		.map((event) => eventItem(event))
-		.filter((item): item is IDataObject => item !== undefined && wanted(item, filters))
-		.map((json) => ({ json }));
+/**
+ * Refuses to take over a bot that delivers its events to another workflow (a copy with the same Bot Code, or the
+ * same workflow in the other mode): the other would go deaf while it shows active, and its deactivation would later
+ * take the bot from this one. When n8n starts ('init') the workflow was active already, and had the bot.
+ */
+function refuseTakeOver(
+	context: IHookFunctions | IPollFunctions,
+	identity: BotIdentity,
+	bot: IDataObject | undefined,
+	state: TriggerState,
+	ownUrl?: string,
+): void {
+	if (bot === undefined || bot.eventMode !== 'webhook') return;
+	if (context.getActivationMode() === 'init') return;
+	if (
+		Number(bot.id) === state.botId &&
+		(ownUrl === undefined || state.webhookUrlHash !== undefined)
+	)
+		return;
+	throw new NodeOperationError(
+		context.getNode(),
+		`The bot "${identity.code}" already delivers its events to another workflow`,
+		{
+			description:
+				'Another active workflow (often a copy of this one) listens with the same Bot Code. Deactivate that workflow first, or give this trigger its own Bot Code.',
+		},
+	);
 }
 
 async function checkExists(this: IHookFunctions): Promise<boolean> {
@@ -109,7 +77,10 @@ async function checkExists(this: IHookFunctions): Promise<boolean> {
 	try {
 		const identity = await identityOf(this);
 		const state = stateOf(this);
-		if (state.botId === undefined || state.webhookUrl !== webhookUrlOf(this, identity))
+		if (
+			state.botId === undefined ||
+			!matchesHash(webhookUrlOf(this, identity), state.webhookUrlHash)
+		)
 			return false;
 		const bot = await findBot(this, identity);
 		return bot !== undefined && Number(bot.id) === state.botId && bot.eventMode === 'webhook';
@@ -123,14 +94,18 @@ async function create(this: IHookFunctions): Promise<boolean> {
 		const identity = await identityOf(this);
 		const state = stateOf(this);
 		const webhookUrl = webhookUrlOf(this, identity);
+		refuseTakeOver(this, identity, await findBot(this, identity), state, webhookUrl);
 		const botId = await ensureBot(this, identity, botNameOf(this), {
 			eventMode: 'webhook',
 			webhookUrl,
 		});
 		await attachToLines(this, identity, botId, lineIdsOf(this, 'attachTo.channels'));
-		if (state.botId !== botId) delete state.applicationToken;
+		if (state.botId !== botId) {
+			delete state.applicationTokenHash;
+			delete state.memberId;
+		}
 		state.botId = botId;
-		state.webhookUrl = webhookUrl;
+		state.webhookUrlHash = sha256(webhookUrl);
 		return true;
 	} catch (error) {
 		throw triggerError(this, error);
@@ -140,26 +115,44 @@ async function create(this: IHookFunctions): Promise<boolean> {
 /**
  * Deactivation switches the bot to fetch mode rather than deleting it: its ID stays (open channels keep it as their
  * welcome bot, Bot operations in other workflows keep working, re-activation is one update), and its events wait
- * in Bitrix24 (24 h) instead of going to a URL nobody listens at.
+ * in Bitrix24 (24 h) instead of going to a URL nobody listens at. Only a bot this workflow pointed at its own URL
+ * is touched.
  */
 async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
 	if (isPolling(this)) return true;
 	const state = stateOf(this);
 	try {
 		const identity = await identityOf(this);
+		if (!matchesHash(webhookUrlOf(this, identity), state.webhookUrlHash)) return true;
 		const bot = await findBot(this, identity);
-		if (bot !== undefined) await switchToFetch(this, identity, Number(bot.id));
-		delete state.webhookUrl;
+		if (bot !== undefined && Number(bot.id) === state.botId && bot.eventMode === 'webhook')
+			await switchToFetch(this, identity, Number(bot.id));
+		delete state.webhookUrlHash;
 		return true;
 	} catch {
 		return false;
 	}
 }
 
-/** 403 for a request that does not prove it comes from the bot's Bitrix24; no execution starts. */
-function refuse(context: IWebhookFunctions): IWebhookResponseData {
-	context.getResponseObject().status(403).json({ error: 'forbidden' });
-	return { noWebhookResponse: true };
+/** The bot a manual poll may read: one already in fetch mode; it never registers, attaches or switches one. */
+async function botToRead(context: IPollFunctions, identity: BotIdentity, state: TriggerState) {
+	if (state.botId !== undefined) return state.botId;
+	const bot = await findBot(context, identity);
+	if (bot === undefined)
+		throw new NodeOperationError(context.getNode(), `Bitrix24 has no bot "${identity.code}" yet`, {
+			description:
+				'Fetch Test Event only reads what waits for the bot. Activate the workflow: its first poll sets the bot up, and later test fetches show what customers wrote.',
+		});
+	if (bot.eventMode !== 'fetch')
+		throw new NodeOperationError(
+			context.getNode(),
+			`The bot "${identity.code}" delivers its events to an active workflow in instant mode`,
+			{
+				description:
+					'Fetch Test Event only reads and leaves the bot as it is. Deactivate the instant-mode workflow, or give this trigger its own Bot Code.',
+			},
+		);
+	return Number(bot.id);
 }
 
 export class Bitrix24OpenChannelsTrigger implements INodeType {
@@ -205,42 +198,16 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 		},
 	};
 
-	/**
-	 * One event per request. It must carry this node's URL secret, the application_token first seen after
-	 * registering (Bitrix24 gives it to no one else) and this node's bot; anything else gets 403 and starts nothing.
-	 */
+	/** One event per request; see receive.ts for what it must prove. */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const identity = await identityOf(this);
-		if (
-			!sameSecret(
-				(this.getQueryData() as IDataObject).token,
-				derivedSecret(identity, 'webhook-url'),
-			)
-		)
-			return refuse(this);
-		const event = eventFromWebhookBody(this.getBodyData());
-		const token = event?.auth?.application_token;
-		const state = stateOf(this);
-		if (event === undefined || typeof token !== 'string' || token === '') return refuse(this);
-		if (state.applicationToken !== undefined && !sameSecret(token, state.applicationToken))
-			return refuse(this);
-		const bot = isObject(event.data.bot) ? event.data.bot : {};
-		if (state.botId !== undefined && Number(bot.id) !== state.botId) return refuse(this);
-		state.applicationToken ??= token;
-		// n8n saves a webhook's whole static data after it: one that loaded it before activation saved the bot would
-		// drop it, and n8n's next start would register the bot again. The post proved our URL and bot: keep them.
-		if (state.botId === undefined && this.getMode() !== 'manual' && Number(bot.id) > 0) {
-			state.botId = Number(bot.id);
-			state.webhookUrl = webhookUrlOf(this, identity);
-		}
-		const items = itemsOf([event], filtersOf(this));
-		return items.length === 0 ? { webhookResponse: 'OK' } : { workflowData: [items] };
+		return await receiveEvent.call(this);
 	}
 
 	/**
 	 * Polling mode: the bot (registered in fetch mode on the first poll) keeps its events in Bitrix24; each poll reads
 	 * them from the stored offset, which acknowledges what the previous poll emitted. The first poll only skips the
-	 * backlog. A manual run ("Fetch Test Event") shows what is waiting without moving the offset.
+	 * backlog. A manual run ("Fetch Test Event") shows what is waiting without moving the offset, and changes nothing
+	 * in Bitrix24.
 	 */
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		if (!isPolling(this)) return null;
@@ -248,9 +215,14 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 		const manual = this.getMode() === 'manual';
 		try {
 			const identity = await identityOf(this);
-			const fresh = state.botId === undefined;
-			const botId =
-				state.botId ?? (await ensureBot(this, identity, botNameOf(this), { eventMode: 'fetch' }));
+			const fresh = state.botId === undefined && !manual;
+			let botId: number;
+			if (manual) botId = await botToRead(this, identity, state);
+			else if (state.botId !== undefined) botId = state.botId;
+			else {
+				refuseTakeOver(this, identity, await findBot(this, identity), state);
+				botId = await ensureBot(this, identity, botNameOf(this), { eventMode: 'fetch' });
+			}
 			const read = async (offset: number | undefined) =>
 				(await botCall(this, identity, BOT_METHODS.events, {
 					botId,
@@ -278,7 +250,7 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 				}),
 			);
 			if (!manual && typeof page.nextOffset === 'number') state.offset = page.nextOffset;
-			const items = itemsOf(events, filtersOf(this));
+			const items = itemsOf(this, eventItems(events));
 			return items.length === 0 ? null : [items];
 		} catch (error) {
 			// A bot deleted in Bitrix24 is registered again by the next poll, which skips the new backlog.

@@ -1,6 +1,6 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
-import { botAuth, type BotIdentity } from '../shared/botIdentity';
+import { botAuth, derivedSecret, type BotIdentity } from '../shared/botIdentity';
 import { Bitrix24Failure, describeFailure } from '../shared/errors';
 import { isObject } from '../shared/json';
 import { editorRequest, type DirectContext } from '../shared/transport';
@@ -24,7 +24,11 @@ export async function botCall(
 	method: string,
 	params: IDataObject,
 ): Promise<unknown> {
-	const secrets = [identity.secret, identity.botToken ?? ''];
+	const secrets = [
+		identity.secret,
+		identity.botToken ?? '',
+		derivedSecret(identity, 'webhook-url'),
+	];
 	const answer = await editorRequest(context, method, { ...botAuth(identity), ...params }, secrets);
 	return answer.result;
 }

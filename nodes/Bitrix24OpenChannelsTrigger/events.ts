@@ -25,40 +25,10 @@ export interface BotEvent {
 	auth?: IDataObject;
 }
 
-/**
- * `data[bot][id]=456&...` as n8n hands a form body over (flat keys, n8n parses with Node's querystring) turned into
- * the nested object PHP's http_build_query started from. A JSON body is already nested and passes unchanged.
- */
-export function nestPhpKeys(flat: IDataObject): IDataObject {
-	const nested: IDataObject = {};
-	for (const [key, value] of Object.entries(flat)) {
-		const path = /^([^[\]]+)((?:\[[^\]]*\])*)$/.exec(key);
-		const segments = path
-			? [path[1] ?? key, ...[...(path[2] ?? '').matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '')]
-			: [key];
-		let node = nested;
-		segments.forEach((segment, index) => {
-			if (index === segments.length - 1) {
-				node[segment] = Array.isArray(value) ? value[value.length - 1] : value;
-				return;
-			}
-			if (!isObject(node[segment])) node[segment] = {};
-			node = node[segment] as IDataObject;
-		});
-	}
-	return nested;
-}
-
-/** The webhook's body as an event, or undefined when it is not one. */
-export function eventFromWebhookBody(body: unknown): BotEvent | undefined {
-	if (!isObject(body)) return undefined;
-	const nested = Object.keys(body).some((key) => key.includes('[')) ? nestPhpKeys(body) : body;
-	if (typeof nested.event !== 'string' || !isObject(nested.data)) return undefined;
-	return {
-		type: nested.event,
-		data: nested.data,
-		auth: isObject(nested.auth) ? nested.auth : undefined,
-	};
+/** The webhook's nested body (webhookBody.ts) as an event, or undefined when it is not one. */
+export function eventFromWebhookBody(body: IDataObject): BotEvent | undefined {
+	if (typeof body.event !== 'string' || !isObject(body.data)) return undefined;
+	return { type: body.event, data: body.data, auth: isObject(body.auth) ? body.auth : undefined };
 }
 
 // Webhook deliveries carry every scalar as a string (§4.6 of the bot notes); Event.get keeps the types.

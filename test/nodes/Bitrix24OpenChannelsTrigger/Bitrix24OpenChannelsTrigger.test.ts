@@ -4,6 +4,7 @@
  */
 import {
 	CHATS,
+	MEMBER_ID,
 	OPEN_LINES,
 	WEBHOOK_CODE,
 	type Emulator,
@@ -153,11 +154,27 @@ describe('Instant mode', () => {
 		expect(restarted.executions.map((e) => e[0]?.json.text)).toEqual(['after the restart']);
 	});
 
-	it('lost static data still finds the bot by its code (no second bot)', async () => {
+	it('a copy with the same Bot Code is refused while the original is active, and takes the bot once it is not', async () => {
+		const original = await trigger({});
+		await original.activate();
+		const copy = await trigger({});
+		await expect(copy.activate()).rejects.toThrow(
+			'The bot "n8n_open_channels" already delivers its events to another workflow',
+		);
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'to the original');
+		expect(original.executions).toHaveLength(1);
+		await original.deactivate();
+		await copy.activate();
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'to the copy');
+		expect(bots()).toHaveLength(1);
+		expect(copy.executions.map((e) => e[0]?.json.text)).toEqual(['to the copy']);
+	});
+
+	it("static data lost before n8n's start still finds the bot by its code (no second bot)", async () => {
 		const first = await trigger({});
 		await first.activate();
 		const again = await trigger({});
-		await again.activate();
+		await again.activate('init');
 		expect(bots()).toHaveLength(1);
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'to the newest URL');
 		expect(again.executions).toHaveLength(1);
@@ -208,9 +225,9 @@ describe('Instant mode', () => {
 		);
 		expect((await form(otherBot)).status).toBe(403);
 		expect((await postJson(url, { event: 'ONIMBOTV2MESSAGEADD', data: {} })).status).toBe(403);
-		// The genuine body once more (a replay by someone who has the URL, the token and the body) is accepted.
+		// The genuine body once more (a replay, or Bitrix24 delivering twice) is answered and starts nothing.
 		expect((await form(genuine?.body ?? '')).status).toBe(200);
-		expect(harness.executions).toHaveLength(2);
+		expect(harness.executions).toHaveLength(1);
 	});
 
 	it('accepts a JSON body as well (§7 Q2) and keeps no secret in items', async () => {
@@ -220,10 +237,16 @@ describe('Instant mode', () => {
 		const bot = bots()[0];
 		const item = harness.executions[0]?.[0]?.json as IDataObject;
 		const raw = item.raw as IDataObject;
+		const data = raw.data as IDataObject;
+		const next = { ...(data.message as IDataObject), id: Number(item.messageId) + 1000 };
 		const json = await postJson(bot?.webhookUrl ?? '', {
 			event: 'ONIMBOTV2MESSAGEADD',
-			data: raw.data,
-			auth: { application_token: bot?.applicationToken },
+			data: { ...data, message: next },
+			auth: {
+				domain: new URL(emu.baseUrl).host,
+				member_id: MEMBER_ID,
+				application_token: bot?.applicationToken,
+			},
 		});
 		expect(json.status).toBe(200);
 		expect(harness.executions[1]?.[0]?.json).toMatchObject({ text: 'form', chatId: 1341 });
@@ -259,6 +282,7 @@ describe('Instant mode', () => {
 			['message', 'support line'],
 		]);
 
+		await harness.deactivate();
 		const everyone = await trigger({ options: { customerMessagesOnly: false } });
 		await everyone.activate();
 		await postJson(`${emu.webhookUrl}imopenlines.crm.message.add`, {

@@ -1,37 +1,28 @@
-import {
-	eventFromWebhookBody,
-	eventItem,
-	nestPhpKeys,
-} from '../../../nodes/Bitrix24OpenChannelsTrigger/events';
+import type { IDataObject } from 'n8n-workflow';
+
+import { eventFromWebhookBody, eventItem } from '../../../nodes/Bitrix24OpenChannelsTrigger/events';
+import { parseWebhookBody } from '../../../nodes/Bitrix24OpenChannelsTrigger/webhookBody';
+
+/** A form delivery's fields as the webhook nests them. */
+function nested(fields: Record<string, string>): IDataObject {
+	const parsed = parseWebhookBody(
+		Buffer.from(new URLSearchParams(fields).toString()),
+		'application/x-www-form-urlencoded',
+	);
+	if ('refused' in parsed) throw new Error(parsed.reason);
+	return parsed.body;
+}
 
 describe('reading a delivery', () => {
-	it('nests PHP form keys n8n hands over flat, deeper than qs allows, and keeps plain keys', () => {
-		expect(
-			nestPhpKeys({
-				event: 'ONIMBOTV2MESSAGEADD',
-				'data[message][params][attach][0][BLOCKS][0][GRID][0][NAME]': 'deep',
-				'data[chat][id]': '1777',
-				ts: '1773683000',
-			}),
-		).toEqual({
-			event: 'ONIMBOTV2MESSAGEADD',
-			data: {
-				message: {
-					params: { attach: { 0: { BLOCKS: { 0: { GRID: { 0: { NAME: 'deep' } } } } } } },
-				},
-				chat: { id: '1777' },
-			},
-			ts: '1773683000',
-		});
-	});
-
 	it('tolerates missing keys (nulls and empty lists are left out of the form) and non-LINES chats', () => {
-		const lean = eventFromWebhookBody({
-			event: 'ONIMBOTV2MESSAGEADD',
-			'data[chat][entityType]': 'LINES',
-			'data[chat][id]': '1777',
-			'data[message][text]': 'hi',
-		});
+		const lean = eventFromWebhookBody(
+			nested({
+				event: 'ONIMBOTV2MESSAGEADD',
+				'data[chat][entityType]': 'LINES',
+				'data[chat][id]': '1777',
+				'data[message][text]': 'hi',
+			}),
+		);
 		expect(lean && eventItem(lean)).toMatchObject({
 			chatId: 1777,
 			dialogId: 'chat1777',
@@ -42,23 +33,61 @@ describe('reading a delivery', () => {
 			crmEntityId: null,
 			author: { id: null, isCustomer: false },
 		});
-		const plainChat = eventFromWebhookBody({
-			event: 'ONIMBOTV2MESSAGEADD',
-			'data[chat][entityType]': '',
-		});
+		const plainChat = eventFromWebhookBody(
+			nested({
+				event: 'ONIMBOTV2MESSAGEADD',
+				'data[chat][entityType]': '',
+			}),
+		);
 		expect(plainChat && eventItem(plainChat)).toBeUndefined();
 		expect(eventFromWebhookBody({ event: 'x' })).toBeUndefined();
 	});
 
+	it('nests PHP form keys deeper than qs allows, past 1,000 fields, and keeps plain keys', () => {
+		const fields: Record<string, string> = { event: 'ONIMBOTV2MESSAGEADD' };
+		for (let row = 0; row < 1100; row++)
+			fields[`data[message][params][attach][0][BLOCKS][0][GRID][${row}][NAME]`] = `row ${row}`;
+		fields['auth[application_token]'] = 'last';
+		const body = nested(fields);
+		const grid = (((body.data as IDataObject).message as IDataObject).params as IDataObject)
+			.attach as IDataObject;
+		expect(JSON.stringify(grid).match(/row \d+/g)).toHaveLength(1100);
+		expect(body.auth).toEqual({ application_token: 'last' });
+	});
+
+	it('refuses prototype keys, oversize bodies and other content types; nothing reaches Object.prototype', () => {
+		const form = (text: string) =>
+			parseWebhookBody(Buffer.from(text), 'application/x-www-form-urlencoded');
+		for (const text of [
+			'__proto__[pwned]=yes&event=X',
+			'data[__proto__][toString]=1',
+			'constructor[prototype][pwned]=yes',
+			'a[b][prototype]=1',
+			'%5F%5Fproto%5F%5F%5Bpwned%5D=yes',
+		])
+			expect(form(text)).toEqual({ refused: 400, reason: expect.stringContaining('prototype') });
+		expect(
+			parseWebhookBody(Buffer.from('{"__proto__":{"pwned":"yes"}}'), 'application/json'),
+		).toMatchObject({ refused: 400 });
+		expect(({} as IDataObject).pwned).toBeUndefined();
+		expect(form('x'.repeat(1024 * 1024 + 1))).toMatchObject({ refused: 413 });
+		expect(form('a=1&'.repeat(20_001))).toMatchObject({ refused: 413 });
+		expect(form(`${'a'.repeat(1)}${'[b]'.repeat(20)}=1`)).toMatchObject({ refused: 400 });
+		expect(parseWebhookBody(Buffer.from('<xml/>'), 'text/xml')).toMatchObject({ refused: 415 });
+		expect(parseWebhookBody(undefined, 'application/json')).toMatchObject({ refused: 400 });
+	});
+
 	it('reads a chat not saved in CRM as no CRM entity, and keeps every binding of entityData2', () => {
-		const event = eventFromWebhookBody({
-			event: 'ONIMBOTV2JOINCHAT',
-			'data[chat][entityType]': 'LINES',
-			'data[chat][id]': '5',
-			'data[chat][entityId]': 'whatsapp|22|1775|599',
-			'data[chat][entityData1]': 'N|NONE|0|N|N|343|1773682918|0|0|0',
-			'data[chat][entityData2]': 'LEAD|0|COMPANY|12|CONTACT|77|DEAL|0',
-		});
+		const event = eventFromWebhookBody(
+			nested({
+				event: 'ONIMBOTV2JOINCHAT',
+				'data[chat][entityType]': 'LINES',
+				'data[chat][id]': '5',
+				'data[chat][entityId]': 'whatsapp|22|1775|599',
+				'data[chat][entityData1]': 'N|NONE|0|N|N|343|1773682918|0|0|0',
+				'data[chat][entityData2]': 'LEAD|0|COMPANY|12|CONTACT|77|DEAL|0',
+			}),
+		);
 		expect(event && eventItem(event)).toMatchObject({
 			event: 'dialogStarted',
 			text: null,

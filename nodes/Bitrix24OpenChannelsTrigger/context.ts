@@ -1,0 +1,64 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IHookFunctions,
+	type INodeExecutionData,
+	type IWebhookFunctions,
+} from 'n8n-workflow';
+
+import { botIdentityOf, derivedSecret, type BotIdentity } from '../shared/botIdentity';
+import type { DirectContext } from '../shared/transport';
+import { eventItem, wanted, type BotEvent, type EventFilters, type TriggerEvent } from './events';
+
+/** What the trigger's hooks, webhook and polls read of the node's parameters. */
+export const identityOf = async (context: DirectContext): Promise<BotIdentity> =>
+	await botIdentityOf(context, String(context.getNodeParameter('botCode', '')).trim());
+
+/** IDs of a fixedCollection of open-channel locators. */
+export function lineIdsOf(context: DirectContext, path: string): number[] {
+	const entries = context.getNodeParameter(path, []) as Array<{ line?: { value?: unknown } }>;
+	return entries
+		.map((entry) => Number(entry.line?.value))
+		.filter((id) => Number.isInteger(id) && id > 0);
+}
+
+function filtersOf(context: DirectContext): EventFilters {
+	const options = context.getNodeParameter('options', {}) as IDataObject;
+	return {
+		events: context.getNodeParameter('events', ['message']) as TriggerEvent[],
+		lineIds: lineIdsOf(context, 'options.onlyFrom.channels'),
+		customerMessagesOnly: options.customerMessagesOnly !== false,
+	};
+}
+
+export const botNameOf = (context: DirectContext): string =>
+	String(context.getNodeParameter('botName', '') || 'n8n Assistant');
+
+export const isPolling = (context: DirectContext): boolean =>
+	context.getNodeParameter('mode', 'instant') === 'polling';
+
+/** The secret in the trigger's URL: only this credential derives it, so forged posts lack it. */
+export const urlSecretOf = (identity: BotIdentity): string =>
+	derivedSecret(identity, 'webhook-url');
+
+/** n8n's URL for this node with a URL secret (this credential's by default). */
+export function webhookUrlOf(
+	context: IHookFunctions | IWebhookFunctions,
+	identity: BotIdentity,
+	secret = urlSecretOf(identity),
+): string {
+	const base = context.getNodeWebhookUrl('default');
+	if (base === undefined)
+		throw new NodeOperationError(context.getNode(), 'n8n has no webhook URL for this node');
+	return `${base}?token=${secret}`;
+}
+
+/** Items for the event items the node's Events and Options want. */
+export function itemsOf(context: DirectContext, items: IDataObject[]): INodeExecutionData[] {
+	const filters = filtersOf(context);
+	return items.filter((item) => wanted(item, filters)).map((json) => ({ json }));
+}
+
+/** The items of events (undefined for events the trigger does not emit). */
+export const eventItems = (events: BotEvent[]): IDataObject[] =>
+	events.map(eventItem).filter((item): item is IDataObject => item !== undefined);

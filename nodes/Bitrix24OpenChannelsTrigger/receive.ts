@@ -1,0 +1,107 @@
+import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+
+import { isObject } from '../shared/json';
+import { portalOf } from '../shared/transport';
+import { identityOf, itemsOf, urlSecretOf, webhookUrlOf } from './context';
+import { eventFromWebhookBody, eventItem } from './events';
+import {
+	firstDelivery,
+	matchesHash,
+	sameSecret,
+	seenBefore,
+	sha256,
+	stateOf,
+	type TriggerState,
+} from './state';
+import { confirmWithPortal, eventKey } from './verification';
+import { parseWebhookBody } from './webhookBody';
+
+/** An answer without an execution: 403 for what does not prove it comes from the bot's Bitrix24, 4xx for junk. */
+function answer(context: IWebhookFunctions, status: number, error: string): IWebhookResponseData {
+	context.getResponseObject().status(status).json({ error });
+	return { noWebhookResponse: true };
+}
+
+const forbidden = (context: IWebhookFunctions) => answer(context, 403, 'forbidden');
+
+/**
+ * The request's URL secret: this credential's, or the one of the URL the bot was pointed at (a credential changed
+ * since activation: Bitrix24 still posts to that URL, and its posts must not be lost until the bot is re-pointed).
+ */
+function urlProven(
+	context: IWebhookFunctions,
+	given: unknown,
+	current: string,
+	state: TriggerState,
+) {
+	if (sameSecret(given, current)) return true;
+	if (typeof given !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(given)) return false;
+	const base = context.getNodeWebhookUrl('default');
+	return base !== undefined && matchesHash(`${base}?token=${given}`, state.webhookUrlHash);
+}
+
+/** The raw body n8n read (it parses forms itself, keeping 1,000 fields); rebuilt from its parse where absent. */
+function rawBodyOf(context: IWebhookFunctions): Buffer | undefined {
+	const request = context.getRequestObject();
+	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
+	const body = context.getBodyData();
+	if (String(request.headers['content-type'] ?? '').includes('json'))
+		return Buffer.from(JSON.stringify(body));
+	const form = new URLSearchParams();
+	for (const [key, value] of Object.entries(body))
+		for (const one of Array.isArray(value) ? value : [value]) form.append(key, String(one));
+	return Buffer.from(form.toString());
+}
+
+/**
+ * One event per request, checked in order before anything of it is trusted: the URL secret (before the body is
+ * even parsed), the portal (auth.domain, auth.member_id), the bot, then Bitrix24's application_token against the
+ * pinned one. A token not yet pinned, or not the pinned one (Bitrix24 rotates it with the bot's token), is pinned
+ * only once the portal confirms the event's message. A delivery seen before starts nothing.
+ */
+export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const identity = await identityOf(this);
+	const state = stateOf(this);
+	const secret = urlSecretOf(identity);
+	if (!urlProven(this, (this.getQueryData() as IDataObject).token, secret, state))
+		return forbidden(this);
+	const request = this.getRequestObject();
+	const parsed = parseWebhookBody(rawBodyOf(this), String(request.headers['content-type'] ?? ''));
+	if ('refused' in parsed) return answer(this, parsed.refused, parsed.reason);
+	const event = eventFromWebhookBody(parsed.body);
+	const auth = event?.auth ?? {};
+	const token = auth.application_token;
+	if (event === undefined || typeof token !== 'string' || token === '') return forbidden(this);
+
+	const portalHost = new URL((await portalOf(this)).origin).host.toLowerCase();
+	const memberId = auth.member_id;
+	if (String(auth.domain ?? '').toLowerCase() !== portalHost) return forbidden(this);
+	if (typeof memberId !== 'string' || memberId === '') return forbidden(this);
+	if (state.memberId !== undefined && !sameSecret(memberId, state.memberId)) return forbidden(this);
+	const bot = isObject(event.data.bot) ? event.data.bot : {};
+	if (state.botId !== undefined && Number(bot.id) !== state.botId) return forbidden(this);
+
+	const item = eventItem(event);
+	const key = item === undefined ? undefined : eventKey(item);
+	if (!matchesHash(token, state.applicationTokenHash)) {
+		// Events the trigger does not emit cannot be confirmed, nothing is lost by refusing them; and a delivery
+		// already emitted under the pinned token is a replay: its new token must not be pinned.
+		if (item === undefined || key === undefined || seenBefore(state, key)) return forbidden(this);
+		const verdict = await confirmWithPortal(this, identity, item, [secret]);
+		if (verdict === 'refuse') return forbidden(this);
+		if (verdict === 'pin') {
+			state.applicationTokenHash = sha256(token);
+			state.memberId = memberId;
+		}
+	}
+	// n8n saves a webhook's whole static data after it: one that loaded it before activation saved the bot would
+	// drop it, and n8n's next start would register the bot again. The post proved our URL and bot: keep them.
+	if (state.botId === undefined && this.getMode() !== 'manual' && Number(bot.id) > 0) {
+		state.botId = Number(bot.id);
+		state.webhookUrlHash = sha256(webhookUrlOf(this, identity));
+	}
+	if (item === undefined || key === undefined || !firstDelivery(state, key))
+		return { webhookResponse: 'OK' };
+	const items = itemsOf(this, [item]);
+	return items.length === 0 ? { webhookResponse: 'OK' } : { workflowData: [items] };
+}
