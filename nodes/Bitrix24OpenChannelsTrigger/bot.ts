@@ -1,7 +1,7 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { botAuth, derivedSecret, type BotIdentity } from '../shared/botIdentity';
-import { Bitrix24Failure, describeFailure } from '../shared/errors';
+import { Bitrix24Failure, describeFailure, fixFor } from '../shared/errors';
 import { isObject } from '../shared/json';
 import { editorRequest, type DirectContext } from '../shared/transport';
 
@@ -41,7 +41,7 @@ export function triggerError(context: DirectContext, error: unknown): Error {
 	return new NodeOperationError(
 		context.getNode(),
 		`${error.method ?? 'Bitrix24'}: ${describeFailure(error, { scope })}`,
-		{ description: error.description },
+		{ description: `${fixFor(error)} Bitrix24 said: ${error.description}` },
 	);
 }
 

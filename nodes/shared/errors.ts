@@ -293,6 +293,58 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		reason: () => 'Bitrix24 found no bot registered with this Bot Token or OAuth2 application',
 		hint: BOT_TOKEN_HINT,
 	},
+	// The trigger's registration of its bot (imbot.v2.Bot.register and .update).
+	BOT_CODE_ALREADY_TAKEN: {
+		status: 400,
+		reason: () =>
+			'Bitrix24 already has a bot with this Bot Code, registered by another application or with another bot token',
+		hint: "The trigger's bot token derives from the credential's webhook code unless the credential sets a Bot Token: after the webhook code was regenerated (or the Bot Token changed), the old bot can no longer be reached with it. Put the credential's Bot Token (the one the bot was registered with) back, or give the trigger a new Bot Code and delete the old bot in Bitrix24 (Applications > Chat bots). Another application's bot with this code: pick another Bot Code.",
+	},
+	BOT_REGISTER_FAILED: {
+		status: 400,
+		reason: () => 'Bitrix24 could not register the bot',
+		hint: 'The bot token may already belong to another bot of the portal: set another Bot Token in the credential, or leave it empty so the trigger derives one.',
+	},
+	BOT_TOKEN_INVALID_LENGTH: {
+		status: 400,
+		reason: () => 'Bitrix24 refused the bot token: it is longer than 40 characters',
+		hint: "Shorten the credential's Bot Token to at most 40 characters.",
+	},
+	BOT_INVALID_CALLBACK: {
+		status: 400,
+		reason: () => "Bitrix24 refused n8n's webhook URL for the bot",
+		hint: "Bitrix24 posts events only to public https addresses: set n8n's WEBHOOK_URL to a public https address, or use Polling mode.",
+	},
+	BOT_WEBHOOK_URL_REQUIRED: {
+		status: 400,
+		reason: () => 'Bitrix24 got no webhook URL for the bot',
+		hint: "Set n8n's WEBHOOK_URL so that n8n knows its public address, or use Polling mode.",
+	},
+	BOT_LIMIT_EXCEEDED: {
+		status: 400,
+		reason: () => 'The webhook or application already has 100 bots, the most Bitrix24 allows',
+		hint: 'Delete bots you no longer use in Bitrix24 (Applications > Chat bots), or reuse a Bot Code.',
+	},
+	BOT_INVALID_EVENT_MODE: {
+		status: 400,
+		reason: () => 'Bitrix24 refused the delivery mode of the bot',
+		hint: "The portal's chat bot API is older than imbot.v2 revision 35: update the portal, or contact its administrator.",
+	},
+	BOT_PROPERTIES_REQUIRED: {
+		status: 400,
+		reason: () => 'Bitrix24 needs a name for the bot',
+		hint: 'Fill in Bot Name.',
+	},
+	BOT_CODE_REQUIRED: {
+		status: 400,
+		reason: () => 'Bitrix24 needs a code for the bot',
+		hint: 'Fill in Bot Code.',
+	},
+	BOT_INVALID_TYPE: {
+		status: 400,
+		reason: () => 'Bitrix24 refused the bot type',
+		hint: "The portal's chat bot API does not know open-line bots: update the portal, or contact its administrator.",
+	},
 	EMPTY_MESSAGE: {
 		status: 400,
 		reason: () => 'Bitrix24 refused an empty message',
@@ -540,6 +592,10 @@ function explanationOf(
 export function describeFailure(failure: Bitrix24Failure, context: MessageTarget): string {
 	return `${explanationOf(failure.code, failure.httpStatus).reason(context, failure)} (${failure.code})`;
 }
+
+/** How to fix a failure outside an item (the trigger's activation and polls): no delivery verdict. */
+export const fixFor = (failure: Bitrix24Failure): string =>
+	explanationOf(failure.code, failure.httpStatus).hint;
 
 /** What the item's delivery verdict means for the user. */
 const DELIVERY_HINTS: Record<Delivery, string> = {

@@ -413,7 +413,7 @@ export class BotPlatform {
 			.filter((bot) => bot.id !== authorId)
 			.map((bot) =>
 				this.emit(bot, 'ONIMBOTV2MESSAGEADD', {
-					message: messageObject(messageId, chat.id, authorId, text, at),
+					message: messageObject(messageId, chat.id, authorId, text, at, extra.attach),
 					chat: chatObject(world, chat, dialog, at),
 					user: userObject(world, authorId, dialog),
 					language: bot.language,
@@ -444,7 +444,11 @@ export class BotPlatform {
 	}
 
 	/** A customer writes: a closed dialog opens a new session, the line's welcome bot joins, the message is posted. */
-	customerWrites(chatId: number, text: string): { messageId: number; eventIds: number[] } {
+	customerWrites(
+		chatId: number,
+		text: string,
+		attach?: ParamRecord,
+	): { messageId: number; eventIds: number[] } {
 		const world = this.world();
 		const chat = world.chats.find((c) => c.id === chatId);
 		const dialog = dialogOf(world, chatId);
@@ -460,7 +464,9 @@ export class BotPlatform {
 		if (joined !== undefined) eventIds.push(joined);
 		const messageId = world.nextMessageId++;
 		chat.lastActivityAt = this.portal.now();
-		eventIds.push(...this.messagePosted(chat, dialog.customerId, messageId, text));
+		eventIds.push(
+			...this.messagePosted(chat, dialog.customerId, messageId, text, attach ? { attach } : {}),
+		);
 		return { messageId, eventIds };
 	}
 
@@ -493,7 +499,14 @@ export class BotPlatform {
 	}
 }
 
-const messageObject = (id: number, chatId: number, authorId: number, text: string, at: number) => ({
+const messageObject = (
+	id: number,
+	chatId: number,
+	authorId: number,
+	text: string,
+	at: number,
+	attach?: ParamRecord,
+) => ({
 	id,
 	chatId,
 	authorId,
@@ -502,7 +515,7 @@ const messageObject = (id: number, chatId: number, authorId: number, text: strin
 	isSystem: false,
 	uuid: '',
 	forward: null,
-	params: {},
+	params: attach === undefined ? {} : { ATTACH: [attach] },
 	viewedByOthers: false,
 });
 
