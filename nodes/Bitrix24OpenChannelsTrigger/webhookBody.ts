@@ -47,7 +47,8 @@ function nestForm(text: string): ParsedBody {
 				node[segment] = value;
 				break;
 			}
-			if (!Object.hasOwn(node, segment) || !isObject(node[segment])) node[segment] = {};
+			if (!Object.prototype.hasOwnProperty.call(node, segment) || !isObject(node[segment]))
+				node[segment] = {};
 			node = node[segment] as IDataObject;
 		}
 	}
