@@ -26,10 +26,11 @@ export interface BatchCommand {
 
 /**
  * parse_url + parse_str: the path before `?` is the method (as written), the query after it (a `#` fragment cut
- * off) the URL-decoded parameters. This is also how tests read what a batch asked for.
+ * off, control characters turned into `_` as parse_url does) the parameters as parse_str reads them. This is also
+ * how tests read what a batch asked for.
  */
 export function parseBatchCommand(command: string): BatchCommand {
-	const [beforeFragment = ''] = command.split('#');
+	const [beforeFragment = ''] = command.replace(/[\x00-\x1f\x7f]/g, '_').split('#');
 	const q = beforeFragment.indexOf('?');
 	const query = q === -1 ? '' : beforeFragment.slice(q + 1);
 	return {

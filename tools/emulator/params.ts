@@ -19,47 +19,123 @@ export function isRecord(value: unknown): value is ParamRecord {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `a[b][]` -> ['a', 'b', '']; keys that are not PHP-bracket shaped stay literal. */
-function splitPhpKey(key: string): string[] {
-	const open = key.indexOf('[');
-	if (open <= 0) return [key];
-	const rest = key.slice(open);
-	if (!/^(\[[^\]]*\])+$/.test(rest)) return [key];
-	const segments = [key.slice(0, open)];
-	for (const match of rest.matchAll(/\[([^\]]*)\]/g)) segments.push(match[1] ?? '');
-	return segments;
+/** php.ini's defaults: parse_str reads at most this many pairs, and brackets at most this deep. */
+export const PHP_MAX_INPUT_VARS = 1000;
+export const PHP_MAX_INPUT_NESTING_LEVEL = 64;
+
+/** C's isspace: space, \t, \n, \v, \f, \r. */
+const C_SPACE = /^[ \t\n\v\f\r]$/;
+
+/** php_url_decode: `+` is a space, `%XX` a byte, anything else itself; the bytes read as UTF-8. */
+function phpUrlDecode(text: string): string {
+	const bytes = Buffer.from(text.replace(/\+/g, ' '), 'utf8');
+	const out: number[] = [];
+	for (let i = 0; i < bytes.length; i++) {
+		const hex = bytes.subarray(i + 1, i + 3).toString('latin1');
+		if (bytes[i] === 0x25 && /^[0-9a-fA-F]{2}$/.test(hex)) {
+			out.push(parseInt(hex, 16));
+			i += 2;
+		} else {
+			out.push(bytes[i] ?? 0);
+		}
+	}
+	return Buffer.from(out).toString('utf8');
 }
 
-/** PHP's `$a[] = x`: next integer key after the largest existing one. */
+/** An own property, `__proto__` included. */
+function ownValue(record: ParamRecord, key: string): ParamValue | undefined {
+	return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
+function setOwn(record: ParamRecord, key: string, value: ParamValue): void {
+	Object.defineProperty(record, key, {
+		value,
+		enumerable: true,
+		writable: true,
+		configurable: true,
+	});
+}
+
+/** PHP's `$a[] = x`: the largest integer key plus one, 0 without one. */
 function nextIndex(record: ParamRecord): string {
 	const numeric = Object.keys(record)
-		.filter((k) => /^\d+$/.test(k))
+		.filter((key) => /^(0|-?[1-9]\d*)$/.test(key))
 		.map(Number);
 	return String(numeric.length === 0 ? 0 : Math.max(...numeric) + 1);
 }
 
-function assignPhpKey(target: ParamRecord, key: string, value: string): void {
-	const segments = splitPhpKey(key);
-	let node = target;
-	segments.forEach((segment, i) => {
-		const name = segment === '' ? nextIndex(node) : segment;
-		if (i === segments.length - 1) {
-			node[name] = value;
-			return;
-		}
-		const child = node[name];
-		// PHP replaces a scalar with an array when a nested key follows.
-		const next: ParamRecord = isRecord(child) ? child : {};
-		node[name] = next;
-		node = next;
-	});
+/** A decoded key as PHP reads it: the parameter's name, its bracketed keys (null for "next index"). */
+interface PhpKeyPath {
+	name: string;
+	keys: Array<string | null>;
+	/** Nested deeper than max_input_nesting_level: PHP deletes the whole parameter instead. */
+	tooDeep?: true;
 }
 
-/** Parse `a=1&FILTER[FIND]=x` (also the part after `?` in batch commands). `+` means space, like PHP. */
+/** main/php_variables.c::php_register_variable_ex; undefined when PHP drops the pair (an empty name). */
+function phpKeyPath(decoded: string): PhpKeyPath | undefined {
+	// C strings: the name ends at its first NUL. Leading spaces are skipped.
+	const text = (decoded.split('\0')[0] ?? '').replace(/^ +/, '');
+	const open = text.indexOf('[');
+	// A variable's name has no spaces or dots.
+	let name = (open === -1 ? text : text.slice(0, open)).replace(/[ .]/g, '_');
+	if (name === '') return undefined;
+	const keys: Array<string | null> = [];
+	if (open === -1) return { name, keys };
+	let at = open;
+	while (text[at] === '[') {
+		if (keys.length === PHP_MAX_INPUT_NESTING_LEVEL) return { name, keys, tooDeep: true };
+		const start = at + 1;
+		// `[]` or `[` + one whitespace + `]`: next index.
+		const empty =
+			text[start] === ']' || (C_SPACE.test(text[start] ?? '') && text[start + 1] === ']');
+		const close = empty ? text.indexOf(']', start) : text.indexOf(']', start + 1);
+		if (close === -1) {
+			// Not an index: that `[` becomes `_` of a plain name when it is the first; later, the rest is dropped.
+			if (keys.length === 0) name = `${name}_${text.slice(start).replace(/[ .[]/g, '_')}`;
+			break;
+		}
+		keys.push(empty ? null : text.slice(start, close));
+		// Whatever follows a `]` other than `[` is dropped.
+		at = close + 1;
+	}
+	return { name, keys };
+}
+
+/** Stores one pair: `$result[name][k1][k2] = value`, a scalar on the way replaced with an array. */
+function register(
+	result: ParamRecord,
+	name: string,
+	keys: Array<string | null>,
+	value: string,
+): void {
+	let node = result;
+	let key = name;
+	for (const next of keys) {
+		const child = ownValue(node, key);
+		const array: ParamRecord = isRecord(child) ? child : {};
+		setOwn(node, key, array);
+		node = array;
+		key = next ?? nextIndex(node);
+	}
+	setOwn(node, key, value);
+}
+
+/**
+ * PHP's parse_str (and how PHP reads a query string or form body): pairs split at `&` (empty ones skipped), at most
+ * max_input_vars of them; key and value url-decoded (`+` is a space) before the key's brackets are read, so `%5B` is
+ * `[`; a NUL ends a key; a parameter's name loses leading spaces and has spaces and dots turned into `_`; `[]` and
+ * `[ ]` are the next index; a name nested deeper than max_input_nesting_level drops the whole parameter.
+ */
 export function parsePhpQuery(query: string): ParamRecord {
 	const result: ParamRecord = {};
-	for (const [key, value] of new URLSearchParams(query)) {
-		if (key !== '') assignPhpKey(result, key, value);
+	const pairs = query.split('&').filter((pair) => pair !== '');
+	for (const pair of pairs.slice(0, PHP_MAX_INPUT_VARS)) {
+		const eq = pair.indexOf('=');
+		const path = phpKeyPath(phpUrlDecode(eq === -1 ? pair : pair.slice(0, eq)));
+		if (path?.tooDeep) delete result[path.name];
+		else if (path)
+			register(result, path.name, path.keys, eq === -1 ? '' : phpUrlDecode(pair.slice(eq + 1)));
 	}
 	return result;
 }

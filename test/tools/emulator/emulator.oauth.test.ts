@@ -373,7 +373,8 @@ describe('parameter parsing', () => {
 			ids: { '0': '1', '1': '2' },
 			a: { b: { c: 'd' } },
 			plain: '1 2+3',
-			'weird[': 'y',
+			// parse_str: an unclosed bracket of a parameter's name becomes `_`.
+			weird_: 'y',
 		});
 	});
 
