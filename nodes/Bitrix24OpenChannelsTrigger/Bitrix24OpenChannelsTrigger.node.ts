@@ -24,6 +24,7 @@ import {
 	triggerError,
 } from './bot';
 import {
+	baseUrlOf,
 	botNameOf,
 	eventItems,
 	identityOf,
@@ -43,24 +44,35 @@ import { matchesHash, sha256, stateOf, type TriggerState } from './state';
 const EVENTS_PER_POLL = 1000;
 
 /**
- * Refuses to take over a bot that delivers its events to another workflow (a copy with the same Bot Code, or the
- * same workflow in the other mode): the other would go deaf while it shows active, and its deactivation would later
- * take the bot from this one. When n8n starts ('init') the workflow was active already, and had the bot.
+ * Refuses to take over a bot that delivers its events to another workflow (a copy with the same Bot Code, the same
+ * workflow in the other mode, or the editor's test URL): the other would go deaf while it shows active, and its
+ * deactivation would later take the bot from this one. This workflow's own bot at its own n8n URL passes, whatever
+ * the URL's secret (the credential may have changed); so does n8n's start ('init'): the workflow was active already.
  */
 function refuseTakeOver(
 	context: IHookFunctions | IPollFunctions,
 	identity: BotIdentity,
 	bot: IDataObject | undefined,
 	state: TriggerState,
-	ownUrl?: string,
+	ownBaseUrl?: string,
 ): void {
 	if (bot === undefined || bot.eventMode !== 'webhook') return;
 	if (context.getActivationMode() === 'init') return;
 	if (
+		ownBaseUrl !== undefined &&
 		Number(bot.id) === state.botId &&
-		(ownUrl === undefined || state.webhookUrlHash !== undefined)
+		matchesHash(ownBaseUrl, state.webhookBaseHash)
 	)
 		return;
+	if (context.getMode() === 'manual')
+		throw new NodeOperationError(
+			context.getNode(),
+			`The bot "${identity.code}" delivers its events to an active workflow`,
+			{
+				description:
+					'Listening for a test event would take the bot away from it. Test with another Bot Code (and open channel), or deactivate the active workflow first.',
+			},
+		);
 	throw new NodeOperationError(
 		context.getNode(),
 		`The bot "${identity.code}" already delivers its events to another workflow`,
@@ -94,7 +106,8 @@ async function create(this: IHookFunctions): Promise<boolean> {
 		const identity = await identityOf(this);
 		const state = stateOf(this);
 		const webhookUrl = webhookUrlOf(this, identity);
-		refuseTakeOver(this, identity, await findBot(this, identity), state, webhookUrl);
+		const baseUrl = baseUrlOf(this);
+		refuseTakeOver(this, identity, await findBot(this, identity), state, baseUrl);
 		const botId = await ensureBot(this, identity, botNameOf(this), {
 			eventMode: 'webhook',
 			webhookUrl,
@@ -106,6 +119,7 @@ async function create(this: IHookFunctions): Promise<boolean> {
 		}
 		state.botId = botId;
 		state.webhookUrlHash = sha256(webhookUrl);
+		state.webhookBaseHash = sha256(baseUrl);
 		return true;
 	} catch (error) {
 		throw triggerError(this, error);
@@ -128,6 +142,7 @@ async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
 		if (bot !== undefined && Number(bot.id) === state.botId && bot.eventMode === 'webhook')
 			await switchToFetch(this, identity, Number(bot.id));
 		delete state.webhookUrlHash;
+		delete state.webhookBaseHash;
 		return true;
 	} catch {
 		return false;

@@ -41,17 +41,19 @@ export const isPolling = (context: DirectContext): boolean =>
 export const urlSecretOf = (identity: BotIdentity): string =>
 	derivedSecret(identity, 'webhook-url');
 
-/** n8n's URL for this node with a URL secret (this credential's by default). */
-export function webhookUrlOf(
-	context: IHookFunctions | IWebhookFunctions,
-	identity: BotIdentity,
-	secret = urlSecretOf(identity),
-): string {
+/** n8n's URL for this node (production, or the editor's test URL while it listens). */
+export function baseUrlOf(context: IHookFunctions | IWebhookFunctions): string {
 	const base = context.getNodeWebhookUrl('default');
 	if (base === undefined)
 		throw new NodeOperationError(context.getNode(), 'n8n has no webhook URL for this node');
-	return `${base}?token=${secret}`;
+	return base;
 }
+
+/** n8n's URL for this node with this credential's URL secret. */
+export const webhookUrlOf = (
+	context: IHookFunctions | IWebhookFunctions,
+	identity: BotIdentity,
+): string => `${baseUrlOf(context)}?token=${urlSecretOf(identity)}`;
 
 /** Items for the event items the node's Events and Options want. */
 export function itemsOf(context: DirectContext, items: IDataObject[]): INodeExecutionData[] {

@@ -2,7 +2,7 @@ import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-w
 
 import { isObject } from '../shared/json';
 import { portalOf } from '../shared/transport';
-import { identityOf, itemsOf, urlSecretOf, webhookUrlOf } from './context';
+import { baseUrlOf, identityOf, itemsOf, urlSecretOf, webhookUrlOf } from './context';
 import { eventFromWebhookBody, eventItem } from './events';
 import {
 	firstDelivery,
@@ -36,8 +36,7 @@ function urlProven(
 ) {
 	if (sameSecret(given, current)) return true;
 	if (typeof given !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(given)) return false;
-	const base = context.getNodeWebhookUrl('default');
-	return base !== undefined && matchesHash(`${base}?token=${given}`, state.webhookUrlHash);
+	return matchesHash(`${baseUrlOf(context)}?token=${given}`, state.webhookUrlHash);
 }
 
 /** The raw body n8n read (it parses forms itself, keeping 1,000 fields); rebuilt from its parse where absent. */
@@ -99,6 +98,7 @@ export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookRes
 	if (state.botId === undefined && this.getMode() !== 'manual' && Number(bot.id) > 0) {
 		state.botId = Number(bot.id);
 		state.webhookUrlHash = sha256(webhookUrlOf(this, identity));
+		state.webhookBaseHash = sha256(baseUrlOf(this));
 	}
 	if (item === undefined || key === undefined || !firstDelivery(state, key))
 		return { webhookResponse: 'OK' };

@@ -12,6 +12,8 @@ export interface TriggerState extends IDataObject {
 	botId?: number;
 	/** SHA-256 of the URL, secret included, the bot was pointed at (instant mode). */
 	webhookUrlHash?: string;
+	/** SHA-256 of that URL without its secret: n8n's URL of this workflow's node. */
+	webhookBaseHash?: string;
 	/** SHA-256 of Bitrix24's application_token, pinned once the portal confirmed an event that carried it. */
 	applicationTokenHash?: string;
 	/** The portal's member_id, learned with the application token. */
@@ -47,6 +49,7 @@ export function stateOf(context: DirectContext): TriggerState {
 	const state = context.getWorkflowStaticData('node') as TriggerState;
 	if (typeof state.webhookUrl === 'string') {
 		state.webhookUrlHash = sha256(state.webhookUrl);
+		state.webhookBaseHash = sha256(state.webhookUrl.replace(/\?.*$/, ''));
 		delete state.webhookUrl;
 	}
 	if (state.applicationToken !== undefined) delete state.applicationToken;

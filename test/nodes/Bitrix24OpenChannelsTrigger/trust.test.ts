@@ -138,6 +138,7 @@ describe('Forged and replayed deliveries', () => {
 		expect(harness.staticData[`node:${TRIGGER_NAME}`]).toEqual({
 			botId: bot.id,
 			webhookUrlHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+			webhookBaseHash: expect.stringMatching(/^[0-9a-f]{64}$/),
 			applicationTokenHash: expect.stringMatching(/^[0-9a-f]{64}$/),
 			memberId: MEMBER_ID,
 			recentEvents: [
@@ -269,6 +270,11 @@ describe('A credential changed while the workflow is active', () => {
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'to the new URL');
 		expect(texts(restarted)).toEqual(['to the new URL']);
 		expect(bots()).toHaveLength(1);
+		// Deactivated and activated again by hand: its own bot, whatever the URL's secret.
+		await restarted.deactivate();
+		await restarted.activate();
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'after a re-activation');
+		expect(texts(restarted)).toEqual(['to the new URL', 'after a re-activation']);
 	});
 
 	it('without a Bot Token: activation fails loudly, saying why and what to do, with no secret in it', async () => {
@@ -288,6 +294,24 @@ describe('A credential changed while the workflow is active', () => {
 		expect(error.description).toContain('webhook code was regenerated');
 		const text = JSON.stringify({ message: error.message, description: error.description });
 		for (const secret of [WEBHOOK_CODE, ROTATED, urlSecret]) expect(text).not.toContain(secret);
+	});
+});
+
+describe('Copies of a workflow', () => {
+	it("a copy that inherited the original's static data is refused too; the original keeps hearing", async () => {
+		const original = await trigger();
+		await original.activate();
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'to the original');
+		const copy = await trigger({}, { staticData: original.staticData });
+		await expect(copy.activate()).rejects.toThrow(
+			'already delivers its events to another workflow',
+		);
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'still the original');
+		expect(texts(original)).toEqual(['to the original', 'still the original']);
+		expect(copy.executions).toEqual([]);
+		// Deactivating the refused copy leaves the original's bot alone.
+		await copy.deactivate();
+		expect(theBot().eventMode).toBe('webhook');
 	});
 });
 
