@@ -39,19 +39,6 @@ function urlProven(
 	return matchesHash(`${baseUrlOf(context)}?token=${given}`, state.webhookUrlHash);
 }
 
-/** The raw body n8n read (it parses forms itself, keeping 1,000 fields); rebuilt from its parse where absent. */
-function rawBodyOf(context: IWebhookFunctions): Buffer | undefined {
-	const request = context.getRequestObject();
-	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
-	const body = context.getBodyData();
-	if (String(request.headers['content-type'] ?? '').includes('json'))
-		return Buffer.from(JSON.stringify(body));
-	const form = new URLSearchParams();
-	for (const [key, value] of Object.entries(body))
-		for (const one of Array.isArray(value) ? value : [value]) form.append(key, String(one));
-	return Buffer.from(form.toString());
-}
-
 /**
  * One event per request, checked in order before anything of it is trusted: the URL secret (before the body is
  * even parsed), the portal (auth.domain, auth.member_id), the bot, then Bitrix24's application_token against the
@@ -65,7 +52,10 @@ export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookRes
 	if (!urlProven(this, (this.getQueryData() as IDataObject).token, secret, state))
 		return forbidden(this);
 	const request = this.getRequestObject();
-	const parsed = parseWebhookBody(rawBodyOf(this), String(request.headers['content-type'] ?? ''));
+	const parsed = parseWebhookBody(
+		request.rawBody as Buffer | undefined,
+		String(request.headers['content-type'] ?? ''),
+	);
 	if ('refused' in parsed) return answer(this, parsed.refused, parsed.reason);
 	const event = eventFromWebhookBody(parsed.body);
 	const auth = event?.auth ?? {};
