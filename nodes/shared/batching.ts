@@ -4,6 +4,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { batchCommandFailure, Bitrix24Failure, leaksInBatch } from './errors';
 import { isObject } from './json';
 import { METHODS } from './methods';
+import { LONE_SURROGATE } from './validation';
 import type { OrderedLanes } from './runState';
 import type { RestOutcome } from './transport';
 
@@ -16,25 +17,108 @@ export const MAX_BATCH_COMMANDS = 50;
  */
 export const MAX_BATCH_BYTES = 1_000_000;
 
-/** `key=value` pairs of one parameter, nested values in PHP's bracket form (`fields[keyboard][0][TEXT]=...`). */
-function queryPairs(key: string, value: unknown): string[] {
-	if (Array.isArray(value))
-		return value.flatMap((item, index) => queryPairs(`${key}[${index}]`, item));
-	if (isObject(value))
-		return Object.entries(value).flatMap(([name, item]) => queryPairs(`${key}[${name}]`, item));
-	return [`${key}=${encodeURIComponent(String(value))}`];
+/**
+ * What PHP's parse_str keeps of a query (php.ini defaults): Bitrix24 parses every batch command with it
+ * (rest_util.php::CRestUtil::ParseBatchQuery). Pairs past max_input_vars are dropped, so the webhook credential's
+ * bot token, appended last, needs one; a parameter nested deeper than max_input_nesting_level is dropped whole.
+ */
+const MAX_INPUT_VARS = 1000;
+const MAX_NESTING = 64;
+
+/** A key or text in an error: quoted, cut short. */
+const quoted = (text: string) => {
+	const shown = JSON.stringify(text);
+	return shown.length > 40 ? `${shown.slice(0, 37)}...` : shown;
+};
+
+/**
+ * Why parse_str would not read the key back as given: it url-decodes a whole key before it reads its brackets, so no
+ * encoding carries a `[` or `]` of a key, and a NUL ends the key; it reads `[]` and a key of one whitespace as "next
+ * index"; in a parameter's name (no path) it drops leading spaces and turns spaces and dots into `_`. Half of a
+ * surrogate pair cannot be sent at all.
+ */
+function keyProblem(key: string, path?: string): string | undefined {
+	let problem: string | undefined;
+	if (LONE_SURROGATE.test(key)) problem = 'holds half of an emoji or other character';
+	else if (/[[\]\0]/.test(key)) problem = 'holds a bracket or a NUL character';
+	else if (key === '') problem = 'is empty';
+	else if (path !== undefined && /^[ \t\n\v\f\r]$/.test(key)) problem = 'is a single space';
+	else if (path === undefined && /[ .]/.test(key)) problem = 'holds a space or a dot';
+	if (problem === undefined) return undefined;
+	return path === undefined
+		? `The parameter name ${quoted(key)} cannot be read by Bitrix24 as given: it ${problem}`
+		: `The parameter ${path} has the key ${quoted(key)}, which Bitrix24 cannot read as given: it ${problem}`;
+}
+
+/** The `key=value` pairs of a call's parameters, and whether parse_str reads them back as the call's JSON gives them. */
+interface Pairs {
+	pairs: string[];
+	faithful: boolean;
 }
 
 /**
- * One `batch` command: the method name and its parameters as a query string. encodeURIComponent keeps
- * every character of a message (Unicode, new lines, & = + % #) intact through Bitrix24's parse_str, which also
- * rebuilds nested parameters from their bracketed keys.
+ * Adds the `key=value` pairs of one parameter, key and value percent-encoded, nested values in PHP's bracket form;
+ * or says why the parameter cannot reach Bitrix24 as given.
  */
-export function batchCommand(method: string, params: IDataObject): string {
-	const query = Object.entries(params)
-		.flatMap(([key, value]) => queryPairs(key, value))
-		.join('&');
-	return `${method}?${query}`;
+function addPairs(
+	out: Pairs,
+	key: string,
+	path: string,
+	value: unknown,
+	depth: number,
+): string | undefined {
+	if (Array.isArray(value) || isObject(value)) {
+		const entries = Object.entries(value);
+		// A query has no form for an empty list or object, and parse_str drops what is nested too deep.
+		if (entries.length === 0 || depth >= MAX_NESTING) out.faithful = false;
+		for (const [name, item] of entries) {
+			const problem =
+				keyProblem(name, path) ??
+				addPairs(out, `${key}[${encodeURIComponent(name)}]`, `${path}[${name}]`, item, depth + 1);
+			if (problem !== undefined) return problem;
+		}
+		return undefined;
+	}
+	if (typeof value === 'string') {
+		const broken = LONE_SURROGATE.exec(value);
+		if (broken)
+			return `The parameter ${path} has half of an emoji or other character at position ${broken.index + 1} (the text was probably cut inside it)`;
+	} else if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+		// A command carries text: a whole number reads back the same, true, 1.5 or null would not.
+		out.faithful = false;
+	}
+	out.pairs.push(`${key}=${encodeURIComponent(String(value))}`);
+	return undefined;
+}
+
+/** A call's parameters as one `batch` command. */
+export interface BatchForm {
+	/** The method name and the parameters as a query string. */
+	command: string;
+	/**
+	 * Whether Bitrix24 runs the command with exactly the parameters the call's own JSON body gives; a call whose
+	 * command would differ goes as itself, also in batch mode.
+	 */
+	faithful: boolean;
+}
+
+/**
+ * The call as a `batch` command, or why its parameters cannot reach Bitrix24 as given (ERROR_ARGUMENT, naming the
+ * parameter): then the call fails alone too, so both sending modes deliver the same parameters or nothing.
+ * encodeURIComponent keeps every character of keys and values (Unicode, new lines, & = + % # ?) intact through
+ * parse_str, which rebuilds nested parameters from their bracketed keys.
+ */
+export function batchFormOf(method: string, params: IDataObject): BatchForm | Bitrix24Failure {
+	const out: Pairs = { pairs: [], faithful: true };
+	for (const [name, value] of Object.entries(params)) {
+		const problem = keyProblem(name) ?? addPairs(out, encodeURIComponent(name), name, value, 0);
+		if (problem !== undefined)
+			return new Bitrix24Failure('ERROR_ARGUMENT', problem, null, name, method);
+	}
+	return {
+		command: `${method}?${out.pairs.join('&')}`,
+		faithful: out.faithful && out.pairs.length < MAX_INPUT_VARS && !rewrittenInBatch(params),
+	};
 }
 
 /**
@@ -94,7 +178,7 @@ export interface RestRequest {
 interface PendingCall extends RestRequest {
 	key: string;
 	command: string;
-	/** Goes as its own call: a batch would rewrite its text. */
+	/** Goes as its own call: a batch would carry it differently (or rewrite its text). */
 	alone: boolean;
 	settle: (outcome: RestOutcome) => void;
 }
@@ -128,23 +212,13 @@ export class RestBatcher {
 	) {}
 
 	async call(call: RestRequest, itemIndex: number): Promise<RestOutcome> {
-		let command: string;
-		try {
-			command = batchCommand(call.method, call.params);
-		} catch {
-			// Text that cannot be percent-encoded (half a surrogate pair) fails its own item, never the batch.
-			return new Bitrix24Failure(
-				'ERROR_ARGUMENT',
-				'A parameter holds text that cannot be encoded.',
-				null,
-				undefined,
-				call.method,
-			);
-		}
+		const form = batchFormOf(call.method, call.params);
+		// Parameters Bitrix24 cannot be given as they are fail their own item, never the batch.
+		if (form instanceof Bitrix24Failure) return form;
 		return await new Promise((settle) => {
 			if (this.pending.length === 0) void sleep(0).then(async () => await this.flush());
 			const key = `item${itemIndex}_${++this.calls}`;
-			this.pending.push({ ...call, key, command, alone: rewrittenInBatch(call.params), settle });
+			this.pending.push({ ...call, key, command: form.command, alone: !form.faithful, settle });
 		});
 	}
 

@@ -1,7 +1,13 @@
 import { sleepUnless } from './sleepUnless';
 import type { DeclarativeRestApiSettings, IExecutePaginationFunctions } from 'n8n-workflow';
 
-import { RestBatcher, type RestRequest, type RetryPolicy, type SendOne } from './batching';
+import {
+	batchFormOf,
+	RestBatcher,
+	type RestRequest,
+	type RetryPolicy,
+	type SendOne,
+} from './batching';
 import { Bitrix24Failure, refusesEveryCall } from './errors';
 import type { PortalBudget } from './pacing';
 import type { RunState } from './runState';
@@ -171,5 +177,9 @@ export function restSenderFor(
 		return async (call) => await batcher.call(call, itemIndex);
 	}
 	const sendOne = sendOneFor(context, requestData, run, calls);
-	return async (call) => await withRetries(call, sendOne, retries);
+	return async (call) => {
+		// Parameters a batch could not carry fail alone too: both modes deliver the same, or nothing.
+		const form = batchFormOf(call.method, call.params);
+		return form instanceof Bitrix24Failure ? form : await withRetries(call, sendOne, retries);
+	};
 }

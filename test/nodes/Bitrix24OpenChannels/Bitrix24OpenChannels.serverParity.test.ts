@@ -5,7 +5,7 @@
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { batchCommand } from '../../../nodes/shared/batching';
+import { batchFormOf, type BatchForm } from '../../../nodes/shared/batching';
 import { USERS, WEBHOOK_CODE } from '../../../tools/emulator';
 import { postJson } from '../../../tools/emulator/testClient';
 import { TestCredentialsHelper } from '../../../tools/harness/credentialsHelper';
@@ -63,13 +63,15 @@ describe('text that looks like a batch reference ($result[...])', () => {
 		const cmd = Object.fromEntries(
 			items.map((item, index) => [
 				`item${index}_${index + 1}`,
-				batchCommand(SEND, {
-					CRM_ENTITY_TYPE: 'lead',
-					CRM_ENTITY: 1195,
-					USER_ID: 27,
-					CHAT_ID: 1341,
-					MESSAGE: String(item.text),
-				}),
+				(
+					batchFormOf(SEND, {
+						CRM_ENTITY_TYPE: 'lead',
+						CRM_ENTITY: 1195,
+						USER_ID: 27,
+						CHAT_ID: 1341,
+						MESSAGE: String(item.text),
+					}) as BatchForm
+				).command,
 			]),
 		);
 		await postJson(`${emulator.webhookUrl}batch`, { halt: 0, cmd });

@@ -1,9 +1,10 @@
-import { sleep } from 'n8n-workflow';
+import { sleep, type IDataObject } from 'n8n-workflow';
 
 import { parseBatchCommand } from '../../../tools/emulator';
 import {
-	batchCommand,
+	batchFormOf,
 	batchOutcome,
+	type BatchForm,
 	MAX_BATCH_BYTES,
 	RestBatcher,
 	rewrittenInBatch,
@@ -14,6 +15,13 @@ import { Bitrix24Failure } from '../../../nodes/shared/errors';
 import { OrderedLanes } from '../../../nodes/shared/runState';
 
 const SEND = 'imopenlines.crm.message.add';
+
+/** The batch command of a call the node can send. */
+const batchCommand = (method: string, params: IDataObject): string => {
+	const form = batchFormOf(method, params);
+	if (form instanceof Bitrix24Failure) throw form;
+	return form.command;
+};
 
 const request = (MESSAGE: string) => ({
 	CRM_ENTITY_TYPE: 'lead' as const,
@@ -72,6 +80,112 @@ describe('batchCommand with nested parameters', () => {
 				},
 			},
 		});
+	});
+});
+
+describe('batchFormOf: keys', () => {
+	const BOT = 'imbot.v2.Chat.Message.send';
+	/** The command as the webhook credential sends it: the bot token appended last. */
+	const withToken = (command: string) => `${command}&botToken=${encodeURIComponent('secret')}`;
+
+	it.each([
+		'X&dialogId=chat2002&Y',
+		'a#b',
+		'a=b',
+		'what?',
+		'100%',
+		'a+b',
+		'a;b',
+		'$x',
+		' padded ',
+		'😀 ключ',
+	])('percent-encodes the key %j: it arrives as one key and changes no other parameter', (key) => {
+		const params = {
+			botId: 39,
+			dialogId: 'chat2001',
+			fields: { attach: [{ LINK: { [key]: 'z' } }] },
+		};
+
+		expect(parseBatchCommand(withToken(batchCommand(BOT, params))).params).toEqual({
+			botId: '39',
+			dialogId: 'chat2001',
+			fields: { attach: { '0': { LINK: { [key]: 'z' } } } },
+			botToken: 'secret',
+		});
+	});
+
+	it.each([
+		['a [', 'a['],
+		['a ]', 'a]b'],
+		['a NUL', 'a\u0000b'],
+		['an empty key', ''],
+		['a single space', ' '],
+		['a single new line', '\n'],
+		['half of an emoji', 'x\uD83D'],
+	])(
+		'refuses %s in a nested key (ERROR_ARGUMENT naming the parameter), in either mode',
+		(_case, key) => {
+			const failure = batchFormOf(BOT, { fields: { attach: [{ LINK: { [key]: 'z' } }] } });
+
+			expect(failure).toBeInstanceOf(Bitrix24Failure);
+			expect((failure as Bitrix24Failure).details).toMatchObject({
+				code: 'ERROR_ARGUMENT',
+				argument: 'fields',
+				method: BOT,
+				delivery: 'not_sent',
+			});
+			expect((failure as Bitrix24Failure).description).toContain(
+				`The parameter fields[attach][0][LINK] has the key ${JSON.stringify(key)}`,
+			);
+		},
+	);
+
+	it('the key %5B is refused only as itself: a key made of the characters % 5 B is fine', () => {
+		expect(batchFormOf(BOT, { fields: { '%5B': 'z' } })).not.toBeInstanceOf(Bitrix24Failure);
+	});
+
+	it.each(['a.b', 'a b', ' a', 'a[b]', ''])(
+		'refuses the parameter name %j, which parse_str would change',
+		(name) => {
+			expect((batchFormOf(BOT, { [name]: 'x' }) as Bitrix24Failure).description).toContain(
+				`The parameter name ${JSON.stringify(name)}`,
+			);
+		},
+	);
+
+	it('refuses half of an emoji in a nested value, naming where', () => {
+		expect(
+			(batchFormOf(BOT, { fields: { keyboard: [{ TEXT: 'ok \uDE00' }] } }) as Bitrix24Failure)
+				.description,
+		).toBe(
+			'The parameter fields[keyboard][0][TEXT] has half of an emoji or other character at position 4 (the text was probably cut inside it)',
+		);
+	});
+});
+
+describe('batchFormOf: whether parse_str reads the command back as the call sent alone gives it', () => {
+	const faithful = (params: IDataObject) => (batchFormOf(SEND, params) as BatchForm).faithful;
+	const nested = (levels: number): IDataObject =>
+		levels === 0 ? { x: 'deep' } : { x: nested(levels - 1) };
+
+	it('text and whole numbers, nested to 64 levels, under 1,000 pairs: yes', () => {
+		expect(faithful({ CHAT_ID: 1341, MESSAGE: 'x', fields: { a: [1, 'b'] } })).toBe(true);
+		expect(faithful({ a: nested(62) })).toBe(true);
+		expect(faithful({ a: Array.from({ length: 999 }, String) })).toBe(true);
+	});
+
+	it.each([
+		['true', { a: true }],
+		['1.5', { a: 1.5 }],
+		['a number past 2^53', { a: 2 ** 60 }],
+		['null', { a: null }],
+		['an empty object', { a: { b: {} } }],
+		['an empty list', { a: [] }],
+		['65 levels', { a: nested(64) }],
+		['1,000 pairs (the bot token needs one more)', { a: Array.from({ length: 1000 }, String) }],
+		['a reference a batch would rewrite', { a: { b: 'pay $result[x]' } }],
+	])('%s: no, so the call goes as itself', (_case, params) => {
+		expect(faithful(params as IDataObject)).toBe(false);
 	});
 });
 
@@ -224,6 +338,41 @@ describe('RestBatcher', () => {
 		expect(outcomes[2]).toEqual({ result: expect.any(String) });
 		expect(sent).toHaveLength(1);
 		expect(Object.keys(sent[0].params.cmd as object)).toHaveLength(2);
+	});
+
+	it('fails only the item whose key Bitrix24 cannot read, sending the others', async () => {
+		const { batcher, sent } = recordingBatcher(echoBatch);
+
+		const outcomes = await Promise.all(
+			['fine', 'a]b', 'also fine'].map(
+				async (key, index) =>
+					await batcher.call({ method: SEND, params: { FIELDS: { [key]: 'x' } } }, index),
+			),
+		);
+
+		expect((outcomes[1] as Bitrix24Failure).details).toMatchObject({
+			code: 'ERROR_ARGUMENT',
+			argument: 'FIELDS',
+			delivery: 'not_sent',
+		});
+		expect(sent).toHaveLength(1);
+		expect(Object.keys(sent[0].params.cmd as object)).toHaveLength(2);
+	});
+
+	it('sends a call a batch would carry differently as itself, with its own JSON', async () => {
+		const { batcher, sent } = recordingBatcher(echoBatch);
+
+		await Promise.all(
+			[{ A: 'one' }, { A: 'two' }, { A: { EMPTY: {} } }, { A: 'three' }, { A: 'four' }].map(
+				async (params, index) => await batcher.call({ method: SEND, params }, index),
+			),
+		);
+
+		expect(sent.map((call) => (call.method === 'batch' ? 'batch' : call.params))).toEqual([
+			'batch',
+			{ A: { EMPTY: {} } },
+			'batch',
+		]);
 	});
 
 	it('sends a call whose text a batch would rewrite as itself, in its place between batches', async () => {

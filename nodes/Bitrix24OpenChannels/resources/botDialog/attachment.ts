@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { isObject } from '../../../shared/json';
+import { LONE_SURROGATE } from '../../../shared/validation';
 import { invalidField } from './validation';
 
 /** Links Bitrix24 accepts in attachments and keyboards: absolute http(s) or a path on the portal. */
@@ -14,10 +15,12 @@ const ARGUMENT = 'attach';
 
 /**
  * The block types of an attachment (attachments/block-collections/*.md): whether the value is text, one object or a
- * list of objects, the field each object needs, the fields that are links, and fields with fixed values.
+ * list of objects, the fields an object may have (upper case), the field it needs, the fields that are links, and
+ * fields with fixed values.
  */
 interface BlockRule {
 	form: 'text' | 'object' | 'list';
+	fields?: string[];
 	required?: string;
 	links?: string[];
 	choices?: Record<string, string[]>;
@@ -25,17 +28,55 @@ interface BlockRule {
 
 const BLOCK_RULES: Record<string, BlockRule> = {
 	MESSAGE: { form: 'text' },
-	LINK: { form: 'object', required: 'LINK', links: ['LINK', 'PREVIEW'] },
-	USER: { form: 'object', required: 'NAME', links: ['AVATAR', 'LINK'] },
+	LINK: {
+		form: 'object',
+		fields: [
+			'LINK',
+			'NAME',
+			'DESC',
+			'HTML',
+			'PREVIEW',
+			'WIDTH',
+			'HEIGHT',
+			'USER_ID',
+			'CHAT_ID',
+			'NETWORK_ID',
+		],
+		required: 'LINK',
+		links: ['LINK', 'PREVIEW'],
+	},
+	USER: {
+		form: 'object',
+		fields: ['NAME', 'AVATAR', 'LINK', 'USER_ID', 'CHAT_ID', 'BOT_ID', 'NETWORK_ID', 'AVATAR_TYPE'],
+		required: 'NAME',
+		links: ['AVATAR', 'LINK'],
+	},
 	GRID: {
 		form: 'list',
+		fields: [
+			'DISPLAY',
+			'NAME',
+			'VALUE',
+			'WIDTH',
+			'HEIGHT',
+			'COLOR_TOKEN',
+			'COLOR',
+			'LINK',
+			'USER_ID',
+			'CHAT_ID',
+		],
 		required: 'DISPLAY',
 		links: ['LINK'],
 		choices: { DISPLAY: ['BLOCK', 'LINE', 'ROW', 'TABLE'] },
 	},
-	IMAGE: { form: 'list', required: 'LINK', links: ['LINK', 'PREVIEW'] },
-	FILE: { form: 'list', required: 'LINK', links: ['LINK'] },
-	DELIMITER: { form: 'object' },
+	IMAGE: {
+		form: 'list',
+		fields: ['LINK', 'NAME', 'PREVIEW', 'WIDTH', 'HEIGHT'],
+		required: 'LINK',
+		links: ['LINK', 'PREVIEW'],
+	},
+	FILE: { form: 'list', fields: ['LINK', 'NAME', 'SIZE'], required: 'LINK', links: ['LINK'] },
+	DELIMITER: { form: 'object', fields: ['SIZE', 'COLOR'] },
 };
 
 /** The keys of the full form; anything else is most likely a typo (Bitrix24 reads upper-case keys only). */
@@ -63,13 +104,34 @@ function withoutNulls(value: unknown): unknown {
 	return value;
 }
 
-function checkObject(entry: unknown, rule: BlockRule, path: string): void {
+/**
+ * A field's value: text or a number, as Bitrix24 documents every field (a list or object there would also reach it
+ * as parameters of their own), and whole characters.
+ */
+function checkValue(value: unknown, at: string): void {
+	if (typeof value === 'number' && Number.isFinite(value)) return;
+	if (typeof value !== 'string')
+		throw fail(`is invalid at ${at}: expected text or a number, got ${quoted(value)}`);
+	const broken = LONE_SURROGATE.exec(value);
+	if (broken)
+		throw fail(
+			`is invalid at ${at}: has half of an emoji or other character at position ${broken.index + 1} (the text was probably cut inside it)`,
+		);
+}
+
+function checkObject(entry: unknown, type: string, rule: BlockRule, path: string): void {
 	if (!isObject(entry))
 		throw fail(`is invalid at ${path}: expected an object, got ${quoted(entry)}`);
+	const fields = rule.fields ?? [];
+	const unknown = Object.keys(entry).find((key) => !fields.includes(key));
+	if (unknown !== undefined)
+		throw fail(
+			`is invalid at ${path}: unknown key ${quoted(unknown)} (a ${type} block has ${fields.join(', ')}; upper case)`,
+		);
+	for (const [key, value] of Object.entries(entry)) checkValue(value, `${path}.${key}`);
 	if (rule.required !== undefined) {
 		const value = entry[rule.required];
-		if (typeof value !== 'string' && typeof value !== 'number')
-			throw fail(`is invalid at ${path}: ${rule.required} is required`);
+		if (value === undefined) throw fail(`is invalid at ${path}: ${rule.required} is required`);
 		if (String(value).trim() === '') throw fail(`is invalid at ${path}: ${rule.required} is empty`);
 	}
 	for (const key of rule.links ?? []) {
@@ -105,12 +167,12 @@ function checkBlock(block: unknown, path: string): void {
 	if (rule.form === 'text') {
 		if (typeof value !== 'string' || value.trim() === '')
 			throw fail(`is invalid at ${at}: expected text, got ${quoted(value)}`);
-		return;
+		return checkValue(value, at);
 	}
-	if (rule.form === 'object') return checkObject(value, rule, at);
+	if (rule.form === 'object') return checkObject(value, type, rule, at);
 	if (!Array.isArray(value) || value.length === 0)
 		throw fail(`is invalid at ${at}: expected a list of objects, got ${quoted(value)}`);
-	value.forEach((entry, index) => checkObject(entry, rule, `${at}[${index}]`));
+	value.forEach((entry, index) => checkObject(entry, type, rule, `${at}[${index}]`));
 }
 
 /**
@@ -158,6 +220,7 @@ export function attachmentOf(parameter: unknown): IDataObject | IDataObject[] | 
 			throw fail(
 				`has an unknown key ${quoted(unknown)}: an attachment is a list of blocks or an object with ${ATTACH_KEYS.join(', ')} (upper case)`,
 			);
+		for (const [key, item] of Object.entries(value)) if (key !== 'BLOCKS') checkValue(item, key);
 		if (value.COLOR_TOKEN !== undefined && !COLOR_TOKENS.includes(String(value.COLOR_TOKEN)))
 			throw fail(
 				`is invalid at COLOR_TOKEN: must be one of ${COLOR_TOKENS.join(', ')}, but got ${quoted(value.COLOR_TOKEN)}`,

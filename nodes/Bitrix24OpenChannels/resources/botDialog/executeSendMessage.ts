@@ -8,7 +8,7 @@ import type {
 import { Bitrix24Failure } from '../../../shared/errors';
 import { isObject } from '../../../shared/json';
 import { METHODS } from '../../../shared/methods';
-import { positiveIdOf } from '../../../shared/validation';
+import { LONE_SURROGATE, positiveIdOf } from '../../../shared/validation';
 import { attachmentOf, LINK } from './attachment';
 import { runBotItem, type BotCall, type BotOperation } from './runBotItem';
 import { invalidField, requireChatId, requireId, requireText } from './validation';
@@ -37,6 +37,12 @@ function keyboardOf(parameter: unknown): IDataObject[] {
 		const action = BUTTON_ACTIONS[String(button.type ?? 'send')];
 		if (text === '') throw invalidField(name, 'keyboard', 'has no text');
 		if (value === '') throw invalidField(name, 'keyboard', 'has no value');
+		if (LONE_SURROGATE.test(text) || LONE_SURROGATE.test(value))
+			throw invalidField(
+				name,
+				'keyboard',
+				'has half of an emoji or other character (the text was probably cut inside it)',
+			);
 		if (action === undefined)
 			throw invalidField(name, 'keyboard', `has an unknown type ${String(button.type)}`);
 		if (button.type === 'link' && !LINK.test(value))

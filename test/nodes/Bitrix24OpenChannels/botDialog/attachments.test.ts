@@ -4,7 +4,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { BOT_DIALOGS, BOTS, dialogOf } from '../../../../tools/emulator';
+import { BOT_DIALOGS, BOTS, dialogOf, SUPPORT_BOT_TOKEN } from '../../../../tools/emulator';
 import { SENDING_MODES } from '../../../../tools/harness/runWorkflow';
 import { useEmulator } from '../../../../tools/harness/useEmulator';
 import { askedFor, callsOf, REPLY, runBot } from './botRun';
@@ -80,6 +80,193 @@ describe.each(SENDING_MODES)('an attachment arrives as given, sending %s', (_mod
 		// The rewritable call went as itself; the other two shared a batch call.
 		expect(callsOf(emulator, SEND)).toHaveLength(botOptions.sendInBatches === false ? 3 : 1);
 		expect(emulator.requests).toHaveLength(botOptions.sendInBatches === false ? 3 : 2);
+	});
+});
+
+describe.each(SENDING_MODES)(
+	"an attachment's keys cannot reach other parameters, sending %s (issue 20)",
+	(_mode, botOptions) => {
+		const other = () => botMessages(BOT_DIALOGS.WITH_BOT_TELEGRAM).map((m) => m.text);
+
+		it('the key X&dialogId=chat2002&Y fails its item, naming the field and the key; the other item lands in 2001', async () => {
+			const injected =
+				'[{"LINK":{"NAME":"Order","LINK":"https://shop.example.com/1","X&dialogId=chat2002&Y":"z"}}]';
+			const before = other();
+			const { outputs } = await runBot(emulator, 'sendMessage', { ...MAPPED, botOptions }, [
+				item(injected, 'meant for 2001'),
+				item(undefined, 'also for 2001'),
+			]);
+
+			expect(outputs[1].map((i) => i.json)).toEqual([
+				expect.objectContaining({
+					error: expect.stringContaining(
+						'"Attachment (JSON)" (attach) is invalid at [0].LINK: unknown key "X&dialogId=chat2002&Y"',
+					),
+					details: expect.objectContaining({ code: 'ERROR_ARGUMENT', delivery: 'not_sent' }),
+				}),
+			]);
+			expect(outputs[0].map((i) => i.json)).toEqual([
+				expect.objectContaining({
+					chatId: BOT_DIALOGS.WITH_BOT,
+					dialogId: 'chat2001',
+					messageId: lastBotMessage()?.id,
+				}),
+			]);
+			expect(lastBotMessage()?.text).toBe('also for 2001');
+			expect(other()).toEqual(before);
+			expect(askedFor(emulator, SEND).map((p) => p.dialogId)).toEqual(['chat2001']);
+		});
+
+		it('a # in a key fails its item before anything is sent; the bot token still goes with the other item', async () => {
+			const { outputs } = await runBot(emulator, 'sendMessage', { ...MAPPED, botOptions }, [
+				item([{ IMAGE: [{ LINK: '/a.png', 'A#B': 'z' }] }], 'first'),
+				item(undefined, 'second'),
+			]);
+
+			expect(outputs[1][0].json.error).toContain('is invalid at [0].IMAGE[0]: unknown key "A#B"');
+			expect(outputs[0].map((i) => i.json.messageId)).toEqual([lastBotMessage()?.id]);
+			expect(askedFor(emulator, SEND).map((p) => [p.fields, p.botToken])).toEqual([
+				[{ message: 'second' }, SUPPORT_BOT_TOKEN],
+			]);
+		});
+	},
+);
+
+describe("an attachment's fields are checked against each block's schema", () => {
+	it('every documented field of every block type passes and arrives as given', async () => {
+		const blocks = [
+			{
+				LINK: {
+					LINK: 'https://x.example/1',
+					NAME: 'n',
+					DESC: 'd',
+					HTML: '<b>h</b>',
+					PREVIEW: '/p.png',
+					WIDTH: 100,
+					HEIGHT: 50,
+					USER_ID: 1,
+					CHAT_ID: 2,
+					NETWORK_ID: 'net',
+				},
+			},
+			{
+				USER: {
+					NAME: 'Oleg',
+					AVATAR: '/a.png',
+					LINK: '/u/27/',
+					USER_ID: 27,
+					CHAT_ID: 3,
+					BOT_ID: 39,
+					NETWORK_ID: 'n',
+					AVATAR_TYPE: 'USER',
+				},
+			},
+			{
+				GRID: [
+					{
+						DISPLAY: 'ROW',
+						NAME: 'a',
+						VALUE: 'b',
+						WIDTH: 1,
+						HEIGHT: 2,
+						COLOR_TOKEN: 'alert',
+						COLOR: '#fff',
+						LINK: '/g',
+						USER_ID: 1,
+						CHAT_ID: 2,
+					},
+				],
+			},
+			{ IMAGE: [{ LINK: '/i.png', NAME: 'i', PREVIEW: '/t.png', WIDTH: 1, HEIGHT: 1 }] },
+			{ FILE: [{ LINK: '/f.pdf', NAME: 'f.pdf', SIZE: 1024 }] },
+			{ DELIMITER: { SIZE: 200, COLOR: '#ccc' } },
+		];
+		const { outputs } = await runBot(emulator, 'sendMessage', MAPPED, [item(blocks)]);
+
+		expect(outputs[1]).toEqual([]);
+		expect(askedFor(emulator, SEND)[0].fields).toMatchObject({ attach: expect.any(Object) });
+		expect(lastBotMessage()?.attach).toBeDefined();
+	});
+
+	it.each([
+		[
+			'an unknown key in a LINK block',
+			[{ LINK: { LINK: '/a', TITLE: 'x' } }],
+			'at [0].LINK: unknown key "TITLE" (a LINK block has LINK, NAME, DESC',
+		],
+		['a lower-case key', [{ USER: { NAME: 'a', link: '/u' } }], 'at [0].USER: unknown key "link"'],
+		[
+			'an unknown key in a grid line',
+			{ BLOCKS: [{ GRID: [{ DISPLAY: 'ROW', SIZE: 1 }] }] },
+			'at BLOCKS[0].GRID[0]: unknown key "SIZE"',
+		],
+		[
+			'a key of another block type',
+			[{ FILE: [{ LINK: '/f', WIDTH: 1 }] }],
+			'at [0].FILE[0]: unknown key "WIDTH"',
+		],
+		[
+			'a key with brackets',
+			[{ DELIMITER: { 'SIZE][x': 1 } }],
+			'at [0].DELIMITER: unknown key "SIZE][x"',
+		],
+		[
+			'a list as a value',
+			[{ LINK: { LINK: '/a', NAME: ['a'] } }],
+			'at [0].LINK.NAME: expected text or a number, got ["a"]',
+		],
+		[
+			'an object as a value',
+			[{ IMAGE: [{ LINK: '/a', NAME: { a: 1 } }] }],
+			'at [0].IMAGE[0].NAME: expected text or a number',
+		],
+		[
+			'true as a value',
+			[{ DELIMITER: { SIZE: true } }],
+			'at [0].DELIMITER.SIZE: expected text or a number, got true',
+		],
+		[
+			'a list as the COLOR',
+			{ COLOR: [], BLOCKS: [{ MESSAGE: 'x' }] },
+			'at COLOR: expected text or a number',
+		],
+		[
+			'half of an emoji in a text',
+			[{ MESSAGE: 'ok \uD83D' }],
+			'at [0].MESSAGE: has half of an emoji or other character at position 4',
+		],
+		[
+			'half of an emoji in a field',
+			[{ LINK: { LINK: '/a', NAME: '\uDE00' } }],
+			'at [0].LINK.NAME: has half of an emoji',
+		],
+	])('%s fails its item, naming the field and the key', async (_case, attach, problem) => {
+		const { outputs } = await runBot(emulator, 'sendMessage', MAPPED, [item(attach)]);
+
+		expect(outputs[1][0].json.error).toContain(
+			`"Attachment (JSON)" (attach) is invalid ${problem}`,
+		);
+		expect(askedFor(emulator, SEND)).toHaveLength(0);
+	});
+});
+
+describe('a button with half of an emoji fails its item, naming the button', () => {
+	it.each(SENDING_MODES)('sending %s', async (_mode, botOptions) => {
+		const { outputs } = await runBot(
+			emulator,
+			'sendMessage',
+			{
+				...REPLY,
+				botOptions,
+				buttons: { button: [{ text: 'ok', value: '={{ $json.value }}' }] },
+			},
+			[{ chatId: BOT_DIALOGS.WITH_BOT, text: 'hi', value: 'cut \uD83D' }],
+		);
+
+		expect(outputs[1][0].json.error).toContain(
+			'The field "Buttons > Button 1" (keyboard) has half of an emoji or other character (the text was probably cut inside it)',
+		);
+		expect(askedFor(emulator, SEND)).toHaveLength(0);
 	});
 });
 
