@@ -38,7 +38,7 @@ import { getOpenChannels } from '../shared/listSearch/getOpenChannels';
 import { triggerProperties } from './properties';
 import { credentialChoice } from '../shared/authentication';
 import { receiveEvent } from './receive';
-import { matchesHash, sha256, stateOf, type TriggerState } from './state';
+import { forgetLearned, matchesHash, sha256, stateOf, type TriggerState } from './state';
 
 /** Events fetched per poll: one Event.get call, so nothing is acknowledged before n8n has the items. */
 const EVENTS_PER_POLL = 1000;
@@ -116,6 +116,7 @@ async function create(this: IHookFunctions): Promise<boolean> {
 		if (state.botId !== botId) {
 			delete state.applicationTokenHash;
 			delete state.memberId;
+			forgetLearned(this);
 		}
 		state.botId = botId;
 		state.webhookUrlHash = sha256(webhookUrl);

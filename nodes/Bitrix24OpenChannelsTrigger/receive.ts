@@ -6,7 +6,9 @@ import { baseUrlOf, identityOf, itemsOf, urlSecretOf, webhookUrlOf } from './con
 import { eventFromWebhookBody, eventItem } from './events';
 import {
 	firstDelivery,
+	keepLearned,
 	matchesHash,
+	recallLearned,
 	sameSecret,
 	seenBefore,
 	sha256,
@@ -48,6 +50,7 @@ function urlProven(
 export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const identity = await identityOf(this);
 	const state = stateOf(this);
+	recallLearned(this, state);
 	const secret = urlSecretOf(identity);
 	if (!urlProven(this, (this.getQueryData() as IDataObject).token, secret, state))
 		return forbidden(this);
@@ -81,6 +84,7 @@ export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookRes
 		if (verdict === 'pin') {
 			state.applicationTokenHash = sha256(token);
 			state.memberId = memberId;
+			keepLearned(this, state);
 		}
 	}
 	// n8n saves a webhook's whole static data after it: one that loaded it before activation saved the bot would
@@ -92,6 +96,7 @@ export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookRes
 	}
 	if (item === undefined || key === undefined || !firstDelivery(state, key))
 		return { webhookResponse: 'OK' };
+	keepLearned(this, state);
 	const items = itemsOf(this, [item]);
 	return items.length === 0 ? { webhookResponse: 'OK' } : { workflowData: [items] };
 }

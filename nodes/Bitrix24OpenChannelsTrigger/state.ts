@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import type { DirectContext } from '../shared/transport';
 
@@ -69,3 +69,43 @@ export function firstDelivery(state: TriggerState, key: string): boolean {
 	state.recentEvents = [...recentOf(state).slice(-(RECENT_EVENTS - 1)), key];
 	return true;
 }
+
+/** What the webhook learns from deliveries and must not forget. */
+type Learned = Pick<TriggerState, 'applicationTokenHash' | 'memberId' | 'recentEvents'>;
+
+/**
+ * What this process learned from deliveries, per workflow and trigger node. n8n 2.x does not save the static data a
+ * webhook changed when the request also starts an execution (WorkflowRunner.establishContextForPersistence builds a
+ * second Workflow on the same object, which clears its change flag), so the pinned token and the recent events are
+ * kept here as well and written back into static data by every request: the next one that starts no execution (a
+ * dialog's start, an operator's message, a duplicate) has n8n save them.
+ */
+const learned = new Map<string, Learned>();
+
+const learnedKey = (context: IWebhookFunctions | IHookFunctions): string =>
+	`${context.getWorkflow().id ?? ''}|${context.getNode().name}`;
+
+/** Static data with what this process learned since n8n last saved it. */
+export function recallLearned(context: IWebhookFunctions, state: TriggerState): void {
+	const known = learned.get(learnedKey(context));
+	if (known === undefined) return;
+	if (known.applicationTokenHash !== state.applicationTokenHash) {
+		state.applicationTokenHash = known.applicationTokenHash;
+		state.memberId = known.memberId;
+	}
+	const recent = recentOf(state);
+	const missing = (known.recentEvents ?? []).filter((key) => !recent.includes(key));
+	if (missing.length > 0) state.recentEvents = [...recent, ...missing].slice(-RECENT_EVENTS);
+}
+
+export function keepLearned(context: IWebhookFunctions, state: TriggerState): void {
+	learned.set(learnedKey(context), {
+		applicationTokenHash: state.applicationTokenHash,
+		memberId: state.memberId,
+		recentEvents: recentOf(state),
+	});
+}
+
+/** A new bot: what was learned of the old one's deliveries no longer holds. */
+export const forgetLearned = (context: IHookFunctions): boolean =>
+	learned.delete(learnedKey(context));

@@ -3,8 +3,10 @@
  * - activation and deactivation: the node's webhookMethods in a HookContext (checkExists, then create if it says
  *   no; delete), as WebhookService.createWebhookIfNotExists / deleteWebhook do;
  * - each request to the production URL: a real HTTP server standing for n8n's webhook endpoint parses the body as
- *   n8n's body parser does (JSON, or a form with Node's querystring: flat `data[bot][id]` keys), runs the node's
- *   webhook() in a WebhookContext and answers as WebhookHelpers.executeWebhook does in responseMode onReceived;
+ *   n8n's body parser does (JSON, or a form with Node's querystring: flat `data[bot][id]` keys, and the raw body),
+ *   runs the node's webhook() in a WebhookContext on the workflow as loaded for that request, saves what it changed
+ *   of the static data as n8n 2.41.1 does (saveRequestStaticData), and answers as WebhookHelpers.executeWebhook does
+ *   in responseMode onReceived;
  * - polls: TriggersAndPollers.runPollFunction with a PollContext (mode `trigger`, or `manual` for a test fetch).
  * Static data lives on the Workflow as in n8n; `restart()` carries it to a new Workflow, as n8n's database does.
  */
@@ -150,22 +152,39 @@ export class TriggerHarness {
 				},
 			},
 		};
-		this.workflow = new Workflow({
-			id: 'wf-trigger',
-			name: 'Bitrix24 trigger test',
-			nodes: [this.node],
-			connections: {},
-			active: true,
-			nodeTypes: createNodeTypes(),
-			staticData: structuredClone(options.staticData ?? {}),
-			settings: { executionOrder: 'v1' },
-		});
+		this.workflow = this.workflowWith(structuredClone(options.staticData ?? {}));
 		this.server = createServer((req, res) => {
 			this.receive(req, res).catch((error: unknown) => {
 				res.statusCode = 500;
 				res.end(error instanceof Error ? error.message : String(error));
 			});
 		});
+	}
+
+	private workflowWith(staticData: IDataObject): Workflow {
+		return new Workflow({
+			id: 'wf-trigger',
+			name: 'Bitrix24 trigger test',
+			nodes: [this.node],
+			connections: {},
+			active: true,
+			nodeTypes: createNodeTypes(),
+			staticData,
+			settings: { executionOrder: 'v1' },
+		});
+	}
+
+	/**
+	 * What n8n 2.41.1 saves of the static data a request's webhook() changed. LiveWebhooks loads the workflow from the
+	 * database for each request and saves its static data after webhook() if it changed; but when the request starts
+	 * an execution, WorkflowRunner.establishContextForPersistence first builds a second Workflow on the same static
+	 * data object, which clears its change flag (ObservableObject.create): those changes are never saved.
+	 */
+	private saveRequestStaticData(workflow: Workflow, startedExecution: boolean): void {
+		if (startedExecution || workflow.staticData.__dataChanged !== true) return;
+		const saved = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+		for (const key of Object.keys(this.workflow.staticData)) delete this.workflow.staticData[key];
+		Object.assign(this.workflow.staticData, saved);
 	}
 
 	/** A workflow with the trigger, its webhook endpoint listening on 127.0.0.1 (not yet activated). */
@@ -318,8 +337,9 @@ export class TriggerHarness {
 				res,
 			) as unknown as IWorkflowExecuteAdditionalData['httpResponse'],
 		});
+		const workflow = this.workflowWith(this.staticData);
 		const context = new WebhookContext(
-			this.workflow,
+			workflow,
 			this.node,
 			additionalData,
 			'webhook',
@@ -328,6 +348,7 @@ export class TriggerHarness {
 			null,
 		);
 		const result: IWebhookResponseData = await this.nodeType.webhook.call(context);
+		this.saveRequestStaticData(workflow, result.workflowData !== undefined);
 		const call: WebhookCall = { answer: { status: 0, body: '' } };
 		this.calls.push(call);
 		// WebhookHelpers.executeWebhook, responseMode onReceived.

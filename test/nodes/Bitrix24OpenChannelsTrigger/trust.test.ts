@@ -12,7 +12,7 @@ import {
 	WEBHOOK_CODE,
 	type RegisteredBot,
 } from '../../../tools/emulator';
-import { request } from '../../../tools/emulator/testClient';
+import { postJson, request } from '../../../tools/emulator/testClient';
 import { TRIGGER_NAME, TriggerHarness, type TriggerOptions } from '../../../tools/harness/trigger';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -52,6 +52,18 @@ async function customerWrites(chatId: number, text: string, attach?: IDataObject
 	const { messageId } = emu.bots.customerWrites(chatId, text, attach as never);
 	await emu.bots.settled();
 	return messageId;
+}
+
+/** An operator writes into the chat: the bot hears it, the trigger skips it (Customer Messages Only). */
+async function operatorWrites(chatId: number, text: string) {
+	await postJson(`${emu.webhookUrl}imopenlines.crm.message.add`, {
+		CRM_ENTITY_TYPE: 'lead',
+		CRM_ENTITY: 1195,
+		USER_ID: 27,
+		CHAT_ID: chatId,
+		MESSAGE: text,
+	});
+	await emu.bots.settled();
 }
 
 /** A form post to the bot's URL (its secret included). */
@@ -130,6 +142,8 @@ describe('Forged and replayed deliveries', () => {
 		const harness = await trigger();
 		await harness.activate();
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'genuine');
+		// n8n 2.x saves no static data of a request that started an execution: the next one that starts none does.
+		await operatorWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'an operator answers');
 		const bot = theBot();
 		const urlSecret = new URL(bot.webhookUrl).searchParams.get('token') ?? '';
 		const saved = JSON.stringify(harness.staticData);
@@ -143,6 +157,7 @@ describe('Forged and replayed deliveries', () => {
 			memberId: MEMBER_ID,
 			recentEvents: [
 				expect.stringMatching(/^dialogStarted:1341:\d+$/),
+				expect.stringMatching(/^message:\d+$/),
 				expect.stringMatching(/^message:\d+$/),
 			],
 		});
@@ -195,6 +210,38 @@ describe('Forged and replayed deliveries', () => {
 		expect((await postForm(delivery?.body ?? '')).status).toBe(200);
 		expect(texts(harness)).toEqual(['once']);
 		expect(restarted.executions).toEqual([]);
+	});
+
+	it('a new n8n process remembers from static data alone: no replay runs, the token needs no new confirmation', async () => {
+		const harness = await trigger();
+		await harness.activate();
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'before the restart');
+		const delivery = emu.world.imbot.deliveries.at(-1);
+		await operatorWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'an operator answers');
+		await harness.close();
+		// A fresh module registry: the node's code as a new process loads it, with nothing in its memory.
+		let FreshHarness: typeof TriggerHarness = TriggerHarness;
+		jest.isolateModules(() => {
+			({ TriggerHarness: FreshHarness } = jest.requireActual<{
+				TriggerHarness: typeof TriggerHarness;
+			}>('../../../tools/harness/trigger'));
+		});
+		expect(FreshHarness).not.toBe(TriggerHarness);
+		const fresh = await FreshHarness.start({
+			parameters: ATTACH_SUPPORT,
+			credential: { type: 'bitrix24WebhookApi', data: { webhookUrl: emu.webhookUrl } },
+			staticData: harness.staticData,
+			port: Number(new URL(harness.productionUrl).port),
+		});
+		harnesses.push(fresh);
+		await fresh.activate('init');
+		const histories = () =>
+			emu.requests.filter((r) => r.restMethod === 'imopenlines.session.history.get').length;
+		const confirmations = histories();
+		expect((await postForm(delivery?.body ?? '')).status).toBe(200);
+		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'after the restart');
+		expect(texts(fresh)).toEqual(['after the restart']);
+		expect(histories()).toBe(confirmations);
 	});
 
 	it('when Bitrix24 changes the application token, the next genuine message is confirmed and runs', async () => {
