@@ -297,7 +297,7 @@ const ERRORS: Record<string, ErrorExplanation> = {
 	BOT_CODE_ALREADY_TAKEN: {
 		status: 400,
 		reason: () =>
-			'Bitrix24 already has a bot with this Bot Code, registered by another application or with another bot token',
+			"Bitrix24 already has a bot with this Bot Code under another bot token: the credential's webhook code or Bot Token changed since the bot was registered, or another application uses the code",
 		hint: "The trigger's bot token derives from the credential's webhook code unless the credential sets a Bot Token: after the webhook code was regenerated (or the Bot Token changed), the old bot can no longer be reached with it. Put the credential's Bot Token (the one the bot was registered with) back, or give the trigger a new Bot Code and delete the old bot in Bitrix24 (Applications > Chat bots). Another application's bot with this code: pick another Bot Code.",
 	},
 	BOT_REGISTER_FAILED: {

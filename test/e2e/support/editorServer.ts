@@ -204,7 +204,12 @@ export interface EditorLine {
  */
 export async function openEditorLine(
 	name: LineName,
-	options: { verbose?: boolean; onOutput?: (text: string) => void } = {},
+	options: {
+		verbose?: boolean;
+		onOutput?: (text: string) => void;
+		/** n8n settings (environment) for the session's commands, after the line's. */
+		env?: Record<string, string>;
+	} = {},
 ): Promise<EditorLine> {
 	const installed = await ensureN8n(name, progress);
 	const emulator = await startEmulator();
@@ -216,7 +221,11 @@ export async function openEditorLine(
 		if (session && process.env.N8N_E2E_KEEP !== '1') session.remove();
 	};
 	try {
-		session = await N8nSession.open(installed, { name: 'e2e-oauth', log: progress });
+		session = await N8nSession.open(installed, {
+			name: 'e2e-oauth',
+			log: progress,
+			env: options.env,
+		});
 		const port = await freePort();
 		const verbose = options.verbose ?? process.env.N8N_E2E_VERBOSE === '1';
 		editor = await session.startEditor(port, {
