@@ -344,6 +344,36 @@ describe('A credential changed while the workflow is active', () => {
 	});
 });
 
+describe('Errors', () => {
+	it("an answer that echoes the trigger's URL has its secret masked in the activation error", async () => {
+		const harness = await trigger();
+		await harness.activate();
+		const url = theBot().webhookUrl;
+		const urlSecret = new URL(url).searchParams.get('token') ?? '';
+		await harness.deactivate();
+		emu.injectFaults(
+			[
+				{
+					kind: 'status',
+					status: 400,
+					error: 'BOT_INVALID_CALLBACK',
+					errorDescription: `Invalid webhook URL ${url}`,
+				},
+			],
+			{ method: 'imbot.v2.Bot.update' },
+		);
+		const error = (await harness.activate().catch((e: unknown) => e)) as Error & {
+			description?: string;
+		};
+		expect(error.message).toContain("Bitrix24 refused n8n's webhook URL for the bot");
+		expect(error.description).toContain('public https');
+		const text = JSON.stringify({ message: error.message, description: error.description });
+		expect(text).toContain('Invalid webhook URL');
+		expect(text).not.toContain(urlSecret);
+		expect(text).not.toContain(WEBHOOK_CODE);
+	});
+});
+
 describe('Copies of a workflow', () => {
 	it("a copy that inherited the original's static data is refused too; the original keeps hearing", async () => {
 		const original = await trigger();
