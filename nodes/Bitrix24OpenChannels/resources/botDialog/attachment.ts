@@ -126,7 +126,7 @@ function checkObject(entry: unknown, type: string, rule: BlockRule, path: string
 	const unknown = Object.keys(entry).find((key) => !fields.includes(key));
 	if (unknown !== undefined)
 		throw fail(
-			`is invalid at ${path}: unknown key ${quoted(unknown)} (a ${type} block has ${fields.join(', ')}; upper case)`,
+			`is invalid at ${path}: unknown key ${quoted(unknown)} (the fields of ${type}: ${fields.join(', ')}; upper case)`,
 		);
 	for (const [key, value] of Object.entries(entry)) checkValue(value, `${path}.${key}`);
 	if (rule.required !== undefined) {

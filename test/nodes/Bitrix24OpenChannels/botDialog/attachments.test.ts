@@ -192,7 +192,7 @@ describe("an attachment's fields are checked against each block's schema", () =>
 		[
 			'an unknown key in a LINK block',
 			[{ LINK: { LINK: '/a', TITLE: 'x' } }],
-			'at [0].LINK: unknown key "TITLE" (a LINK block has LINK, NAME, DESC',
+			'at [0].LINK: unknown key "TITLE" (the fields of LINK: LINK, NAME, DESC',
 		],
 		['a lower-case key', [{ USER: { NAME: 'a', link: '/u' } }], 'at [0].USER: unknown key "link"'],
 		[
