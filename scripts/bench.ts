@@ -8,7 +8,8 @@
  * and the cost of keeping messages to one chat in order (bench/order.ts), each a table of its own.
  * Options: `--only <text>[,<text>...]` runs the rows whose id contains one of the texts (e.g. `fairness,order`);
  * `--list` lists them; `--expression-engine vm|legacy` sets n8n's expression engine for the real-n8n and bot rows
- * (default: n8n's own, `vm` in 2.x); `--package <tarball>` installs another build in the queue-mode rows.
+ * (default: n8n's own, `vm` in 2.x); `--package <tarball>` installs another build in the queue-mode rows;
+ * `--seed <n>` and `--runs <n>` replay a fuzz row (bench/fuzz.ts), which otherwise takes a random seed.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -71,6 +72,15 @@ import {
 	runBotLoop,
 	type BotLoopScenario,
 } from './bench/botLoop';
+import {
+	FUZZ_ABOUT,
+	FUZZ_SCENARIOS,
+	fuzzFailures,
+	fuzzTable,
+	randomSeed,
+	runFuzz,
+	type FuzzResult,
+} from './bench/fuzz';
 import { runWhenStarted } from '../tools/runWhenStarted';
 
 type Mode = 'per-item' | 'batch' | 'naive';
@@ -505,6 +515,7 @@ export async function main(argv: string[] = []): Promise<void> {
 		for (const { id } of BOT_LOOP_SCENARIOS.filter(({ workflow }) => workflow === 'polling'))
 			console.log(`${id} (only with --only)`);
 		for (const { id } of QUEUE_SCENARIOS) console.log(`${id} (only with --only)`);
+		for (const { id } of FUZZ_SCENARIOS) console.log(`${id} (only with --only)`);
 		return;
 	}
 	const engineAt = argv.indexOf('--expression-engine');
@@ -533,8 +544,25 @@ export async function main(argv: string[] = []): Promise<void> {
 	);
 	// Real n8n processes in queue mode, minutes each: only when asked for by name.
 	const queue = texts === undefined ? [] : selected(QUEUE_SCENARIOS);
+	// Correctness, not speed: only when asked for by name.
+	const fuzz = texts === undefined ? [] : selected(FUZZ_SCENARIOS);
+	const numberAfter = (flag: string) => {
+		const at = argv.indexOf(flag);
+		if (at < 0) return undefined;
+		const value = Number(argv[at + 1]);
+		if (!Number.isInteger(value)) throw new Error(`${flag} takes a whole number`);
+		return value;
+	};
+	const seed = numberAfter('--seed') ?? randomSeed();
+	const runs = numberAfter('--runs');
 	const total =
-		scenarios.length + fairness.length + order.length + realN8n.length + bot.length + queue.length;
+		scenarios.length +
+		fairness.length +
+		order.length +
+		realN8n.length +
+		bot.length +
+		queue.length +
+		fuzz.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 
 	const cpus = os.cpus();
@@ -664,6 +692,21 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(`\n${QUEUE_ABOUT} Load average ${loadAverage()} after these rows.\n`);
 		console.log(queueTable(queueResults));
 		console.log('');
+	}
+	const fuzzResults: FuzzResult[] = [];
+	for (const scenario of fuzz) {
+		progress(scenario.id, ` (seed ${seed})`);
+		const result = await runFuzz(scenario, seed, runs);
+		process.stderr.write(`${seconds(result.wallMs)}${result.failed ? ', FAILED' : ''}\n`);
+		fuzzResults.push(result);
+	}
+	if (fuzzResults.length > 0) {
+		console.log(`${FUZZ_ABOUT} Load average ${loadAverage()} after these rows.\n`);
+		console.log(fuzzTable(fuzzResults));
+		console.log('');
+		for (const line of fuzzFailures(fuzzResults)) console.log(line);
+		// A failed property is a bug, not a slow run: the command fails.
+		if (fuzzResults.some((result) => result.failed)) process.exitCode = 1;
 	}
 	console.log(
 		`Total bench time: ${seconds(performance.now() - benchStarted)}; load average ${loadAverage()} at the end ` +
