@@ -9,6 +9,7 @@
 import * as fc from 'fast-check';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
+import { BLOCK_RULES } from '../../nodes/Bitrix24OpenChannels/resources/botDialog/attachment';
 import { batchFormOf } from '../../nodes/shared/batching';
 import { Bitrix24Failure } from '../../nodes/shared/errors';
 import {
@@ -93,44 +94,13 @@ export const anyText: fc.Arbitrary<string> = fc.oneof(
 /** A button's text, a MESSAGE block: mostly some text. */
 const label = fc.oneof({ weight: 12, arbitrary: someText }, { weight: 1, arbitrary: anyText });
 
-/** The fields of each attachment block type, as Bitrix24 documents them, and the few the node checks. */
-const BLOCK_FIELDS: Record<string, string[]> = {
-	LINK: [
-		'LINK',
-		'NAME',
-		'DESC',
-		'HTML',
-		'PREVIEW',
-		'WIDTH',
-		'HEIGHT',
-		'USER_ID',
-		'CHAT_ID',
-		'NETWORK_ID',
-	],
-	USER: ['NAME', 'AVATAR', 'LINK', 'USER_ID', 'CHAT_ID', 'BOT_ID', 'NETWORK_ID', 'AVATAR_TYPE'],
-	GRID: [
-		'DISPLAY',
-		'NAME',
-		'VALUE',
-		'WIDTH',
-		'HEIGHT',
-		'COLOR_TOKEN',
-		'COLOR',
-		'LINK',
-		'USER_ID',
-		'CHAT_ID',
-	],
-	IMAGE: ['LINK', 'NAME', 'PREVIEW', 'WIDTH', 'HEIGHT'],
-	FILE: ['LINK', 'NAME', 'SIZE'],
-	DELIMITER: ['SIZE', 'COLOR'],
-};
-const REQUIRED: Record<string, string> = {
-	LINK: 'LINK',
-	USER: 'NAME',
-	GRID: 'DISPLAY',
-	IMAGE: 'LINK',
-	FILE: 'LINK',
-};
+/** The fields of each attachment block type and the one each needs, from the node's own table of Bitrix24's docs. */
+const BLOCK_FIELDS: Record<string, string[]> = Object.fromEntries(
+	Object.entries(BLOCK_RULES).map(([type, rule]) => [type, rule.fields ?? []]),
+);
+const REQUIRED: Record<string, string | undefined> = Object.fromEntries(
+	Object.entries(BLOCK_RULES).map(([type, rule]) => [type, rule.required]),
+);
 
 /** A key: mostly a documented field name, otherwise anything. */
 export const anyKey: fc.Arbitrary<string> = fc.oneof(

@@ -18,7 +18,7 @@ const ARGUMENT = 'attach';
  * list of objects, the fields an object may have (upper case), the field it needs, the fields that are links, and
  * fields with fixed values.
  */
-interface BlockRule {
+export interface BlockRule {
 	form: 'text' | 'object' | 'list';
 	fields?: string[];
 	required?: string;
@@ -26,7 +26,7 @@ interface BlockRule {
 	choices?: Record<string, string[]>;
 }
 
-const BLOCK_RULES: Record<string, BlockRule> = {
+export const BLOCK_RULES: Readonly<Record<string, BlockRule>> = {
 	MESSAGE: { form: 'text' },
 	LINK: {
 		form: 'object',
