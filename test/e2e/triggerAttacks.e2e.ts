@@ -94,6 +94,18 @@ async function publicationStatus(workflowId: string): Promise<PublicationStatus>
 	);
 }
 
+/** The publication status once n8n reports the workflow's publication failed (or partly failed). */
+async function failedPublication(workflowId: string): Promise<PublicationStatus> {
+	return await waitFor(
+		`the publication of ${workflowId} to fail`,
+		async () => {
+			const status = await publicationStatus(workflowId);
+			return ['failed', 'partial'].includes(status.status) ? status : undefined;
+		},
+		60_000,
+	);
+}
+
 /** The trigger's items per execution of the workflow (any status), oldest first. */
 async function executions(
 	workflowId: string,
@@ -358,14 +370,7 @@ describe.each(lines)('Attacks on the Open Channels Trigger in a real n8n %s serv
 		// activation error arrives in the workflow's publication status (and the editor's push message).
 		const published = await activate(workflowB);
 		expect(published.status).toBe(200);
-		const refused = await waitFor(
-			"B's publication to fail",
-			async () => {
-				const status = await publicationStatus(workflowB);
-				return ['failed', 'partial'].includes(status.status) ? status : undefined;
-			},
-			60_000,
-		);
+		const refused = await failedPublication(workflowB);
 		progress(`publication status of the copy: ${JSON.stringify(refused)}`);
 		expect(refused.status).toBe('failed');
 		expect(refused.triggers.map((t) => t.errorMessage).join(' ')).toContain(
@@ -420,14 +425,7 @@ describe.each(lines)('Attacks on the Open Channels Trigger in a real n8n %s serv
 		// Without a Bot Token in the credential, the bot's token came from the old code: activation says so.
 		await line.client.rest('POST', `/rest/workflows/${workflowB}/deactivate`, {});
 		expect((await activate(workflowB)).status).toBe(200);
-		const refused = await waitFor(
-			"B's publication to fail",
-			async () => {
-				const status = await publicationStatus(workflowB);
-				return ['failed', 'partial'].includes(status.status) ? status : undefined;
-			},
-			60_000,
-		);
+		const refused = await failedPublication(workflowB);
 		const message = refused.triggers.map((t) => t.errorMessage).join(' ');
 		progress(`publication status after the rotation: ${JSON.stringify(refused)}`);
 		expect(message).toContain('BOT_CODE_ALREADY_TAKEN');
