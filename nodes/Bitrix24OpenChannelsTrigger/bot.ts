@@ -1,9 +1,10 @@
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 
-import { botAuth, derivedSecret, type BotIdentity } from '../shared/botIdentity';
+import { botAuth, type BotIdentity } from '../shared/botIdentity';
 import { Bitrix24Failure, describeFailure, fixFor } from '../shared/errors';
 import { isObject } from '../shared/json';
 import { editorRequest, type DirectContext } from '../shared/transport';
+import { urlSecretOf } from './context';
 
 /** The imbot.v2 and open-channel methods the trigger calls. */
 export const BOT_METHODS = {
@@ -17,6 +18,13 @@ export const BOT_METHODS = {
 /** Where the bot's events go: POSTed to n8n's webhook URL, or kept for Event.get. */
 export type Delivery = { eventMode: 'webhook'; webhookUrl: string } | { eventMode: 'fetch' };
 
+/** What the trigger masks in every text from Bitrix24: the credential's secret, the bot token, the URL secret. */
+export const secretsOf = (identity: BotIdentity): string[] => [
+	identity.secret,
+	identity.botToken ?? '',
+	urlSecretOf(identity),
+];
+
 /** A Bitrix24 call of the trigger: its `result`, or a Bitrix24Failure with the method and every secret masked. */
 export async function botCall(
 	context: DirectContext,
@@ -24,12 +32,12 @@ export async function botCall(
 	method: string,
 	params: IDataObject,
 ): Promise<unknown> {
-	const secrets = [
-		identity.secret,
-		identity.botToken ?? '',
-		derivedSecret(identity, 'webhook-url'),
-	];
-	const answer = await editorRequest(context, method, { ...botAuth(identity), ...params }, secrets);
+	const answer = await editorRequest(
+		context,
+		method,
+		{ ...botAuth(identity), ...params },
+		secretsOf(identity),
+	);
 	return answer.result;
 }
 

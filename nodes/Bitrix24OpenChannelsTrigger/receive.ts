@@ -1,5 +1,6 @@
 import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
+import type { BotIdentity } from '../shared/botIdentity';
 import { isObject } from '../shared/json';
 import { portalOf } from '../shared/transport';
 import { baseUrlOf, identityOf, itemsOf, urlSecretOf, webhookUrlOf } from './context';
@@ -33,10 +34,10 @@ const forbidden = (context: IWebhookFunctions) => answer(context, 403, 'forbidde
 function urlProven(
 	context: IWebhookFunctions,
 	given: unknown,
-	current: string,
+	identity: BotIdentity,
 	state: TriggerState,
 ) {
-	if (sameSecret(given, current)) return true;
+	if (sameSecret(given, urlSecretOf(identity))) return true;
 	if (typeof given !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(given)) return false;
 	return matchesHash(`${baseUrlOf(context)}?token=${given}`, state.webhookUrlHash);
 }
@@ -50,10 +51,10 @@ function urlProven(
 export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const identity = await identityOf(this);
 	const state = stateOf(this);
-	recallLearned(this, state);
-	const secret = urlSecretOf(identity);
-	if (!urlProven(this, (this.getQueryData() as IDataObject).token, secret, state))
+	if (!urlProven(this, (this.getQueryData() as IDataObject).token, identity, state))
 		return forbidden(this);
+	// Only a request with the URL secret may have n8n write static data.
+	recallLearned(this, state);
 	const request = this.getRequestObject();
 	const parsed = parseWebhookBody(
 		request.rawBody as Buffer | undefined,
@@ -79,7 +80,7 @@ export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookRes
 		// Events the trigger does not emit cannot be confirmed, nothing is lost by refusing them; and a delivery
 		// already emitted under the pinned token is a replay: its new token must not be pinned.
 		if (item === undefined || key === undefined || seenBefore(state, key)) return forbidden(this);
-		const verdict = await confirmWithPortal(this, identity, item, [secret]);
+		const verdict = await confirmWithPortal(this, identity, item);
 		if (verdict === 'refuse') return forbidden(this);
 		if (verdict === 'pin') {
 			state.applicationTokenHash = sha256(token);

@@ -4,6 +4,7 @@ import type { BotIdentity } from '../shared/botIdentity';
 import { isObject } from '../shared/json';
 import { METHODS } from '../shared/methods';
 import { editorRequest, type DirectContext } from '../shared/transport';
+import { secretsOf } from './bot';
 import { sha256 } from './state';
 
 /**
@@ -31,7 +32,6 @@ export async function confirmWithPortal(
 	context: DirectContext,
 	identity: BotIdentity,
 	item: IDataObject,
-	secrets: string[],
 ): Promise<Confirmation> {
 	const chatId = Number(item.chatId);
 	const sessionId = Number(item.sessionId);
@@ -43,7 +43,7 @@ export async function confirmWithPortal(
 				context,
 				METHODS.sessionHistory,
 				{ CHAT_ID: chatId, SESSION_ID: sessionId },
-				[identity.secret, identity.botToken ?? '', ...secrets],
+				secretsOf(identity),
 			)
 		).result;
 	} catch {
