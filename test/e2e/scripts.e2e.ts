@@ -100,12 +100,23 @@ run2x('package loading, npm run demo and npm run dev (n8n 2.x)', () => {
 			});
 			expect(login.status).toBe(200);
 			const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+			// Seen once in CI: a 200 whose body was not JSON (n8n still starting). Asked again a few times; a body
+			// that stays unreadable fails the test with what it was.
 			const get = async (path: string) => {
-				const response = await fetch(`${dev.editorUrl}${path}`, { headers: { cookie } });
-				expect(response.status).toBe(200);
-				return (await response.json()) as { data: Array<Record<string, unknown>> } & Array<
-					Record<string, unknown>
-				>;
+				for (let attempt = 1; ; attempt++) {
+					const response = await fetch(`${dev.editorUrl}${path}`, { headers: { cookie } });
+					expect(response.status).toBe(200);
+					const text = await response.text();
+					try {
+						return JSON.parse(text) as { data: Array<Record<string, unknown>> } & Array<
+							Record<string, unknown>
+						>;
+					} catch (error) {
+						if (attempt === 5) throw new Error(`${path} answered 200 with ${text.slice(0, 200)}`);
+						progress(`${path} answered 200 with a body that is not JSON (${String(error)}); again`);
+						await new Promise((resolve) => setTimeout(resolve, 1_000));
+					}
+				}
 			};
 			const example = loadExample();
 			const workflows = (await get('/rest/workflows')).data.map((w) => [w.id, w.name]);
