@@ -49,6 +49,8 @@ export interface RegisteredBot {
 	language: string;
 	properties: BotProperties;
 	countMessage: number;
+	/** Commands of the bot invoked so far (Bot.get's countCommand). */
+	countCommand: number;
 }
 
 /** One open channel (imopenlines config), with the welcome-bot fields of imopenlines.config.update. */
@@ -117,7 +119,26 @@ export type BotEventType =
 	| 'ONIMBOTV2MESSAGEADD'
 	| 'ONIMBOTV2MESSAGEUPDATE'
 	| 'ONIMBOTV2JOINCHAT'
+	| 'ONIMBOTV2COMMANDADD'
 	| 'ONIMBOTV2DELETE';
+
+/**
+ * A bot's slash command (imbot.v2.Command.register): what a keyboard button's COMMAND names. Kept without its
+ * slash, as Bitrix24 keeps it (Im\Command::register strips one).
+ */
+export interface BotCommand {
+	id: number;
+	botId: number;
+	command: string;
+	/** `{langCode: text}`; a visible command needs one. */
+	title: Record<string, string>;
+	params: Record<string, string>;
+	/** Usable in any chat; otherwise only in chats the bot is in (findCommands). */
+	common: boolean;
+	hidden: boolean;
+	/** Usable by extranet users, which open-channel customers are (Q7): without it their presses reach nobody. */
+	extranetSupport: boolean;
+}
 
 /** An event of a fetch-mode bot, waiting for imbot.v2.Event.get. */
 export interface QueuedEvent {
@@ -156,6 +177,9 @@ export interface BotWorld {
 	sessionEvents: SessionEvent[];
 	queue: QueuedEvent[];
 	deliveries: EventDelivery[];
+	/** Every bot's commands (Command.register), oldest first. */
+	commands: BotCommand[];
+	nextCommandId: number;
 	/** Portal-wide, increasing: event IDs of one bot have gaps (§7 Q10). */
 	nextEventId: number;
 	nextBotId: number;
@@ -192,6 +216,8 @@ export const FIRST_CUSTOMER_ID = 610;
 export const FIRST_SESSION_ID = 330;
 /** First event ID: the docs' example range. */
 export const FIRST_EVENT_ID = 1000;
+/** Command IDs: the docs' example range. */
+export const FIRST_COMMAND_ID = 40;
 /** Registered bots get IDs from here on, clear of users and seeded bots. */
 export const FIRST_REGISTERED_BOT_ID = 456;
 /** Sessions opened from now on (a finished dialog's customer writes again). */
@@ -305,6 +331,7 @@ const seededBot = (
 	language: 'en',
 	properties: { name, lastName: '', workPosition: '', color: 'mint', gender: 'M' },
 	countMessage: 0,
+	countCommand: 0,
 });
 
 export function seedBotWorld(): BotWorld {
@@ -342,6 +369,8 @@ export function seedBotWorld(): BotWorld {
 		sessionEvents: [],
 		queue: [],
 		deliveries: [],
+		commands: [],
+		nextCommandId: FIRST_COMMAND_ID,
 		nextEventId: FIRST_EVENT_ID,
 		nextBotId: FIRST_REGISTERED_BOT_ID,
 		nextSessionId: FIRST_NEW_SESSION_ID,

@@ -31,6 +31,7 @@ import { bitrixDate, RestError } from './envelope';
 import {
 	isRecord,
 	parseFlag,
+	phpTruthy,
 	parseInteger,
 	scalarString,
 	type ParamRecord,
@@ -125,7 +126,7 @@ function botObject(bot: RegisteredBot, extended: boolean): Record<string, unknow
 		moduleId: 'rest',
 		eventMode: bot.eventMode,
 		countMessage: bot.countMessage,
-		countCommand: 0,
+		countCommand: bot.countCommand,
 		countChat: 0,
 		countUser: 0,
 	};
@@ -471,6 +472,52 @@ export class BotPlatform {
 	}
 
 	/**
+	 * The customer presses a keyboard button of a message in an open-line chat (the client calls im.message.command).
+	 * As the server code does it (CIMMessenger::ExecCommand, Im\Command::onCommandAdd): no message is posted; the
+	 * press reads as the text `/COMMAND COMMAND_PARAMS` of the customer and reaches, with ONIMBOTV2COMMANDADD
+	 * (context `keyboard`), every command registered under that name (any bot's, as findCommands matches them) whose
+	 * bot supports open channels, that extranet users may use (the customer is one, Q7), and that is common or whose
+	 * bot is in the chat. No such command: nothing happens (Q20: the press gives no event and no error).
+	 * Q21 (undocumented): the event's `message` is the pressed message's ID with the customer as author and the
+	 * command's text, as v1's ONIMCOMMANDADD gave it (MESSAGE_ID, MESSAGE "/cmd params", AUTHOR_ID).
+	 */
+	customerPresses(chatId: number, messageId: number, buttonText: string): { eventIds: number[] } {
+		const world = this.world();
+		const found = lineChatOf(world, chatId);
+		if (!found) throw new Error(`Chat ${chatId} is not an open-line chat`);
+		const { chat, dialog } = found;
+		const message = dialog.messages.find((m) => m.id === messageId);
+		if (!message) throw new Error(`Chat ${chatId} has no message ${messageId}`);
+		const button = (message.keyboard ?? []).find(
+			(b): b is ParamRecord =>
+				isRecord(b) && scalarString(b.TEXT) === buttonText && phpTruthy(b.COMMAND),
+		);
+		if (!button) throw new Error(`Message ${messageId} has no command button "${buttonText}"`);
+		const name = (scalarString(button.COMMAND) ?? '').replace(/^\//, '');
+		const params = scalarString(button.COMMAND_PARAMS) ?? '';
+		const at = this.portal.now();
+		const presser = dialog.customerId;
+		const eventIds = world.imbot.commands
+			.filter((command) => command.command === name)
+			.flatMap((command) => {
+				const bot = botById(world, command.botId);
+				if (!bot?.isSupportOpenline || !command.extranetSupport) return [];
+				if (!command.common && !chat.members.includes(bot.id)) return [];
+				bot.countCommand += 1;
+				return [
+					this.emit(bot, 'ONIMBOTV2COMMANDADD', {
+						command: { id: command.id, command: `/${name}`, params, context: 'keyboard' },
+						message: messageObject(messageId, chat.id, presser, `/${name} ${params}`.trim(), at),
+						chat: chatObject(world, chat, dialog, at),
+						user: userObject(world, presser, dialog),
+						language: bot.language,
+					}),
+				];
+			});
+		return { eventIds };
+	}
+
+	/**
 	 * §3.4 step 2: the line's welcome bot takes a session nobody took yet (always, or on the customer's first
 	 * session), joining the chat with ONIMBOTV2JOINCHAT; a bot still in the chat from a finished session takes it
 	 * without joining again.
@@ -638,6 +685,7 @@ function register(params: ParamRecord, ctx: CallContext): MethodOutcome {
 		language: 'en',
 		properties,
 		countMessage: 0,
+		countCommand: 0,
 	};
 	imbot.registered.push(bot);
 	return registerResult(ctx.world, bot);
@@ -678,6 +726,7 @@ function unregister(params: ParamRecord, ctx: CallContext): MethodOutcome {
 	if (bot.eventMode === 'webhook') ctx.bots.emit(bot, 'ONIMBOTV2DELETE', {});
 	world.imbot.registered = world.imbot.registered.filter((b) => b.id !== bot.id);
 	world.imbot.queue = world.imbot.queue.filter((e) => e.botId !== bot.id);
+	world.imbot.commands = world.imbot.commands.filter((c) => c.botId !== bot.id);
 	for (const chat of world.chats) chat.members = chat.members.filter((m) => m !== bot.id);
 	for (const dialog of world.imbot.dialogs) if (dialog.holder === bot.id) dialog.holder = undefined;
 	return { result: { result: true } };

@@ -79,6 +79,16 @@ const ROUTES: Readonly<Record<string, ControlRoute>> = {
 		jsonReply(200, {
 			eventIds: emu.bots.messageEdited(positiveInteger(body, 'messageId'), textIn(body)),
 		}),
+	// The customer presses a keyboard button: {"chatId":1341,"messageId":86400,"text":"Talk to a person"}.
+	'POST customer-press': (emu, body) =>
+		jsonReply(
+			200,
+			emu.bots.customerPresses(
+				positiveInteger(body, 'chatId'),
+				positiveInteger(body, 'messageId'),
+				textIn(body),
+			),
+		),
 	'GET bots': (emu) => jsonReply(200, emu.world.imbot),
 };
 

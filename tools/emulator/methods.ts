@@ -1,5 +1,6 @@
 /** The REST method table (names lower-case: Bitrix24 matches method names case-insensitively). */
 import { batch } from './batch';
+import { COMMAND_METHODS } from './botCommands';
 import { BOT_METHODS, LINE_CONFIG_METHODS } from './bots';
 import { BOT_SESSION_METHODS } from './botSessions';
 import type { MethodSpec } from './context';
@@ -53,6 +54,10 @@ export const METHODS: Readonly<Record<string, MethodSpec>> = {
 	// imbot.v2 bots (bots.ts): scope imbot; the open channels' settings: scope imopenlines.
 	...Object.fromEntries(
 		Object.entries(BOT_METHODS).map(([name, handler]) => [name, { scope: 'imbot', handler }]),
+	),
+	// The bots' slash commands (botCommands.ts), which keyboard buttons name.
+	...Object.fromEntries(
+		Object.entries(COMMAND_METHODS).map(([name, handler]) => [name, { scope: 'imbot', handler }]),
 	),
 	...Object.fromEntries(
 		Object.entries(LINE_CONFIG_METHODS).map(([name, handler]) => [
