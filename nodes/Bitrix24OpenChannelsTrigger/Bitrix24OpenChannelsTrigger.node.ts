@@ -1,12 +1,13 @@
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
-	type IDataObject,
 	type IHookFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 	type IPollFunctions,
+	type ITriggerFunctions,
+	type ITriggerResponse,
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
@@ -20,6 +21,8 @@ import {
 	botCall,
 	ensureBot,
 	findBot,
+	refuseTakeOver,
+	restoreLines,
 	switchToFetch,
 	triggerError,
 } from './bot';
@@ -27,9 +30,10 @@ import {
 	baseUrlOf,
 	botNameOf,
 	eventItems,
+	fetchesEvents,
 	identityOf,
-	isPolling,
 	itemsOf,
+	modeOf,
 	lineIdsOf,
 	webhookUrlOf,
 } from './context';
@@ -39,53 +43,14 @@ import { triggerProperties } from './properties';
 import { credentialChoice } from '../shared/authentication';
 import { receiveEvent } from './receive';
 import { forgetLearned, matchesHash, sha256, stateOf, type TriggerState } from './state';
+import { startReliable } from './reliable';
 
 /** Events fetched per poll: one Event.get call, so nothing is acknowledged before n8n has the items. */
 const EVENTS_PER_POLL = 1000;
 
-/**
- * Refuses to take over a bot that delivers its events to another workflow (a copy with the same Bot Code, the same
- * workflow in the other mode, or the editor's test URL): the other would go deaf while it shows active, and its
- * deactivation would later take the bot from this one. This workflow's own bot at its own n8n URL passes, whatever
- * the URL's secret (the credential may have changed); so does n8n's start ('init'): the workflow was active already.
- */
-function refuseTakeOver(
-	context: IHookFunctions | IPollFunctions,
-	identity: BotIdentity,
-	bot: IDataObject | undefined,
-	state: TriggerState,
-	ownBaseUrl?: string,
-): void {
-	if (bot === undefined || bot.eventMode !== 'webhook') return;
-	if (context.getActivationMode() === 'init') return;
-	if (
-		ownBaseUrl !== undefined &&
-		Number(bot.id) === state.botId &&
-		matchesHash(ownBaseUrl, state.webhookBaseHash)
-	)
-		return;
-	if (context.getMode() === 'manual')
-		throw new NodeOperationError(
-			context.getNode(),
-			`The bot "${identity.code}" delivers its events to an active workflow`,
-			{
-				description:
-					'Listening for a test event would take the bot away from it. Test with another Bot Code (and open channel), or deactivate the active workflow first.',
-			},
-		);
-	throw new NodeOperationError(
-		context.getNode(),
-		`The bot "${identity.code}" already delivers its events to another workflow`,
-		{
-			description:
-				'Another active workflow (often a copy of this one) listens with the same Bot Code. Deactivate that workflow first, or give this trigger its own Bot Code.',
-		},
-	);
-}
-
 async function checkExists(this: IHookFunctions): Promise<boolean> {
-	// Polling mode registers nothing with n8n's webhook: its bot is set up by the first poll.
-	if (isPolling(this)) return true;
+	// Only instant mode has Bitrix24 post to n8n: the other modes set their bot up in trigger() or the first poll.
+	if (fetchesEvents(this)) return true;
 	try {
 		const identity = await identityOf(this);
 		const state = stateOf(this);
@@ -112,7 +77,7 @@ async function create(this: IHookFunctions): Promise<boolean> {
 			eventMode: 'webhook',
 			webhookUrl,
 		});
-		await attachToLines(this, identity, botId, lineIdsOf(this, 'attachTo.channels'));
+		const before = await attachToLines(this, identity, botId, lineIdsOf(this, 'attachTo.channels'));
 		if (state.botId !== botId) {
 			delete state.applicationTokenHash;
 			delete state.memberId;
@@ -121,6 +86,7 @@ async function create(this: IHookFunctions): Promise<boolean> {
 		state.botId = botId;
 		state.webhookUrlHash = sha256(webhookUrl);
 		state.webhookBaseHash = sha256(baseUrl);
+		state.linesBefore = { ...state.linesBefore, ...before };
 		return true;
 	} catch (error) {
 		throw triggerError(this, error);
@@ -128,20 +94,23 @@ async function create(this: IHookFunctions): Promise<boolean> {
 }
 
 /**
- * Deactivation switches the bot to fetch mode rather than deleting it: its ID stays (open channels keep it as their
- * welcome bot, Bot operations in other workflows keep working, re-activation is one update), and its events wait
- * in Bitrix24 (24 h) instead of going to a URL nobody listens at. Only a bot this workflow pointed at its own URL
- * is touched.
+ * Deactivation switches the bot to fetch mode rather than deleting it: its ID stays (Bot operations in other
+ * workflows keep working, re-activation is one update), and its events wait in Bitrix24 (24 h) instead of going to a
+ * URL nobody listens at. The open channels get their own welcome-bot setting back. Only a bot this workflow pointed
+ * at its own URL is touched.
  */
 async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
-	if (isPolling(this)) return true;
+	if (fetchesEvents(this)) return true;
 	const state = stateOf(this);
 	try {
 		const identity = await identityOf(this);
 		if (!matchesHash(webhookUrlOf(this, identity), state.webhookUrlHash)) return true;
 		const bot = await findBot(this, identity);
-		if (bot !== undefined && Number(bot.id) === state.botId && bot.eventMode === 'webhook')
+		if (bot !== undefined && Number(bot.id) === state.botId && bot.eventMode === 'webhook') {
 			await switchToFetch(this, identity, Number(bot.id));
+			const lineIds = lineIdsOf(this, 'attachTo.channels');
+			await restoreLines(this, identity, Number(bot.id), lineIds, state.linesBefore ?? {});
+		}
 		delete state.webhookUrlHash;
 		delete state.webhookBaseHash;
 		return true;
@@ -171,14 +140,28 @@ async function botToRead(context: IPollFunctions, identity: BotIdentity, state: 
 	return Number(bot.id);
 }
 
+/** Polling mode stops: the open channels the first poll attached the bot to get their own setting back. */
+async function givenBack(context: ITriggerFunctions, lineIds: number[]): Promise<void> {
+	const state = stateOf(context);
+	if (state.botId === undefined) return;
+	try {
+		const identity = await identityOf(context);
+		await restoreLines(context, identity, state.botId, lineIds, state.linesBefore ?? {});
+	} catch (error) {
+		context.logger.warn(`Bitrix24 Open Channels Trigger: ${triggerError(context, error).message}`);
+	}
+}
+
 export class Bitrix24OpenChannelsTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Bitrix24 Open Channels Trigger',
 		name: 'bitrix24OpenChannelsTrigger',
 		icon: { light: 'file:../../icons/bitrix24.svg', dark: 'file:../../icons/bitrix24.dark.svg' },
 		group: ['trigger'],
-		version: 1,
-		subtitle: '={{ $parameter["mode"] === "polling" ? "Polling" : "Instant" }}',
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle:
+			'={{ {"polling": "Polling", "reliable": "Reliable", "instant": "Instant"}[$parameter["mode"]] }}',
 		description:
 			'Starts the workflow when a customer writes in a Bitrix24 open channel chat, through a chatbot it sets up',
 		defaults: { name: 'Bitrix24 Open Channels Trigger' },
@@ -214,6 +197,17 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 		},
 	};
 
+	/** Reliable mode's event loop (reliable.ts); in polling mode, what deactivation gives back to the open channels. */
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		const mode = modeOf(this);
+		if (mode === 'reliable') return await startReliable(this);
+		if (mode === 'polling') {
+			const lineIds = lineIdsOf(this, 'attachTo.channels');
+			return { closeFunction: async () => await givenBack(this, lineIds) };
+		}
+		return {};
+	}
+
 	/** One event per request; see receive.ts for what it must prove. */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await receiveEvent.call(this);
@@ -226,7 +220,7 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 	 * in Bitrix24.
 	 */
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
-		if (!isPolling(this)) return null;
+		if (modeOf(this) !== 'polling') return null;
 		const state = stateOf(this);
 		const manual = this.getMode() === 'manual';
 		try {
@@ -253,7 +247,13 @@ export class Bitrix24OpenChannelsTrigger implements INodeType {
 			}
 			// Attached only once the backlog is behind the offset: every dialog it joins from then on is emitted.
 			if (fresh) {
-				await attachToLines(this, identity, botId, lineIdsOf(this, 'attachTo.channels'));
+				const before = await attachToLines(
+					this,
+					identity,
+					botId,
+					lineIdsOf(this, 'attachTo.channels'),
+				);
+				state.linesBefore = { ...state.linesBefore, ...before };
 				state.botId = botId;
 			}
 			if (skipBacklog) return null;

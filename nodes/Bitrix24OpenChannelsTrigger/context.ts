@@ -22,7 +22,7 @@ export function lineIdsOf(context: DirectContext, path: string): number[] {
 		.filter((id) => Number.isInteger(id) && id > 0);
 }
 
-function filtersOf(context: DirectContext): EventFilters {
+export function filtersOf(context: DirectContext): EventFilters {
 	const options = context.getNodeParameter('options', {}) as IDataObject;
 	return {
 		events: context.getNodeParameter('events', ['message']) as TriggerEvent[],
@@ -34,8 +34,16 @@ function filtersOf(context: DirectContext): EventFilters {
 export const botNameOf = (context: DirectContext): string =>
 	String(context.getNodeParameter('botName', '') || 'n8n Assistant');
 
-export const isPolling = (context: DirectContext): boolean =>
-	context.getNodeParameter('mode', 'instant') === 'polling';
+/** How events reach the trigger; version 1 defaults to instant, version 2 to reliable (properties.ts). */
+export type TriggerMode = 'instant' | 'polling' | 'reliable';
+
+export const modeOf = (context: DirectContext): TriggerMode => {
+	const mode = context.getNodeParameter('mode', 'instant');
+	return mode === 'polling' || mode === 'reliable' ? mode : 'instant';
+};
+
+/** Whether the bot keeps its events for Event.get (polling and reliable modes) rather than posting them to n8n. */
+export const fetchesEvents = (context: DirectContext): boolean => modeOf(context) !== 'instant';
 
 /** The secret in the trigger's URL: only this credential derives it, so forged posts lack it. */
 export const urlSecretOf = (identity: BotIdentity): string =>

@@ -7,6 +7,8 @@ export const TRIGGER_EVENTS = {
 	message: 'ONIMBOTV2MESSAGEADD',
 	dialogStarted: 'ONIMBOTV2JOINCHAT',
 	messageEdited: 'ONIMBOTV2MESSAGEUPDATE',
+	/** A keyboard button with a COMMAND pressed (or the command typed, or picked from a menu). */
+	command: 'ONIMBOTV2COMMANDADD',
 } as const;
 
 export type TriggerEvent = keyof typeof TRIGGER_EVENTS;
@@ -78,6 +80,20 @@ function openLineFields(chat: IDataObject): IDataObject {
 	};
 }
 
+/**
+ * A command event's own fields: the command without its slash (as a button's COMMAND names it), its ID (for
+ * imbot.v2.Command.answer), the button's COMMAND_PARAMS or the text typed after the command, and where it came from
+ * (keyboard, textarea, menu).
+ */
+function commandFields(command: IDataObject): IDataObject {
+	return {
+		command: textOf(command.command).trim().replace(/^\//, ''),
+		commandId: numberOf(command.id),
+		commandParams: textOf(command.params),
+		commandContext: textOf(command.context) || null,
+	};
+}
+
 /** Everything but the delivery's credentials (application_token and the bot's auth block stay out of items). */
 function rawOf(event: BotEvent): IDataObject {
 	const bot = { ...objectAt(event.data, 'bot') };
@@ -104,7 +120,9 @@ export function eventItem(event: BotEvent): IDataObject | undefined {
 		chatId,
 		dialogId: textOf(chat.dialogId) || (chatId === null ? null : `chat${chatId}`),
 		messageId: kind === 'dialogStarted' ? null : numberOf(message.id),
-		text: kind === 'dialogStarted' ? null : textOf(message.text),
+		// A press posts no text of the customer's: the command's fields say what was asked.
+		text: kind === 'dialogStarted' || kind === 'command' ? null : textOf(message.text),
+		...(kind === 'command' ? commandFields(objectAt(event.data, 'command')) : {}),
 		date: textOf(message.date) || null,
 		author: {
 			id: numberOf(user.id),
@@ -124,7 +142,7 @@ export interface EventFilters {
 	events: TriggerEvent[];
 	/** Open channels to listen to; empty: all. */
 	lineIds: number[];
-	/** Only messages the customer wrote (not operators' or bots'). */
+	/** Only messages the customer wrote and buttons the customer pressed (not operators' or bots'). */
 	customerMessagesOnly: boolean;
 }
 

@@ -3,7 +3,14 @@ import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-w
 import type { BotIdentity } from '../shared/botIdentity';
 import { isObject } from '../shared/json';
 import { portalOf } from '../shared/transport';
-import { baseUrlOf, identityOf, itemsOf, urlSecretOf, webhookUrlOf } from './context';
+import {
+	baseUrlOf,
+	fetchesEvents,
+	identityOf,
+	itemsOf,
+	urlSecretOf,
+	webhookUrlOf,
+} from './context';
 import { eventFromWebhookBody, eventItem } from './events';
 import {
 	firstDelivery,
@@ -49,6 +56,8 @@ function urlProven(
  * only once the portal confirms the event's message. A delivery seen before starts nothing.
  */
 export async function receiveEvent(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	// In the other modes the events come from Event.get: a post here would start a second execution of one.
+	if (fetchesEvents(this)) return answer(this, 404, 'this trigger does not take posts');
 	const identity = await identityOf(this);
 	const state = stateOf(this);
 	if (!urlProven(this, (this.getQueryData() as IDataObject).token, identity, state))

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import type { DirectContext } from '../shared/transport';
+import type { WelcomeBotSetting } from './bot';
 
 /**
  * What the trigger keeps in the workflow's static data (n8n saves it after activation, webhooks and polls). n8n
@@ -20,8 +21,13 @@ export interface TriggerState extends IDataObject {
 	memberId?: string;
 	/** Keys of the events emitted lately, newest last, so a repeated delivery starts nothing. */
 	recentEvents?: string[];
-	/** Event.get's next offset (polling mode); unset until the first poll skipped the backlog. */
+	/**
+	 * Event.get's offset: polling mode's next one (unset until the first poll skipped the backlog); reliable mode's
+	 * first event not yet held by n8n, as of the last execution it started (n8n saves static data when one starts).
+	 */
 	offset?: number;
+	/** The open channels' own welcome-bot settings while the bot stands in for them, by line ID. */
+	linesBefore?: Record<string, WelcomeBotSetting>;
 }
 
 /** Recent events remembered: hours of a busy line, a few dozen kilobytes of static data. */

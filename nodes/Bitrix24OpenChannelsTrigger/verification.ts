@@ -11,7 +11,8 @@ import { sha256 } from './state';
  * What the portal says of an event whose application_token is not (or no longer) the pinned one:
  * - `pin`: the message is on the portal as the event describes it (ID, author, text): a forger would have to know
  *   a real message word for word, so the token it came with is Bitrix24's;
- * - `accept`: the dialog exists, which proves too little to pin a token (Dialog Started);
+ * - `accept`: the dialog exists, which proves too little to pin a token: Dialog Started, and a Command, since a
+ *   button press posts no message (CIMMessenger::ExecCommand), so nothing on the portal records it word for word;
  * - `refuse`: the portal does not know it, or could not be asked.
  */
 export type Confirmation = 'pin' | 'accept' | 'refuse';
@@ -19,8 +20,16 @@ export type Confirmation = 'pin' | 'accept' | 'refuse';
 const textOf = (value: unknown): string =>
 	typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '';
 
-/** The one key of an event for de-duplication: a message, an edit to one text, a dialog's session. */
+/**
+ * The one key of an event for de-duplication: a message, an edit to one text, a dialog's session, a command of a
+ * message (with its parameters: two buttons of one message may share a command). A press carries no ID of its own,
+ * so the same button pressed again on the same message is taken for a repeated delivery.
+ */
 export function eventKey(item: IDataObject): string {
+	if (item.event === 'command') {
+		const params = sha256(textOf(item.commandParams)).slice(0, 16);
+		return `command:${item.messageId}:${textOf(item.command)}:${params}`;
+	}
 	if (item.event === 'dialogStarted') return `dialogStarted:${item.chatId}:${item.sessionId}`;
 	if (item.event === 'messageEdited')
 		return `messageEdited:${item.messageId}:${sha256(textOf(item.text)).slice(0, 16)}`;
@@ -50,7 +59,7 @@ export async function confirmWithPortal(
 		return 'refuse';
 	}
 	if (!isObject(history) || Number(history.chatId) !== chatId) return 'refuse';
-	if (item.event === 'dialogStarted') return 'accept';
+	if (item.event === 'dialogStarted' || item.event === 'command') return 'accept';
 	const messages = isObject(history.message) ? history.message : {};
 	const message = messages[String(item.messageId)];
 	const author = isObject(item.author) ? item.author : {};

@@ -345,6 +345,27 @@ const ERRORS: Record<string, ErrorExplanation> = {
 		reason: () => 'Bitrix24 refused the bot type',
 		hint: "The portal's chat bot API does not know open-line bots: update the portal, or contact its administrator.",
 	},
+	// The trigger's Button Commands (imbot.v2.Command.register).
+	COMMAND_REQUIRED: {
+		status: 400,
+		reason: () => 'Bitrix24 needs the name of the command to register',
+		hint: 'Fill in each Button Commands > Name with the command a button sends, e.g. operator (without a slash), or remove the empty entry.',
+	},
+	COMMAND_NAME_INVALID: {
+		status: 400,
+		reason: () => 'Bitrix24 refused the name of a command',
+		hint: 'A command name is text without spaces, e.g. order_status, the same as the COMMAND of the buttons that send it.',
+	},
+	COMMAND_TITLE_REQUIRED: {
+		status: 400,
+		reason: () => 'Bitrix24 needs a title for a command shown in its command list',
+		hint: 'Give the command a Description, or leave it empty so the command stays hidden (buttons can still send it).',
+	},
+	COMMAND_REGISTER_FAILED: {
+		status: 400,
+		reason: () => 'Bitrix24 could not register a command of the bot',
+		hint: 'Activate the workflow again; if it persists, check the bot in Bitrix24 (Applications > Chat bots) or contact the portal administrator.',
+	},
 	EMPTY_MESSAGE: {
 		status: 400,
 		reason: () => 'Bitrix24 refused an empty message',

@@ -8,6 +8,7 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	IPollFunctions,
+	ITriggerFunctions,
 	IWebhookFunctions,
 	IN8nHttpFullResponse,
 	INodeExecutionData,
@@ -163,11 +164,15 @@ export function toBitrix24Failure(error: unknown): Bitrix24Failure {
 	return new Bitrix24Failure(code, reason, null);
 }
 
-/** A context that calls Bitrix24 outside a node run: the editor's pick-lists, a trigger's hooks, polls and webhook. */
+/**
+ * A context that calls Bitrix24 outside a node run: the editor's pick-lists, a trigger's hooks, polls, webhook and
+ * event loop.
+ */
 export type DirectContext =
 	| ILoadOptionsFunctions
 	| IHookFunctions
 	| IPollFunctions
+	| ITriggerFunctions
 	| IWebhookFunctions;
 
 type Context = IExecuteSingleFunctions | DirectContext;
@@ -288,15 +293,16 @@ export interface EditorAnswer {
 }
 
 /**
- * A REST call outside a node run (the editor's pick-lists, a trigger's hooks and polls), through n8n's credential
- * helpers and within the same budget and token refreshes. Throws a Bitrix24Failure, cleaned of the credential's
- * secrets and `secrets`.
+ * A REST call outside a node run (the editor's pick-lists, a trigger's hooks, polls and event loop), through n8n's
+ * credential helpers and within the same budget and token refreshes. Throws a Bitrix24Failure, cleaned of the
+ * credential's secrets and `secrets`; EXECUTION_STOPPED, unsent, once `stop` aborted while it waited its turn.
  */
 export async function editorRequest(
 	context: DirectContext,
 	method: string,
 	params: IDataObject,
 	secrets: readonly string[] = [],
+	stop?: AbortSignal,
 ): Promise<EditorAnswer> {
 	const portal = await portalOf(context);
 	const options: IHttpRequestOptions = {
@@ -308,7 +314,8 @@ export async function editorRequest(
 		returnFullResponse: true,
 	};
 	const attempt = async (refresh: boolean): Promise<IDataObject | Bitrix24Failure> => {
-		await portal.budget.acquire(context);
+		if (!(await portal.budget.acquire(context, stop)))
+			return new Bitrix24Failure('EXECUTION_STOPPED', 'The workflow was deactivated.', null);
 		let envelope: IDataObject | Bitrix24Failure;
 		try {
 			const response = (await context.helpers.httpRequestWithAuthentication.call(

@@ -17,6 +17,7 @@ import {
 	HookContext,
 	LoadOptionsContext,
 	PollContext,
+	TriggerContext,
 	TriggersAndPollers,
 	WebhookContext,
 } from 'n8n-core';
@@ -28,6 +29,9 @@ import {
 	type INodeExecutionData,
 	type INodeListSearchResult,
 	type INodeParameters,
+	type IRun,
+	type ITriggerFunctions,
+	type ITriggerResponse,
 	type IWebhookData,
 	type IWebhookResponseData,
 	type IWorkflowBase,
@@ -56,6 +60,23 @@ export interface TriggerOptions {
 	staticData?: IDataObject;
 	/** The webhook endpoint's port (a restarted n8n keeps its URL); default a free one. */
 	port?: number;
+	/** The node's version: 1 (saved workflows, Instant by default) or 2 (new workflows, Reliable by default). */
+	typeVersion?: number;
+	/**
+	 * Reliable mode's executions: what each does (e.g. a Bot Dialog reply through the emulator) before n8n reports
+	 * it done; default nothing.
+	 */
+	runExecution?: (items: INodeExecutionData[]) => Promise<void>;
+	/** n8n 1.x: emit takes no deduplication key (n8n 2.x stores it with the execution, a unique index). */
+	withoutDeduplication?: boolean;
+}
+
+/** An execution reliable mode's loop started (emit), as n8n's database holds it. */
+export interface LoopExecution {
+	items: INodeExecutionData[];
+	deduplicationKey?: string;
+	/** The static data n8n saved as it started this execution. */
+	savedStaticData: IDataObject;
 }
 
 /** What n8n's webhook endpoint answered one request with. */
@@ -126,6 +147,14 @@ export class TriggerHarness {
 	private readonly triggersAndPollers = new TriggersAndPollers();
 	private readonly server: Server;
 	private baseUrl = '';
+	/** The executions reliable mode started, in the order n8n created them. */
+	readonly loopExecutions: LoopExecution[] = [];
+	/** Executions a repeated deduplication key did not create (n8n 2.x's DuplicateExecutionError). */
+	readonly refusedDuplicates: string[] = [];
+	/** What the trigger reported as failed executions (saveFailedExecution). */
+	readonly failedExecutions: Error[] = [];
+	private loop?: { workflow: Workflow; response: ITriggerResponse };
+	private readonly running = new Set<Promise<void>>();
 
 	private constructor(private readonly options: TriggerOptions) {
 		this.credentials = options.credentials ?? new TestCredentialsHelper();
@@ -138,7 +167,7 @@ export class TriggerHarness {
 			id: 'trigger',
 			name: TRIGGER_NAME,
 			type: TRIGGER_NODE_TYPE,
-			typeVersion: 1,
+			typeVersion: options.typeVersion ?? 1,
 			position: [0, 0],
 			webhookId: WEBHOOK_ID,
 			parameters: {
@@ -220,9 +249,79 @@ export class TriggerHarness {
 		if (!exists) await this.hook('create', 'trigger', activation);
 	}
 
-	/** Deactivation, as the workflow's deregistration runs it. */
+	/** Deactivation, as the workflow's deregistration runs it (and the trigger's close, as ActiveWorkflows.remove). */
 	async deactivate(): Promise<boolean> {
+		await this.stopLoop();
 		return await this.hook('delete', 'internal', 'update');
+	}
+
+	/**
+	 * The node's trigger() as ActiveWorkflows.add runs it on activation (`init` when n8n starts), on a workflow object
+	 * of its own loaded from the database. Its emit does what n8n 2.41.1's does (TriggerExecutionContextFactory): save
+	 * the static data if it changed, create the execution unless its deduplication key exists already, and settle
+	 * the done promise once the execution ran. n8n saves the static data once more after activation.
+	 */
+	async startLoop(activation: WorkflowActivateMode = 'activate'): Promise<void> {
+		const workflow = this.workflowWith(this.staticData);
+		const emit = (
+			data: INodeExecutionData[][],
+			_response?: unknown,
+			done?: Parameters<ITriggerFunctions['emit']>[2],
+			deduplicationKey?: string,
+		) => {
+			this.saveLoopStaticData(workflow);
+			const key = this.options.withoutDeduplication === true ? undefined : deduplicationKey;
+			if (key !== undefined && this.loopExecutions.some((e) => e.deduplicationKey === key)) {
+				this.refusedDuplicates.push(key);
+				done?.resolve(undefined as unknown as IRun);
+				return;
+			}
+			const items = data[0] ?? [];
+			this.loopExecutions.push({ items, deduplicationKey: key, savedStaticData: this.staticData });
+			const run = (this.options.runExecution?.(items) ?? Promise.resolve()).then(
+				() => done?.resolve({} as IRun),
+				(error: unknown) => done?.resolve({ data: { resultData: { error } } } as unknown as IRun),
+			);
+			this.running.add(run);
+			void run.finally(() => this.running.delete(run));
+		};
+		const context = new TriggerContext(
+			workflow,
+			this.node,
+			this.additionalData(),
+			'trigger',
+			activation,
+			emit,
+			(error: Error) => this.failedExecutions.push(error),
+			(error: Error) => this.failedExecutions.push(error),
+		);
+		const response = await this.triggersAndPollers.runTriggerFunction(
+			workflow,
+			this.node,
+			() => context,
+			this.additionalData(),
+			'trigger',
+			activation,
+		);
+		this.loop = { workflow, response: response ?? {} };
+		this.saveLoopStaticData(workflow);
+	}
+
+	/** ActiveWorkflows.remove: the trigger's closeFunction; then the executions still running end. */
+	async stopLoop(): Promise<void> {
+		const loop = this.loop;
+		this.loop = undefined;
+		await loop?.response.closeFunction?.();
+		await Promise.all([...this.running]);
+	}
+
+	/** WorkflowStaticDataService.saveStaticData: the database gets the static data when it changed. */
+	private saveLoopStaticData(workflow: Workflow): void {
+		if (workflow.staticData.__dataChanged !== true) return;
+		const saved = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+		for (const key of Object.keys(this.workflow.staticData)) delete this.workflow.staticData[key];
+		Object.assign(this.workflow.staticData, saved);
+		workflow.staticData.__dataChanged = false;
 	}
 
 	/** n8n restarts: a new workflow object from the saved static data, the same URL and credential store. */
@@ -264,6 +363,7 @@ export class TriggerHarness {
 	}
 
 	async close(): Promise<void> {
+		await this.stopLoop();
 		this.server.closeAllConnections();
 		await new Promise<void>((resolve) => this.server.close(() => resolve()));
 	}

@@ -181,7 +181,7 @@ describe('Instant mode', () => {
 		expect(first.executions).toHaveLength(0);
 	});
 
-	it('deactivation switches the bot to fetch: no more posts, the bot and its channel stay', async () => {
+	it('deactivation switches the bot to fetch and gives the channel its own welcome-bot setting back; activation takes it again', async () => {
 		const harness = await trigger({});
 		await harness.activate();
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'before');
@@ -191,9 +191,14 @@ describe('Instant mode', () => {
 		expect(emu.world.imbot.deliveries).toHaveLength(posts);
 		expect(harness.executions.map((e) => e[0]?.json.text)).toEqual(['before']);
 		expect(bots()[0]).toMatchObject({ eventMode: 'fetch' });
-		expect(emu.world.imbot.lines[0]?.welcomeBotId).toBe(bots()[0]?.id);
-		// Activated again: the same bot, back on the webhook.
+		// Nobody runs the bot: the channel is as it was before activation, new dialogs go to its operators at once.
+		expect(emu.world.imbot.lines[0]).toMatchObject({ welcomeBotEnable: false, welcomeBotId: 0 });
+		// Activated again: the same bot, back on the webhook and the channel's welcome bot.
 		await harness.activate();
+		expect(emu.world.imbot.lines[0]).toMatchObject({
+			welcomeBotEnable: true,
+			welcomeBotId: bots()[0]?.id,
+		});
 		await customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'back');
 		expect(bots()).toHaveLength(1);
 		expect(harness.executions.map((e) => e[0]?.json.text)).toEqual(['before', 'back']);

@@ -160,6 +160,15 @@ describe('Forged and replayed deliveries', () => {
 				expect.stringMatching(/^message:\d+$/),
 				expect.stringMatching(/^message:\d+$/),
 			],
+			// The open channel's own welcome-bot setting, given back at deactivation.
+			linesBefore: {
+				'1': {
+					WELCOME_BOT_ENABLE: 'N',
+					WELCOME_BOT_ID: '0',
+					WELCOME_BOT_JOIN: 'always',
+					WELCOME_BOT_LEFT: 'queue',
+				},
+			},
 		});
 		// What static data holds, without the URL secret: 403.
 		const fromStaticData = deliveryOf(99_001, 'forged', { application_token: 'x' });
