@@ -29,7 +29,7 @@ export const RELIABLE_PACE = {
 	/** A failed read is tried again after 1 s, then 2, 4... up to this. */
 	maxBackoffMs: 60_000,
 	/** Failed reads in a row after which the trigger reports a failed execution (once per outage). */
-	reportAfterFailures: 5,
+	reportAfterFailures: 4,
 } as const;
 
 /** What the loop needs that it reads once, at activation (parameters, credential). */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-import { startEmulator, type Emulator } from '../../../tools/emulator';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../../tools/emulator';
 import { ensureN8n, type InstalledN8n } from '../../../tools/n8n/install';
 import { LINES, type LineName, type N8nLine } from '../../../tools/n8n/lines';
 import {
@@ -195,6 +195,11 @@ export interface EditorLine {
 	baseUrl: string;
 	/** Signed in as the owner. */
 	client: EditorClient;
+	/**
+	 * Takes n8n down, `kill` (SIGKILL to its process group: a crash) or `stop` (SIGTERM: a clean shutdown), runs
+	 * `whileDown`, and starts it again on the same user folder (database) and port. `editor` is the new process.
+	 */
+	restart(how: 'kill' | 'stop', whileDown?: () => Promise<void>): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -209,10 +214,12 @@ export async function openEditorLine(
 		onOutput?: (text: string) => void;
 		/** n8n settings (environment) for the session's commands, after the line's. */
 		env?: Record<string, string>;
+		/** The emulator's options (its clock). */
+		emulator?: EmulatorOptions;
 	} = {},
 ): Promise<EditorLine> {
 	const installed = await ensureN8n(name, progress);
-	const emulator = await startEmulator();
+	const emulator = await startEmulator(options.emulator);
 	let session: N8nSession | undefined;
 	let editor: EditorProcess | undefined;
 	const close = async () => {
@@ -237,10 +244,39 @@ export async function openEditorLine(
 		const baseUrl = `http://127.0.0.1:${port}`;
 		const client = new EditorClient(baseUrl);
 		await client.setUpOwner();
+		const restart = async (how: 'kill' | 'stop', whileDown?: () => Promise<void>) => {
+			const running = editor;
+			if (running === undefined || session === undefined) throw new Error('n8n is not running');
+			if (how === 'kill') {
+				if (running.child.pid) process.kill(-running.child.pid, 'SIGKILL');
+				await running.exited;
+			} else await running.stop();
+			progress(`n8n ${how === 'kill' ? 'killed (SIGKILL)' : 'stopped (SIGTERM)'}`);
+			await whileDown?.();
+			editor = await session.startEditor(port, {
+				onOutput: (text) => {
+					options.onOutput?.(text);
+					if (verbose) progress(`n8n: ${text}`);
+				},
+			});
+			lineContext.editor = editor;
+			progress(`n8n started again (pid ${editor.child.pid})`);
+		};
 		progress(
 			`n8n ${installed.line.n8nVersion} server on ${baseUrl} (pid ${editor.child.pid}), user folder ${session.userFolder}, portal ${emulator.baseUrl}`,
 		);
-		return { line: LINES[name], installed, session, emulator, editor, baseUrl, client, close };
+		const lineContext: EditorLine = {
+			line: LINES[name],
+			installed,
+			session,
+			emulator,
+			editor,
+			baseUrl,
+			client,
+			restart,
+			close,
+		};
+		return lineContext;
 	} catch (error) {
 		await close();
 		throw error;

@@ -5,7 +5,13 @@
  */
 import { sleep, type INodeExecutionData, type INodeParameters } from 'n8n-workflow';
 
-import { CHATS, OPEN_LINES, SEEDED_BOT_IDS, type RegisteredBot } from '../../../tools/emulator';
+import {
+	CHATS,
+	OPEN_LINES,
+	SEEDED_BOT_IDS,
+	WEBHOOK_CODE,
+	type RegisteredBot,
+} from '../../../tools/emulator';
 import { TRIGGER_NAME, TriggerHarness, type TriggerOptions } from '../../../tools/harness/trigger';
 import { useEmulator } from '../../../tools/harness/useEmulator';
 
@@ -190,7 +196,7 @@ describe('Reliable mode', () => {
 		});
 	});
 
-	it('reads Bitrix24 refuses (429), drops or a proxy fails (502) are tried again: nothing is lost', async () => {
+	it('reads Bitrix24 refuses (429), fails (500), drops or a proxy fails (502) are tried again and reported once: nothing is lost', async () => {
 		const harness = await reliableTrigger();
 		await harness.startLoop();
 		emu.injectFaults(
@@ -198,13 +204,18 @@ describe('Reliable mode', () => {
 				{ kind: 'status', status: 429, error: 'QUERY_LIMIT_EXCEEDED' },
 				{ kind: 'dropBeforeProcessing' },
 				{ kind: 'html', status: 502 },
+				{ kind: 'status', status: 500, error: 'INTERNAL_SERVER_ERROR' },
 			],
 			{ method: 'imbot.v2.Event.get' },
 		);
 		emu.bots.customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, 'through the outage');
 		const executions = await executionsReach(harness, 1);
 		expect(textsOf(executions)).toEqual(['through the outage']);
-		expect(reads()).toBeGreaterThan(3);
+		expect(reads()).toBeGreaterThan(4);
+		// Four failures in a row: one failed execution of the trigger says so, without the webhook code.
+		expect(harness.failedExecutions).toHaveLength(1);
+		expect(harness.failedExecutions[0]?.message).toMatch(/imbot\.v2\.Event\.get/);
+		expect(JSON.stringify(harness.failedExecutions[0])).not.toContain(WEBHOOK_CODE);
 	});
 
 	it('stops at once on deactivation: no read after close returns', async () => {
