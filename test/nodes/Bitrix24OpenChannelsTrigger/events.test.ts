@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { eventFromWebhookBody, eventItem } from '../../../nodes/Bitrix24OpenChannelsTrigger/events';
+import { eventKey } from '../../../nodes/Bitrix24OpenChannelsTrigger/verification';
 import { parseWebhookBody } from '../../../nodes/Bitrix24OpenChannelsTrigger/webhookBody';
 
 /** A form delivery's fields as the webhook nests them. */
@@ -97,5 +98,49 @@ describe('reading a delivery', () => {
 			crmEntityType: null,
 			crmBindings: { company: 12, contact: 77 },
 		});
+	});
+});
+
+describe('a command event', () => {
+	const typed = (params: string) =>
+		eventFromWebhookBody(
+			nested({
+				event: 'ONIMBOTV2COMMANDADD',
+				'data[command][id]': '42',
+				'data[command][command]': '/menu',
+				'data[command][params]': params,
+				'data[command][context]': 'textarea',
+				'data[message][id]': '790',
+				'data[message][text]': `/menu ${params}`,
+				'data[chat][entityType]': 'LINES',
+				'data[chat][id]': '1777',
+				'data[user][id]': '599',
+				'data[user][connector]': '1',
+			}),
+		);
+
+	it('carries the command without its slash, its ID, parameters and context; no text', () => {
+		const event = typed('2');
+		expect(event && eventItem(event)).toMatchObject({
+			event: 'command',
+			messageId: 790,
+			text: null,
+			command: 'menu',
+			commandId: 42,
+			commandParams: '2',
+			commandContext: 'textarea',
+			author: { id: 599, isCustomer: true },
+		});
+	});
+
+	it('is told apart from another button of the same message with the same command', () => {
+		const keyOf = (params: string) => {
+			const event = typed(params);
+			const item = event && eventItem(event);
+			if (!item) throw new Error('no item');
+			return eventKey(item);
+		};
+		expect(keyOf('1')).not.toBe(keyOf('2'));
+		expect(keyOf('1')).toBe(keyOf('1'));
 	});
 });
