@@ -45,6 +45,13 @@ function keyboardOf(parameter: unknown): IDataObject[] {
 			);
 		if (action === undefined)
 			throw invalidField(name, 'keyboard', `has an unknown type ${String(button.type)}`);
+		// Bitrix24 reads a pressed button as "/COMMAND COMMAND_PARAMS", the command up to the first space.
+		if (button.type === 'command' && /\s/.test(value))
+			throw invalidField(
+				name,
+				'keyboard',
+				'is a bot command with a space: Bitrix24 reads a command up to the first space (use one word, e.g. talk_to_person)',
+			);
 		if (button.type === 'link' && !LINK.test(value))
 			throw invalidField(name, 'keyboard', 'needs a link starting with https://, http:// or /');
 		const newRow = button.newRow === true && index > 0 ? [{ TYPE: 'NEWLINE' }] : [];

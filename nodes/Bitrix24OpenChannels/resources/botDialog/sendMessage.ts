@@ -76,7 +76,8 @@ export const sendMessageDescription: INodeProperties[] = [
 							{
 								name: 'Bot Command',
 								value: 'command',
-								description: 'Runs a command registered by the bot (the value)',
+								description:
+									"Sends the bot the command (the value, one word): list it in the trigger's Button Commands, whose Command event tells the press",
 							},
 						],
 					},

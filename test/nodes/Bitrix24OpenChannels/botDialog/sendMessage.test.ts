@@ -192,6 +192,7 @@ describe('bad input fails its own item, naming the field; nothing is sent for it
 		[{ text: '', type: 'send', value: 'x' }, 'has no text'],
 		[{ text: 'Go', type: 'send', value: ' ' }, 'has no value'],
 		[{ text: 'Go', type: 'link', value: 'javascript:alert(1)' }, 'needs a link'],
+		[{ text: 'Person', type: 'command', value: 'talk to person' }, 'is a bot command with a space'],
 	])('a button %j', async (button, problem) => {
 		const { outputs } = await runBot(
 			emulator,
