@@ -120,7 +120,7 @@ const repliesIn = (emulator: Emulator, chatId: number, bot: RegisteredBot): stri
 		.map((m) => m.text);
 
 describe('open channel bot loop in n8n 2.41.1 (examples/open-channel-bot.workflow.json)', () => {
-	it('a customer writes, the bot answers in that chat; "operator" hands over; "bye" says goodbye and finishes', async () => {
+	it('a customer writes, the bot answers in that chat with buttons; a press routes by its command, "2 Talk to a person" hands over; "bye" says goodbye and finishes', async () => {
 		const { emulator } = line;
 		const credential = await line.client.rest<{ id: string; name: string }>(
 			'POST',
@@ -147,12 +147,38 @@ describe('open channel bot loop in n8n 2.41.1 (examples/open-channel-bot.workflo
 				if (runs) await executionsEnded(workflowId, ++ended);
 			});
 
-		await customerWrites(CUSTOMER_CHAT, 'Where is my order #1045?');
-		expect(repliesIn(emulator, CUSTOMER_CHAT, bot)).toEqual([
-			'Your order ships within 2 working days; you will get the tracking number here. Write "operator" to talk to a person.',
-		]);
+		/** The customer presses a button of the bot's last message; waits for the execution it starts. */
+		const customerPresses = async (chatId: number, button: string) =>
+			await timed(`customer presses "${button}" -> execution ended`, async () => {
+				const last = (lineChatState(emulator.world, chatId)?.messages ?? [])
+					.filter((m) => m.authorId === bot.id)
+					.at(-1);
+				emulator.bots.customerPresses(chatId, last?.id ?? 0, button);
+				await emulator.bots.settled();
+				await executionsEnded(workflowId, ++ended);
+			});
 
-		await customerWrites(CUSTOMER_CHAT, 'I want an operator, please');
+		// Activation registered the trigger's Button Commands with the bot, usable by customers.
+		expect(
+			emulator.world.imbot.commands.map((c) => [c.botId, c.command, c.extranetSupport]),
+		).toEqual([
+			[bot.id, 'order_status', true],
+			[bot.id, 'operator', true],
+		]);
+		const orderAnswer =
+			'Your order ships within 2 working days; you will get the tracking number here. Write "operator" to talk to a person.';
+		await customerWrites(CUSTOMER_CHAT, 'Where is my order #1045?');
+		expect(repliesIn(emulator, CUSTOMER_CHAT, bot)).toEqual([orderAnswer]);
+		const answer = lineChatState(emulator.world, CUSTOMER_CHAT)?.messages.at(-1);
+		expect(answer?.keyboard).toEqual([
+			{ TEXT: '1 Order status', COMMAND: 'order_status' },
+			{ TEXT: '2 Talk to a person', COMMAND: 'operator' },
+		]);
+		// "1 Order status" is routed by its command: the order answer again, with the buttons.
+		await customerPresses(CUSTOMER_CHAT, '1 Order status');
+		expect(repliesIn(emulator, CUSTOMER_CHAT, bot)).toEqual([orderAnswer, orderAnswer]);
+
+		await customerPresses(CUSTOMER_CHAT, '2 Talk to a person');
 		expect(emulator.world.imbot.sessionEvents).toEqual([
 			expect.objectContaining({ kind: 'operator', chatId: CUSTOMER_CHAT, botId: bot.id }),
 		]);
@@ -174,8 +200,8 @@ describe('open channel bot loop in n8n 2.41.1 (examples/open-channel-bot.workflo
 			['finish', SECOND_CHAT, bot.id],
 		]);
 		expect(lineChatState(emulator.world, SECOND_CHAT)?.sessionOpen).toBe(false);
-		// The first chat's bot reply is still exactly one, and the history shows it with the hand-over.
-		expect(repliesIn(emulator, CUSTOMER_CHAT, bot)).toHaveLength(1);
+		// The first chat's bot replies are still exactly two, and the history shows them with the hand-over.
+		expect(repliesIn(emulator, CUSTOMER_CHAT, bot)).toHaveLength(2);
 		const history = await postJson(`${emulator.webhookUrl}imopenlines.session.history.get`, {
 			CHAT_ID: CUSTOMER_CHAT,
 		});
@@ -188,9 +214,10 @@ describe('open channel bot loop in n8n 2.41.1 (examples/open-channel-bot.workflo
 			]),
 		);
 
-		// Four customer messages reached the bot, four executions; no secret in any of them or in n8n's log.
+		// Three customer messages and two presses reached the bot, five executions; no secret in any of them or in
+		// n8n's log.
 		const executions = await executionsOf(workflowId);
-		expect(executions).toHaveLength(4);
+		expect(executions).toHaveLength(5);
 		for (const { id } of executions) {
 			const execution = await line.client.rest<{ data: string }>('GET', `/rest/executions/${id}`);
 			expect(execution.data).not.toContain(BOT_TOKEN);
