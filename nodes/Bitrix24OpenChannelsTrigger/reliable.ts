@@ -14,6 +14,15 @@ import { botNameOf, filtersOf, identityOf, lineIdsOf } from './context';
 import { EventLoop } from './eventLoop';
 import { stateOf } from './state';
 
+/**
+ * The loop each active trigger runs in this process, and the latest start of each. n8n 2.41.1 was seen starting a
+ * workflow's trigger twice at once on one activation (two loops then handed each event to n8n twice, and n8n's
+ * deduplication lets the second replace an execution still "new"), and it closed only one of them: only the latest
+ * start runs a loop (it stops the one before it), and the close of either start ends the current loop.
+ */
+const runningLoops = new Map<string, EventLoop>();
+const latestStarts = new Map<string, object>();
+
 /** The portal's host, from either credential's URL. */
 function portalHostOf(credentials: Record<string, unknown>): string {
 	try {
@@ -32,6 +41,9 @@ function portalHostOf(credentials: Record<string, unknown>): string {
  */
 export async function startReliable(context: ITriggerFunctions): Promise<ITriggerResponse> {
 	const state = stateOf(context);
+	const loopKey = `${context.getWorkflow().id ?? ''}|${context.getNode().name}`;
+	const start = {};
+	latestStarts.set(loopKey, start);
 	try {
 		let credentials: Record<string, unknown>;
 		try {
@@ -57,7 +69,27 @@ export async function startReliable(context: ITriggerFunctions): Promise<ITrigge
 			state.linesBefore = { ...state.linesBefore, ...before };
 			return botId;
 		};
+		await runningLoops.get(loopKey)?.stop();
 		const botId = await setUp();
+		// Whichever start's close n8n keeps and calls, it ends the trigger: the current loop, then the channels.
+		const closeFunction = async () => {
+			const current = runningLoops.get(loopKey);
+			runningLoops.delete(loopKey);
+			await current?.stop();
+			await restoreLines(
+				context,
+				identity,
+				state.botId ?? botId,
+				lineIds,
+				state.linesBefore ?? {},
+			).catch((error: unknown) =>
+				context.logger.warn(
+					`Bitrix24 Open Channels Trigger: ${triggerError(context, error).message}`,
+				),
+			);
+		};
+		// A later start of the same trigger took over while this one set the bot up: that one runs the loop.
+		if (latestStarts.get(loopKey) !== start) return { closeFunction };
 		const loop = new EventLoop(context, state, {
 			identity,
 			botId,
@@ -66,19 +98,9 @@ export async function startReliable(context: ITriggerFunctions): Promise<ITrigge
 			portal: portalHostOf(credentials),
 			recover: setUp,
 		});
+		runningLoops.set(loopKey, loop);
 		loop.start();
-		return {
-			closeFunction: async () => {
-				await loop.stop();
-				const current = state.botId ?? botId;
-				await restoreLines(context, identity, current, lineIds, state.linesBefore ?? {}).catch(
-					(error: unknown) =>
-						context.logger.warn(
-							`Bitrix24 Open Channels Trigger: ${triggerError(context, error).message}`,
-						),
-				);
-			},
-		};
+		return { closeFunction };
 	} catch (error) {
 		throw triggerError(context, error);
 	}

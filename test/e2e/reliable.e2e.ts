@@ -162,7 +162,28 @@ async function executionTexts(): Promise<Array<ExecutionRow & { text: string; ch
 /** Every message written: exactly one execution, each succeeded, in order per chat; one reply each, in order. */
 async function exactlyOnceInOrder(what: string): Promise<void> {
 	await allAnswered(what);
-	const executions = await timed(`${what}: executions read back`, executionTexts);
+	const executions = await timed(`${what}: executions read back`, async () => {
+		return await waitFor(`${what}: every execution ended`, async () => {
+			const rows = await executionTexts();
+			return rows.length >= written.length &&
+				rows.every((e) => !['new', 'running'].includes(e.status))
+				? rows
+				: undefined;
+		});
+	});
+	const sends = line.emulator.requests.filter((r) => r.restMethod === 'imbot.v2.chat.message.send');
+	const registers = line.emulator.requests.filter((r) => r.restMethod === 'imbot.v2.bot.register');
+	progress(
+		`${what}: ${executions.length} executions, ${sends.length} sends (${sends.filter((r) => r.status !== 200).length} not 200), ${registers.length} registers`,
+	);
+	for (const text of new Set(sends.map((r) => JSON.stringify(r.params.fields ?? r.params))))
+		if (sends.filter((r) => JSON.stringify(r.params.fields ?? r.params) === text).length > 1)
+			progress(
+				`sent more than once: ${text} at ${sends
+					.filter((r) => JSON.stringify(r.params.fields ?? r.params) === text)
+					.map((r) => `${new Date(r.at).toISOString()} ${r.status} ${r.error ?? ''}`)
+					.join(', ')}`,
+			);
 	expect(executions.map((e) => e.text).sort()).toEqual(written.map((w) => w.text).sort());
 	expect(executions.filter((e) => e.status !== 'success')).toEqual([]);
 	for (const chatId of CONVERSATIONS) {

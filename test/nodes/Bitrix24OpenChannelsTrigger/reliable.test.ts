@@ -218,6 +218,18 @@ describe('Reliable mode', () => {
 		expect(JSON.stringify(harness.failedExecutions[0])).not.toContain(WEBHOOK_CODE);
 	});
 
+	it('started twice at once (as n8n 2.41.1 does on some activations): one loop, each event handed to n8n once', async () => {
+		const harness = await reliableTrigger();
+		await Promise.all([harness.startLoop(), harness.startLoop()]);
+		for (const text of ['one', 'two', 'three'])
+			emu.bots.customerWrites(CHATS.LEAD_TELEGRAM_ACTIVE, text);
+		await executionsReach(harness, 3);
+		await sleep(700);
+		expect(textsOf(harness.loopExecutions)).toEqual(['one', 'two', 'three']);
+		// Not even refused as duplicates: a second loop would have handed each event over again.
+		expect(harness.refusedDuplicates).toEqual([]);
+	});
+
 	it('stops at once on deactivation: no read after close returns', async () => {
 		const harness = await reliableTrigger();
 		await harness.startLoop();
