@@ -4,8 +4,8 @@
  * packed package in their shared user folder, the emulated portal in this process.
  * - 3 webhook-started executions at once on one credential, 100 messages each, one request per message, at
  *   burst 50 and 20 per second in the credential and the portal: every message once, none failed.
- * - The Open Channels Trigger (instant mode): the main instance registers one bot at activation; each customer
- *   message the portal posts starts one execution, run by a worker, with that message as its item.
+ * - The Open Channels Trigger (Reliable mode): the main instance registers one bot at activation and alone reads
+ *   its events; each customer message starts one execution, run by a worker, with that message as its item.
  * - A worker killed with SIGKILL in the middle of a 400-message execution: n8n does not run the execution again
  *   (its Bull queue allows no stalled job to be retried), so nothing is posted twice and nothing more is
  *   posted; n8n then ends the execution with status "error" (or "crashed"), sooner here than by default (see
@@ -33,19 +33,22 @@ import { linesUnderTest, printTimings, progress, timed, waitFor } from './suppor
 
 const BUDGET = { burstLimit: 50, requestsPerSecond: 20 };
 const CREDENTIAL = { id: 'b24QueueE2e', name: 'Bitrix24 webhook (queue e2e)' };
+/** The trigger's own credential, at Bitrix24's standard 2 requests/s: its reads take a tenth of that when idle. */
+const BOT_CREDENTIAL = { id: 'b24QueueBotE2e', name: 'Bitrix24 webhook (queue e2e bot)' };
+const BOT_BUDGET = { burstLimit: 50, requestsPerSecond: 2 };
 const PER_ITEM = { sendInBatches: false };
 const SPREAD = { id: 'e2eQueueSpread', path: 'e2e-queue-spread', messages: 100 };
 const KILLED = { id: 'e2eQueueKilled', path: 'e2e-queue-killed', messages: 400 };
 const TRIGGER_WORKFLOW = 'e2eQueueTrigger';
 
-/** The Open Channels Trigger (instant mode, attached to both open channels) -> No Operation. */
+/** The Open Channels Trigger (Reliable mode, attached to both open channels) -> No Operation. */
 const triggerWorkflow = (credential: typeof CREDENTIAL): JsonObject => ({
 	...triggerToNoOp({
 		id: TRIGGER_WORKFLOW,
 		name: 'e2e: customers write (queue mode)',
 		credential,
 		parameters: {
-			mode: 'instant',
+			mode: 'reliable',
 			events: ['message'],
 			botCode: 'n8n_e2e_queue',
 			attachTo: {
@@ -90,6 +93,7 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 				async (session) => {
 					await session.importCredentials([
 						webhookCredential(CREDENTIAL, emulator.webhookUrl, BUDGET),
+						webhookCredential(BOT_CREDENTIAL, emulator.webhookUrl, BOT_BUDGET),
 					]);
 					const workflows = [
 						...[SPREAD, KILLED].map(
@@ -100,7 +104,7 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 									options: PER_ITEM,
 								}) as unknown as JsonObject,
 						),
-						triggerWorkflow(CREDENTIAL),
+						triggerWorkflow(BOT_CREDENTIAL),
 					];
 					await session.importWorkflows(workflows);
 					for (const { id } of workflows)
@@ -131,17 +135,25 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 				}),
 		);
 
-	test('the Trigger: the main instance registers one bot; each customer message starts one execution, run by a worker', async () => {
+	test('the Trigger (Reliable mode): only the main instance reads the bot; each customer message starts one execution, run by a worker', async () => {
 		// First in this file: activation ran when the main instance started, and the other tests reset the portal.
-		// One bot, pointed at the main instance's production URL (n8n 2.x activates in the background).
-		await waitFor('the bot registered at the main instance', async () => {
+		// One bot, in fetch mode, which the main instance's trigger reads (n8n 2.x activates in the background).
+		await waitFor('the bot registered by the main instance', async () => {
 			const bots = emulator.world.imbot.registered.filter((bot) => bot.code === 'n8n_e2e_queue');
-			return bots.length === 1 &&
-				bots[0].eventMode === 'webhook' &&
-				bots[0].webhookUrl.startsWith(`${queue.baseUrl}/webhook/`)
-				? true
-				: undefined;
+			return bots.length === 1 && bots[0].eventMode === 'fetch' ? true : undefined;
 		});
+		await waitFor('the bot attached to the support line', async () =>
+			emulator.world.imbot.lines.find((l) => l.id === OPEN_LINES.SUPPORT)?.welcomeBotEnable
+				? true
+				: undefined,
+		);
+		// One loop reads, not one per process: idle, one read every 5 s at 2 requests/s (three processes would read
+		// three times as often); a busy machine only reads less often.
+		const reads = () =>
+			emulator.requests.filter((r) => r.restMethod === 'imbot.v2.event.get').length;
+		const readsBefore = reads();
+		await sleep(15_000);
+		expect(reads() - readsBefore).toBeLessThanOrEqual(4);
 		const writes = [
 			[CHATS.LEAD_TELEGRAM_ACTIVE, 'Where is my order?'],
 			[CHATS.DEAL_TELEGRAM_ACTIVE, 'Can I pay by card?'],
