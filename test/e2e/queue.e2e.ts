@@ -227,12 +227,14 @@ run('n8n 2.41.1 in queue mode: main, 2 workers, PostgreSQL and Redis', () => {
 			)
 			.sort();
 		expect(texts).toEqual(expected);
-		const rejected = emulator.state().rejected503;
+		// The campaign's requests (the trigger's loop on the main instance reads its bot meanwhile).
+		const sends = emulator.requests.filter((r) => r.restMethod === 'imopenlines.crm.message.add');
+		const rejected = sends.filter((r) => r.status === 503).length;
 		progress(
-			`queue mode: ${emulator.requests.length} requests, ${rejected} answered 503 and sent again; ` +
+			`queue mode: ${sends.length} requests, ${rejected} answered 503 and sent again; ` +
 				`executions by worker: ${JSON.stringify([...queue.executionsByWorker()])}`,
 		);
-		expect(emulator.requests).toHaveLength(3 * SPREAD.messages + rejected);
+		expect(sends).toHaveLength(3 * SPREAD.messages + rejected);
 	});
 
 	test('a worker killed mid-run: the execution is not run again, nothing is posted twice, it ends failed', async () => {
