@@ -72,6 +72,7 @@ import {
 	runBotLoop,
 	type BotLoopScenario,
 } from './bench/botLoop';
+import { runTriggerModes, TRIGGER_MODES_SCENARIOS, triggerModesReport } from './bench/triggerModes';
 import {
 	FUZZ_ABOUT,
 	FUZZ_SCENARIOS,
@@ -514,6 +515,7 @@ export async function main(argv: string[] = []): Promise<void> {
 			console.log(id);
 		for (const { id } of BOT_LOOP_SCENARIOS.filter(({ workflow }) => workflow === 'polling'))
 			console.log(`${id} (only with --only)`);
+		for (const { id } of TRIGGER_MODES_SCENARIOS) console.log(`${id} (only with --only)`);
 		for (const { id } of QUEUE_SCENARIOS) console.log(`${id} (only with --only)`);
 		for (const { id } of FUZZ_SCENARIOS) console.log(`${id} (only with --only)`);
 		return;
@@ -542,6 +544,8 @@ export async function main(argv: string[] = []): Promise<void> {
 	const bot: BotLoopScenario[] = selected(BOT_LOOP_SCENARIOS).filter(
 		({ workflow }) => texts !== undefined || workflow !== 'polling',
 	);
+	// The trigger's modes in one real n8n, about 13 minutes: only when asked for by name.
+	const modes = texts === undefined ? [] : selected(TRIGGER_MODES_SCENARIOS);
 	// Real n8n processes in queue mode, minutes each: only when asked for by name.
 	const queue = texts === undefined ? [] : selected(QUEUE_SCENARIOS);
 	// Correctness, not speed: only when asked for by name.
@@ -561,6 +565,7 @@ export async function main(argv: string[] = []): Promise<void> {
 		order.length +
 		realN8n.length +
 		bot.length +
+		modes.length +
 		queue.length +
 		fuzz.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
@@ -646,7 +651,7 @@ export async function main(argv: string[] = []): Promise<void> {
 		for (const line of orderNotes(orderResults)) console.log(line);
 		console.log('');
 	}
-	if (realN8n.length + bot.length > 0) {
+	if (realN8n.length + bot.length + modes.length > 0) {
 		// The real n8n installs the packed package: build it from these sources first.
 		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
 	}
@@ -675,6 +680,16 @@ export async function main(argv: string[] = []): Promise<void> {
 		console.log(`${BOT_LOOP_ABOUT} Load average ${loadAverage()} after these rows.\n`);
 		console.log(botLoopTable(botResults));
 		console.log('');
+	}
+	if (modes.length > 0) {
+		const modesResult = await runTriggerModes(
+			progress,
+			(text) => process.stderr.write(`${text}\n`),
+			{ env: n8nEnv, note: (line) => process.stderr.write(`\n  ${line} ... `) },
+		);
+		const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+		console.log(triggerModesReport(modesResult, command));
+		console.log(`Load average ${loadAverage()} after these rows.\n`);
 	}
 	const queueResults: QueueResult[] = [];
 	// Queue mode installs the packed package too, unless another build was given.

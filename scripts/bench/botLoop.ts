@@ -78,9 +78,9 @@ const WORKFLOW_ID: Record<BotWorkflow, string> = {
 	polling: 'b24BotBenchPolling',
 };
 
-const replyText = (text: string) => `Re: ${text}`;
+export const replyText = (text: string) => `Re: ${text}`;
 
-const node = (
+export const node = (
 	name: string,
 	type: string,
 	typeVersion: number,
@@ -97,7 +97,7 @@ const node = (
 	...extra,
 });
 
-const chain = (...names: string[]): JsonObject =>
+export const chain = (...names: string[]): JsonObject =>
 	Object.fromEntries(
 		names
 			.slice(0, -1)
@@ -108,7 +108,7 @@ const chain = (...names: string[]): JsonObject =>
 	);
 
 const credentials = { bitrix24WebhookApi: CREDENTIAL };
-const lineLocator = (lineId: number) => ({
+export const lineLocator = (lineId: number) => ({
 	channels: [{ line: { __rl: true, mode: 'id', value: String(lineId) } }],
 });
 
@@ -248,14 +248,14 @@ async function registerFloorBot(
 }
 
 /** One bot reply the portal received: when, into which dialog, with which text. */
-interface Reply {
+export interface Reply {
 	at: number;
 	dialogId: string;
 	text: string;
 }
 
 /** Every imbot.v2.Chat.Message.send the portal received from the `from`-th request on, alone or inside a batch. */
-function repliesIn(emulator: Emulator, from: number): { replies: Reply[]; next: number } {
+export function repliesIn(emulator: Emulator, from: number): { replies: Reply[]; next: number } {
 	const requests = emulator.requests.slice(from);
 	const replies = requests.flatMap((request): Reply[] => {
 		const of = (params: ParamRecord): Reply => {
@@ -277,7 +277,7 @@ function repliesIn(emulator: Emulator, from: number): { replies: Reply[]; next: 
 }
 
 /** One customer message and what became of it. */
-interface Exchange {
+export interface Exchange {
 	chatId: number;
 	text: string;
 	/** When the customer wrote (the emulator raised the event). */
@@ -298,7 +298,7 @@ interface Exchange {
 }
 
 /** Follows the portal's record of requests: each reply's arrival, matched to its customer message by text. */
-class ReplyWatch {
+export class ReplyWatch {
 	private next: number;
 	private readonly byText = new Map<string, Exchange>();
 	private readonly waiters = new Map<string, () => void>();
@@ -343,7 +343,7 @@ class ReplyWatch {
 }
 
 /** Scans the portal's record every few ms while `work` runs. */
-async function watching<T>(watch: ReplyWatch, work: () => Promise<T>): Promise<T> {
+export async function watching<T>(watch: ReplyWatch, work: () => Promise<T>): Promise<T> {
 	const timer = setInterval(() => watch.scan(), 2);
 	try {
 		return await work();
@@ -353,9 +353,14 @@ async function watching<T>(watch: ReplyWatch, work: () => Promise<T>): Promise<T
 	}
 }
 
-const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
 
-function write(emulator: Emulator, watch: ReplyWatch, chatId: number, text: string): Exchange {
+export function write(
+	emulator: Emulator,
+	watch: ReplyWatch,
+	chatId: number,
+	text: string,
+): Exchange {
 	const exchange: Exchange = {
 		chatId,
 		text,
@@ -427,7 +432,7 @@ export interface BotLoopResult {
 }
 
 /** Nearest-rank percentile of the values (ms). */
-function percentile(values: readonly number[], p: number): number | undefined {
+export function percentile(values: readonly number[], p: number): number | undefined {
 	if (values.length === 0) return undefined;
 	const sorted = [...values].sort((a, b) => a - b);
 	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -488,7 +493,7 @@ async function runRow(
 }
 
 /** The portal's last calls and deliveries, for a failure's message. */
-function portalLog(emulator: Emulator): string {
+export function portalLog(emulator: Emulator): string {
 	const calls = emulator.requests
 		.slice(-8)
 		.map((r) => `${r.restMethod ?? r.path} ${r.status ?? 'no answer'} ${r.error ?? ''}`.trim());
@@ -499,7 +504,11 @@ function portalLog(emulator: Emulator): string {
 }
 
 /** Until `check` gives a value (polled every 200 ms), or fails after timeoutMs naming `what`. */
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+export async function until<T>(
+	what: string,
+	check: () => T | undefined,
+	timeoutMs = 120_000,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = check();
