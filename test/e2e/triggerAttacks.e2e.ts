@@ -276,6 +276,7 @@ describe.each(lines)('Attacks on the Open Channels Trigger in a real n8n %s serv
 				'applicationTokenHash',
 				'memberId',
 				'recentEvents',
+				'linesBefore',
 			]).toContain(key);
 	});
 
