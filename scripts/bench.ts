@@ -61,6 +61,7 @@ import {
 import {
 	QUEUE_ABOUT,
 	QUEUE_SCENARIOS,
+	queueRepeatsTable,
 	queueTable,
 	runQueue,
 	type QueueResult,
@@ -93,6 +94,12 @@ interface Profile {
 	realTime?: Profile;
 }
 
+interface Stall {
+	afterRequests: number;
+	ms: number;
+	sliceMs: number;
+}
+
 interface Scenario {
 	id: string;
 	profile: Profile;
@@ -100,6 +107,11 @@ interface Scenario {
 	items: number;
 	/** Input: Take From Input Fields instead of five expressions (MAPPED_PARAMETERS). */
 	fromInputFields?: boolean;
+	/**
+	 * Keeps this process's event loop busy for `ms` once the portal has `afterRequests` requests, in slices of
+	 * `sliceMs` with a few milliseconds free between them (as n8n preparing another execution's items does).
+	 */
+	stall?: Stall;
 }
 
 const STANDARD: Profile = {
@@ -147,6 +159,17 @@ const SCENARIOS: Scenario[] = [
 	},
 	{ id: 'enterprise-x10-per-item-1000', profile: ENTERPRISE_X10, mode: 'per-item', items: 1_000 },
 	{ id: 'enterprise-x10-naive-1000', profile: ENTERPRISE_X10, mode: 'naive', items: 1_000 },
+	// The portal drains while n8n's event loop is blocked: afterwards the node should spend what it refilled.
+	{
+		id: 'stall-per-item-150',
+		profile: {
+			label: 'Short run: 10 / 10 per s, a 3 s stall',
+			budget: { burstLimit: 10, requestsPerSecond: 10 },
+		},
+		mode: 'per-item',
+		items: 150,
+		stall: { afterRequests: 5, ms: 3000, sliceMs: 100 },
+	},
 ];
 
 const MODE_LABEL: Record<Mode, string> = {
@@ -275,11 +298,13 @@ async function runScenario(scenario: Scenario): Promise<Result> {
 		}));
 		const startedAt = Date.now();
 		const started = performance.now();
+		const stall = scenario.stall && blockEventLoopAfter(emulator, scenario.stall);
 		const outcome =
 			scenario.mode === 'naive'
 				? await runNaive(emulator, items)
 				: await runThroughNode(scenario, emulator, items);
 		const wallMs = performance.now() - started;
+		if (stall) clearInterval(stall);
 		const { delivered, duplicates, stray } = deliveryOf(
 			items.map((item) => item.text as string),
 			emulator.messages,
@@ -302,12 +327,34 @@ async function runScenario(scenario: Scenario): Promise<Result> {
 	}
 }
 
+/** See Scenario.stall; the portal is checked every 2 ms. */
+function blockEventLoopAfter(emulator: Emulator, { afterRequests, ms, sliceMs }: Stall) {
+	let busyUntil: number | undefined;
+	const timer = setInterval(() => {
+		if (busyUntil === undefined) {
+			if (emulator.requests.length < afterRequests) return;
+			busyUntil = performance.now() + ms;
+		}
+		const sliceEnd = Math.min(busyUntil, performance.now() + sliceMs);
+		while (performance.now() < sliceEnd);
+		if (performance.now() >= busyUntil) clearInterval(timer);
+	}, 2);
+	return timer;
+}
+
 /** Requests the sender needs at best: one per item, or one per batch of 50. */
 const requestsNeeded = ({ mode, items }: Scenario) =>
 	mode === 'batch' ? Math.ceil(items / BATCH_SIZE) : items;
 
-const limitSeconds = (scenario: Scenario) =>
-	physicalLimitSeconds(requestsNeeded(scenario), scenario.profile.budget);
+/** The portal's limit; a stall adds its length, less the burst the portal refilled meanwhile. */
+function limitSeconds(scenario: Scenario): number {
+	const { budget } = scenario.profile;
+	const limit = physicalLimitSeconds(requestsNeeded(scenario), budget);
+	if (!scenario.stall) return limit;
+	const stallSeconds = scenario.stall.ms / 1000;
+	const refilled = Math.min(budget.burstLimit, stallSeconds * budget.requestsPerSecond);
+	return limit + stallSeconds - refilled / budget.requestsPerSecond;
+}
 
 const messagesPerSecond = (result: Result) => result.delivered / (result.wallMs / 1000);
 
@@ -696,16 +743,20 @@ export async function main(argv: string[] = []): Promise<void> {
 	if (queue.length > 0 && !tarball)
 		execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
 	for (const scenario of queue) {
-		progress(scenario.id);
-		const result = await runQueue(scenario, { tarball });
-		process.stderr.write(`${seconds(result.wallMs)}\n`);
-		queueResults.push(result);
-		// Each row as it comes: a run of all rows takes a while.
-		console.log(queueTable([result]).split('\n').slice(-1)[0]);
+		for (let run = 1; run <= scenario.runs; run++) {
+			progress(scenario.id, scenario.runs > 1 ? ` (run ${run} of ${scenario.runs})` : '');
+			const result = await runQueue(scenario, { tarball });
+			process.stderr.write(`${seconds(result.wallMs)}\n`);
+			queueResults.push(result);
+			// Each row as it comes: a run of all rows takes a while.
+			console.log(queueTable([result]).split('\n').slice(-1)[0]);
+		}
 	}
 	if (queueResults.length > 0) {
 		console.log(`\n${QUEUE_ABOUT} Load average ${loadAverage()} after these rows.\n`);
 		console.log(queueTable(queueResults));
+		console.log('');
+		console.log(queueRepeatsTable(queueResults));
 		console.log('');
 	}
 	const fuzzResults: FuzzResult[] = [];

@@ -26,27 +26,34 @@ interface RunQueue {
 
 /**
  * How a budget shares the portal with budgets it cannot see (the other n8n processes of queue mode, other
- * apps on the same portal). It learns only from the portal's refusals, so it probes: it starts a burst with a
- * few requests and lets more go as answers come back, lowers its own rate on a refusal and raises it again,
- * slowly at first, while no refusal comes. Time is counted in slots (one request at the credential's rate),
- * so the behaviour is the same whatever the rate.
+ * apps on the same portal). It learns only from the portal's refusals: a refusal means the portal is full, and
+ * what this process got through since the previous refusal is its share of a full portal. So a refusal lowers the
+ * rate to a little under that share; within a second the rate is back at the share, and past it the rate probes
+ * upward, slowly at first and doubling every half second (whoever filled the portal may have left), until the
+ * next refusal or the credential's rate.
  */
 export const SHARING = {
-	/** A refusal cuts the process's rate to this share of what it was. */
-	decrease: 0.7,
+	/** The shortest time a process's share of the full portal is measured over (seconds)... */
+	measureSeconds: 1,
+	/** ...and a measured share lowers the rate to no less than this share of it. */
+	deepestCut: 0.5,
+	/** A refusal lowers the rate to this share of the process's share of the portal... */
+	decrease: 0.9,
+	/** ...and the rate is back at that share this many seconds later. */
+	recoverySeconds: 1,
+	/** Past the share, the rate grows by this share of the credential's rate... */
+	probeShare: 0.003,
+	/** ...doubling every this many seconds without a refusal. */
+	probeDoublingSeconds: 0.5,
 	/** The rate never falls below this share of the credential's. */
 	floorShare: 0.05,
 	/** A refusal within this many slots (at the rate then) of the last cut is the same congestion: no second cut. */
 	holdoffSlots: 2,
-	/** The rate grows by this share of the credential's per slot without a refusal... */
-	increasePerSlot: 0.0002,
-	/** ...and that growth doubles every this many slots without one, so a process left alone soon regains it all. */
-	doublingSlots: 40,
 	/**
 	 * Requests a fresh budget sends at once before its first answers (each answered request allows one more), and
 	 * all it sends at once while its rate is lowered; a refusal starts the count again from here.
 	 */
-	initialAllowance: 2,
+	initialAllowance: 1,
 	/**
 	 * A burst leaves at most this many times the credential's rate... (processes that start together, or one whose
 	 * rate is back while the portal is still full of the others' requests, see the portal fill a few requests
@@ -75,9 +82,18 @@ export class PortalBudget {
 	/** How many requests may be in the bucket at once: grows with answers, back to the start on a refusal. */
 	private allowance: number = SHARING.initialAllowance;
 
-	private lastRefusalAt: number;
+	private lastRefusalAt = Number.NEGATIVE_INFINITY;
+
+	/** When the portal took this process's first request. */
+	private firstAcceptedAt = Number.POSITIVE_INFINITY;
+
+	/** Requests the portal took since the last refusal (or the first request). */
+	private acceptedSinceRefusal = 0;
 
 	private lastCutAt = Number.NEGATIVE_INFINITY;
+
+	/** The process's share of the full portal at the last cut (requests per second), where the rate recovers to. */
+	private share: number;
 
 	private lastGrantAt = Number.NEGATIVE_INFINITY;
 
@@ -97,8 +113,8 @@ export class PortalBudget {
 		private readonly now: () => number = Date.now,
 	) {
 		this.updatedAt = now();
-		this.lastRefusalAt = this.updatedAt;
 		this.rate = settings.requestsPerSecond;
+		this.share = this.rate;
 	}
 
 	/** Adopts new settings (the credential was edited) without forgetting what is in the bucket. */
@@ -106,6 +122,7 @@ export class PortalBudget {
 		this.drain();
 		this.settings = settings;
 		this.rate = Math.min(this.rate, settings.requestsPerSecond);
+		this.share = Math.min(this.share, settings.requestsPerSecond);
 	}
 
 	/** The rate this process currently allows itself (requests per second); for tests and diagnostics. */
@@ -117,32 +134,69 @@ export class PortalBudget {
 	/**
 	 * The portal answered a request this budget granted. Anything but a refusal means the portal counted it:
 	 * one more request may go at once. A refusal (503 QUERY_LIMIT_EXCEEDED) means the portal's bucket is full,
-	 * so someone else shares it: believe it, send fewer at once, and cut the rate once per congestion.
+	 * so someone else shares it: believe it, send fewer at once, and lower the rate once per congestion.
 	 */
 	answered(refused: boolean): void {
 		this.drain();
 		if (!refused) {
-			// It grows only while it is what holds requests back (the bucket is full up to it): a process that
-			// sent slowly (n8n busy, or a short run) has learnt nothing about the portal's room, and would
-			// otherwise send a whole burst at once when it speeds up. While the rate is lowered the portal is
-			// shared: it grows again once the rate is back.
-			if (!this.shared && this.level + 1 >= this.allowance)
-				this.allowance = Math.min(this.capacity, this.allowance + 1);
+			this.acceptedSinceRefusal += 1;
+			if (!Number.isFinite(this.firstAcceptedAt)) this.firstAcceptedAt = this.now();
+			// Every request the portal took is room it had, however slowly this process sent (a stall of n8n's
+			// event loop lets the portal drain meanwhile). While the rate is lowered the portal is shared: the
+			// allowance grows again once the rate is back.
+			if (!this.shared) this.allowance = Math.min(this.capacity, this.allowance + 1);
 			for (const wake of this.wakers) wake();
 			return;
 		}
 		const now = this.now();
+		const accepted = this.acceptedSinceRefusal;
+		const since = this.lastRefusalAt;
+		this.acceptedSinceRefusal = 0;
+		this.lastRefusalAt = now;
 		this.allowance = SHARING.initialAllowance;
 		// Full, as the portal said: the next request waits one slot at the lowered rate, not for a drain.
 		this.level = this.atOnce;
-		this.lastRefusalAt = now;
-		if (now - this.lastCutAt >= (SHARING.holdoffSlots / this.rate) * 1000) {
-			this.lastCutAt = now;
-			this.rate = Math.max(
-				this.settings.requestsPerSecond * SHARING.floorShare,
-				this.rate * SHARING.decrease,
-			);
+		if (now - this.lastCutAt < (SHARING.holdoffSlots / this.rate) * 1000) return;
+		this.lastCutAt = now;
+		this.share = this.shareOfFullPortal(now, since, accepted);
+		this.rate = this.rateAfterCut(0);
+	}
+
+	/**
+	 * What this process gets of the portal, which was full at the previous refusal (or this process's first request)
+	 * and is full now: what got through in between, per second, over at least SHARING.measureSeconds. A shorter
+	 * time since the previous refusal is the same congestion, a little worse: a little less than the rate. A first
+	 * refusal that soon says only that the portal is full: start from the floor and probe upward (TCP's slow start).
+	 */
+	private shareOfFullPortal(now: number, previousRefusalAt: number, accepted: number): number {
+		const from = Math.max(previousRefusalAt, this.firstAcceptedAt);
+		const seconds = (now - from) / 1000;
+		if (seconds >= SHARING.measureSeconds) {
+			const measured = accepted / seconds;
+			return Math.max(this.floor, this.rate * SHARING.deepestCut, Math.min(this.rate, measured));
 		}
+		if (Number.isFinite(previousRefusalAt))
+			return Math.max(this.floor, this.rate * SHARING.decrease);
+		return this.floor;
+	}
+
+	/**
+	 * The rate `seconds` after the last cut: from a little under the share back up to it within recoverySeconds
+	 * (fast at first, then flat), then past it ever faster; within the floor and the credential's rate.
+	 */
+	private rateAfterCut(seconds: number): number {
+		const ceiling = this.settings.requestsPerSecond;
+		const { decrease, recoverySeconds, probeShare, probeDoublingSeconds } = SHARING;
+		const rate =
+			seconds < recoverySeconds
+				? this.share * (1 - (1 - decrease) * (1 - seconds / recoverySeconds) ** 3)
+				: this.share +
+					ceiling * probeShare * (2 ** ((seconds - recoverySeconds) / probeDoublingSeconds) - 1);
+		return Math.min(ceiling, Math.max(this.floor, rate));
+	}
+
+	private get floor(): number {
+		return this.settings.requestsPerSecond * SHARING.floorShare;
 	}
 
 	/** One slot of the credential's rate, in milliseconds. */
@@ -269,21 +323,11 @@ export class PortalBudget {
 		return { promise, cancel: () => this.wakers.delete(wake) };
 	}
 
-	/** Drains the bucket at this process's rate, and raises that rate for the time without a refusal. */
+	/** Drains the bucket at this process's rate, and raises that rate for the time since the last cut. */
 	private drain(): void {
 		const now = this.now();
-		const seconds = (now - this.updatedAt) / 1000;
-		this.level = Math.max(0, this.level - seconds * this.rate);
-		const ceiling = this.settings.requestsPerSecond;
-		if (this.rate < ceiling && seconds > 0) {
-			// Growth per slot: increasePerSlot x 2^(quiet slots / doublingSlots), integrated over the elapsed slots.
-			const quiet = (at: number) => ((at - this.lastRefusalAt) / 1000) * ceiling;
-			const grown = (at: number) => 2 ** (quiet(at) / SHARING.doublingSlots);
-			const gain =
-				((SHARING.increasePerSlot * SHARING.doublingSlots) / Math.LN2) *
-				(grown(now) - grown(this.updatedAt));
-			this.rate = Math.min(ceiling, this.rate + gain * ceiling);
-		}
+		this.level = Math.max(0, this.level - ((now - this.updatedAt) / 1000) * this.rate);
+		if (this.shared) this.rate = this.rateAfterCut((now - this.lastCutAt) / 1000);
 		this.updatedAt = now;
 	}
 }

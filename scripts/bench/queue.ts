@@ -18,7 +18,15 @@ import {
 } from '../../tools/n8n/queue';
 import { parseExecutionData, type JsonObject } from '../../tools/n8n/runner';
 import { NODES, webhookCredential } from '../../tools/n8n/workflows';
-import { deliveryOf, markdownTable, physicalLimitSeconds, seconds, thousands } from './measure';
+import {
+	deliveryOf,
+	markdownTable,
+	median,
+	physicalLimitSeconds,
+	seconds,
+	thousands,
+	type Budget,
+} from './measure';
 
 export interface QueueScenario {
 	id: string;
@@ -27,6 +35,12 @@ export interface QueueScenario {
 	input: CampaignInput;
 	/** Messages per execution. */
 	messages: number;
+	/** The portal's limit, and the credential's fields (they say the same). */
+	budget: Budget;
+	/** Messages per batch call in batch mode. */
+	batchSize: number;
+	/** How many times the row runs, each in fresh n8n processes (short rows vary from run to run). */
+	runs: number;
 }
 
 /** The x10 standard plan: burst 50, 20 per second (Bitrix24's 2 per second, 10 times faster). */
@@ -40,7 +54,7 @@ export const EXECUTIONS = 3;
 const MESSAGES_PER_MODE: Record<QueueScenario['mode'], number> = { 'per-item': 400, batch: 2_000 };
 export const QUEUE_BATCH_SIZE = 5;
 
-export const QUEUE_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
+const LONG_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
 	(['per-item', 'batch'] as const).flatMap((mode) =>
 		(['expressions', 'fields'] as const).map((input) => ({
 			id: `queue-${workers}-workers-${mode}-${input}`,
@@ -48,9 +62,55 @@ export const QUEUE_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
 			mode,
 			input,
 			messages: MESSAGES_PER_MODE[mode],
+			budget: QUEUE_BUDGET,
+			batchSize: QUEUE_BATCH_SIZE,
+			runs: 1,
 		})),
 	),
 );
+
+/**
+ * Short campaigns, as most users send them (`--only queue-short`, about 40 minutes): 3 x 50 messages one request
+ * each against a portal of burst 10 and 10 per second (a 14 s limit), 3 x 1,000 in batches of 50 against burst 10
+ * and 2 per second (60 calls, a 25 s limit), five expressions per item; 1, 2 and 4 workers, three runs each; and
+ * 3 x 150 one request each once with 1 and 2 workers.
+ */
+const SHORT_SCENARIOS: QueueScenario[] = [
+	...[1, 2, 4].flatMap((workers) => [
+		{
+			id: `queue-short-${workers}-workers-per-item`,
+			workers,
+			mode: 'per-item' as const,
+			input: 'expressions' as const,
+			messages: 50,
+			budget: { burstLimit: 10, requestsPerSecond: 10 },
+			batchSize: QUEUE_BATCH_SIZE,
+			runs: 3,
+		},
+		{
+			id: `queue-short-${workers}-workers-batch`,
+			workers,
+			mode: 'batch' as const,
+			input: 'expressions' as const,
+			messages: 1_000,
+			budget: { burstLimit: 10, requestsPerSecond: 2 },
+			batchSize: 50,
+			runs: 3,
+		},
+	]),
+	...[1, 2].map((workers) => ({
+		id: `queue-short-${workers}-workers-per-item-150`,
+		workers,
+		mode: 'per-item' as const,
+		input: 'expressions' as const,
+		messages: 150,
+		budget: { burstLimit: 10, requestsPerSecond: 10 },
+		batchSize: QUEUE_BATCH_SIZE,
+		runs: 1,
+	})),
+];
+
+export const QUEUE_SCENARIOS: QueueScenario[] = [...LONG_SCENARIOS, ...SHORT_SCENARIOS];
 
 const WORKFLOW_ID = 'b24QueueBench';
 const WEBHOOK_PATH = 'bitrix24-queue-bench';
@@ -74,15 +134,15 @@ export interface QueueResult {
 	spread: string;
 }
 
-const requestsNeeded = ({ mode, messages }: QueueScenario) =>
-	EXECUTIONS * (mode === 'batch' ? Math.ceil(messages / QUEUE_BATCH_SIZE) : messages);
+const requestsNeeded = ({ mode, messages, batchSize }: QueueScenario) =>
+	EXECUTIONS * (mode === 'batch' ? Math.ceil(messages / batchSize) : messages);
 
 export async function runQueue(
 	scenario: QueueScenario,
 	options: { tarball?: string; log?: (line: string) => void } = {},
 ): Promise<QueueResult> {
 	const log = options.log ?? (() => undefined);
-	const emulator: Emulator = await startEmulator(QUEUE_BUDGET);
+	const emulator: Emulator = await startEmulator(scenario.budget);
 	try {
 		const { messages } = scenario;
 		addCampaignChats(emulator.world, EXECUTIONS * messages);
@@ -95,14 +155,14 @@ export async function runQueue(
 			input: scenario.input,
 			options:
 				scenario.mode === 'batch'
-					? { sendInBatches: true, batchSize: QUEUE_BATCH_SIZE }
+					? { sendInBatches: true, batchSize: scenario.batchSize }
 					: { sendInBatches: false },
 		});
 		const queue = await startQueue(
 			{ workers: scenario.workers, name: 'bench-queue', tarball: options.tarball, log },
 			async (session) => {
 				await session.importCredentials([
-					webhookCredential(credential, emulator.webhookUrl, QUEUE_BUDGET),
+					webhookCredential(credential, emulator.webhookUrl, scenario.budget),
 				]);
 				await session.importWorkflows([workflow as unknown as JsonObject]);
 				await session.command(['publish:workflow', `--id=${WORKFLOW_ID}`]);
@@ -188,13 +248,13 @@ export function queueTable(results: QueueResult[]): string {
 		],
 		results.map((result) => {
 			const { scenario } = result;
-			const limit = physicalLimitSeconds(requestsNeeded(scenario), QUEUE_BUDGET);
+			const limit = limitSeconds(scenario);
 			const failed = [...result.failed.values()].reduce((sum, count) => sum + count, 0);
 			const codes = [...result.failed].map(([code, count]) => `${code} x${count}`).join(', ');
 			return [
 				result.build,
 				`${scenario.workers} (${result.spread})`,
-				scenario.mode === 'batch' ? `batches of ${QUEUE_BATCH_SIZE}` : 'per item',
+				scenario.mode === 'batch' ? `batches of ${scenario.batchSize}` : 'per item',
 				scenario.input === 'fields' ? 'Take From Input Fields' : 'five expressions',
 				`${thousands(result.delivered)} of ${thousands(EXECUTIONS * scenario.messages)}`,
 				failed > 0 ? `${failed} (${codes})` : '0',
@@ -203,6 +263,58 @@ export function queueTable(results: QueueResult[]): string {
 				`${seconds(result.firstRequestMs)} / ${seconds(result.wallMs)}`,
 				seconds(limit * 1000),
 				`${(limit / (result.wallMs / 1000)).toFixed(3)} / ${(limit / ((result.wallMs - result.firstRequestMs) / 1000)).toFixed(3)}`,
+			];
+		}),
+	);
+}
+
+const limitSeconds = (scenario: QueueScenario) =>
+	physicalLimitSeconds(requestsNeeded(scenario), scenario.budget);
+
+/** The ratio to the portal's limit counted from the first request, as the short rows' goal does. */
+export const sendingRatio = (result: QueueResult) =>
+	limitSeconds(result.scenario) / ((result.wallMs - result.firstRequestMs) / 1000);
+
+/** A row run several times: its median and worst ratio from the first request, and the most it had refused. */
+export function queueRepeatsTable(results: QueueResult[]): string {
+	const byScenario = new Map<string, QueueResult[]>();
+	for (const result of results) {
+		const runs = byScenario.get(result.scenario.id) ?? [];
+		runs.push(result);
+		byScenario.set(result.scenario.id, runs);
+	}
+	return markdownTable(
+		[
+			'Workers',
+			'Run',
+			'Portal (burst, per second)',
+			'Runs',
+			'Delivered / failed / duplicated (all runs)',
+			'Refused, worst run',
+			'Time from the first request, median / worst',
+			'Limit',
+			'Ratio, median / worst',
+		],
+		[...byScenario.values()].map((runs) => {
+			const { scenario } = runs[0];
+			const ratios = runs.map(sendingRatio);
+			const times = runs.map((run) => run.wallMs - run.firstRequestMs);
+			const failed = runs.reduce(
+				(sum, run) => sum + [...run.failed.values()].reduce((a, b) => a + b, 0),
+				0,
+			);
+			const refused = runs.map((run) => run.rejected503 / Math.max(1, run.requests));
+			const worst = runs[refused.indexOf(Math.max(...refused))];
+			return [
+				String(scenario.workers),
+				`${scenario.mode === 'batch' ? `batched (${scenario.batchSize})` : 'per item'}, ${EXECUTIONS} x ${thousands(scenario.messages)}`,
+				`${scenario.budget.burstLimit}, ${scenario.budget.requestsPerSecond}`,
+				String(runs.length),
+				`${thousands(runs.reduce((sum, run) => sum + run.delivered, 0))} of ${thousands(runs.length * EXECUTIONS * scenario.messages)} / ${failed} / ${runs.reduce((sum, run) => sum + run.duplicates, 0)}`,
+				`${worst.rejected503} / ${worst.requests} (${(100 * Math.max(...refused)).toFixed(1)}%)`,
+				`${seconds(median(times))} / ${seconds(Math.max(...times))}`,
+				seconds(limitSeconds(scenario) * 1000),
+				`${median(ratios).toFixed(2)} / ${Math.min(...ratios).toFixed(2)}`,
 			];
 		}),
 	);

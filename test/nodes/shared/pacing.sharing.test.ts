@@ -1,0 +1,110 @@
+import { PortalBudget } from '../../../nodes/shared/pacing';
+import { LeakyBucket } from '../../../tools/emulator/rateLimit';
+
+/**
+ * Queue mode in virtual time: each n8n worker has its own PortalBudget and nothing but the portal's refusals
+ * tells it about the others. Outcomes are counted on the portal's side (the emulator's leaky bucket), so they
+ * hold however busy the machine is.
+ */
+const LINK_MS = 10;
+
+interface Send {
+	worker: number;
+	at: number;
+	accepted: boolean;
+}
+
+/** Runs `runs` (one per entry: which worker, when it starts, how many requests) and logs every send. */
+async function share(
+	limit: { burstLimit: number; requestsPerSecond: number },
+	runs: Array<{ worker: number; startMs: number; requests: number }>,
+	workers: number,
+) {
+	const portal = new LeakyBucket(limit, Date.now);
+	const budgets = Array.from({ length: workers }, () => new PortalBudget(limit));
+	const sends: Send[] = [];
+	const ends: number[] = [];
+	const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+	const all = Promise.all(
+		runs.map(async ({ worker, startMs, requests }, index) => {
+			await wait(startMs);
+			const run = {};
+			await Promise.all(
+				Array.from({ length: requests }, async () => {
+					// As the node's transport does: a refused request waits 1, 2, 4, then 8 slots and asks again.
+					for (let attempt = 1; ; attempt++) {
+						await budgets[worker].acquire(run);
+						await wait(LINK_MS / 2);
+						const accepted = portal.tryTake();
+						sends.push({ worker, at: Date.now(), accepted });
+						await wait(LINK_MS / 2);
+						budgets[worker].answered(!accepted);
+						if (accepted) return;
+						await wait((1000 / limit.requestsPerSecond) * 2 ** Math.min(attempt - 1, 3));
+					}
+				}),
+			);
+			ends[index] = Date.now();
+		}),
+	);
+	let done = false;
+	void all.then(() => (done = true));
+	while (!done) await jest.advanceTimersByTimeAsync(50);
+	return { sends, ends };
+}
+
+describe('PortalBudget shared by n8n workers (virtual time)', () => {
+	beforeEach(() => jest.useFakeTimers({ now: 0 }));
+	afterEach(() => jest.useRealTimers());
+
+	it("takes the portal's whole rate within seconds when the other worker's run ends, refusing few", async () => {
+		// Worker 0 runs one execution of 50 messages, worker 1 two, started as n8n hands them out; the portal
+		// takes 10 at once and 10 per second (the credential says the same).
+		const limit = { burstLimit: 10, requestsPerSecond: 10 };
+		const { sends, ends } = await share(
+			limit,
+			[
+				{ worker: 0, startMs: 0, requests: 50 },
+				{ worker: 1, startMs: 700, requests: 50 },
+				{ worker: 1, startMs: 1400, requests: 50 },
+			],
+			2,
+		);
+
+		const accepted = sends.filter((send) => send.accepted);
+		expect(accepted).toHaveLength(150);
+		expect(sends.length - accepted.length).toBeLessThanOrEqual(0.05 * sends.length);
+		// Alone from the end of worker 0's run: two seconds later worker 1 sends at the portal's rate.
+		const alone = ends[0];
+		const last = Math.max(...accepted.map((send) => send.at));
+		expect(last - alone).toBeGreaterThan(4000);
+		const afterTwoSeconds = accepted.filter((send) => send.at >= alone + 2000);
+		expect(afterTwoSeconds.every((send) => send.worker === 1)).toBe(true);
+		expect(afterTwoSeconds.length / ((last - alone - 2000) / 1000)).toBeGreaterThanOrEqual(
+			0.9 * limit.requestsPerSecond,
+		);
+		// The whole run: at least 0.9 of what the portal's limit allows ((150 - 10) / 10 per second = 14 s).
+		expect(physicalLimitMs(limit, 150) / (last - accepted[0].at)).toBeGreaterThanOrEqual(0.9);
+	});
+
+	it('three workers joining a full portal one after another at 2 per second: every request once, the limit kept to 0.9', async () => {
+		const limit = { burstLimit: 10, requestsPerSecond: 2 };
+		const { sends } = await share(
+			limit,
+			[0, 1, 2].map((worker) => ({ worker, startMs: worker * 2000, requests: 20 })),
+			3,
+		);
+		const accepted = sends.filter((send) => send.accepted);
+		const last = Math.max(...accepted.map((send) => send.at));
+		expect(accepted).toHaveLength(60);
+		// A worker joining a full portal learns it only from refusals: a few each, none of them lost.
+		expect(sends.length - accepted.length).toBeLessThanOrEqual(3 * 3);
+		expect(physicalLimitMs(limit, 60) / (last - accepted[0].at)).toBeGreaterThanOrEqual(0.9);
+	});
+});
+
+/** The shortest time the portal's limit allows for `requests`: the burst at once, the rest at its rate. */
+const physicalLimitMs = (
+	limit: { burstLimit: number; requestsPerSecond: number },
+	requests: number,
+) => ((requests - limit.burstLimit) / limit.requestsPerSecond) * 1000;
