@@ -19,9 +19,10 @@ async function share(
 	limit: { burstLimit: number; requestsPerSecond: number },
 	runs: Array<{ worker: number; startMs: number; requests: number }>,
 	workers: number,
+	credential = limit,
 ) {
 	const portal = new LeakyBucket(limit, Date.now);
-	const budgets = Array.from({ length: workers }, () => new PortalBudget(limit));
+	const budgets = Array.from({ length: workers }, () => new PortalBudget(credential));
 	const sends: Send[] = [];
 	const ends: number[] = [];
 	const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,6 +101,24 @@ describe('PortalBudget shared by n8n workers (virtual time)', () => {
 		// A worker joining a full portal learns it only from refusals: a few each, none of them lost.
 		expect(sends.length - accepted.length).toBeLessThanOrEqual(3 * 3);
 		expect(physicalLimitMs(limit, 60) / (last - accepted[0].at)).toBeGreaterThanOrEqual(0.9);
+	});
+});
+
+describe('PortalBudget with a credential that says more than the portal allows (virtual time)', () => {
+	beforeEach(() => jest.useFakeTimers({ now: 0 }));
+	afterEach(() => jest.useRealTimers());
+
+	it("finds the portal's real rate from its refusals: every request once, close to the limit", async () => {
+		const limit = { burstLimit: 10, requestsPerSecond: 10 };
+		const { sends } = await share(limit, [{ worker: 0, startMs: 0, requests: 300 }], 1, {
+			burstLimit: 20,
+			requestsPerSecond: 20,
+		});
+		const accepted = sends.filter((send) => send.accepted);
+		expect(accepted).toHaveLength(300);
+		expect(sends.length - accepted.length).toBeLessThanOrEqual(0.1 * sends.length);
+		const last = Math.max(...accepted.map((send) => send.at));
+		expect(physicalLimitMs(limit, 300) / (last - accepted[0].at)).toBeGreaterThanOrEqual(0.85);
 	});
 });
 
