@@ -68,11 +68,19 @@ export const SHARING = {
  * A mirror of the portal's leaky bucket, kept on this side so requests leave no faster than the portal
  * accepts them. Requests wait in one queue per run (a node run of one execution) and the queues take
  * turns, so a one-item execution is not stuck behind a 10,000-item one on the same credential. A slot
- * is counted only when granted: a stopped run's waiting requests cost the others nothing.
+ * is counted only when granted, and drains only once its answer came: a stopped run's waiting requests cost the
+ * others nothing, and requests held up on their way never meet a fresh burst at the portal.
  * When the portal refuses a request anyway, another process shares it: see SHARING.
  */
 export class PortalBudget {
+	/**
+	 * Requests the portal has counted, as far as this process knows, each from when its answer came (it reached the
+	 * portal before that, maybe much later than it was granted: n8n's event loop may be busy in between).
+	 */
 	private level = 0;
+
+	/** Requests granted and not answered yet: each takes its slot until its answer comes. */
+	private inFlight = 0;
 
 	private updatedAt: number;
 
@@ -138,7 +146,9 @@ export class PortalBudget {
 	 */
 	answered(refused: boolean): void {
 		this.drain();
+		this.inFlight = Math.max(0, this.inFlight - 1);
 		if (!refused) {
+			this.level += 1;
 			this.acceptedSinceRefusal += 1;
 			if (!Number.isFinite(this.firstAcceptedAt)) this.firstAcceptedAt = this.now();
 			// Every request the portal took is room it had, however slowly this process sent (a stall of n8n's
@@ -270,10 +280,10 @@ export class PortalBudget {
 		return this.operatingResets.get(method);
 	}
 
-	/** Requests currently counted in the bucket; for tests and diagnostics. */
+	/** Requests currently counted in the bucket, answered or on their way; for tests and diagnostics. */
 	get pending(): number {
 		this.drain();
-		return this.level;
+		return this.level + this.inFlight;
 	}
 
 	/** Grants slots while the bucket has room, one run's turn at a time; sleeps until the next slot drains. */
@@ -283,7 +293,7 @@ export class PortalBudget {
 		try {
 			while (this.queues.size > 0) {
 				this.drain();
-				const excess = this.level + 1 - this.atOnce;
+				const excess = this.level + this.inFlight + 1 - this.atOnce;
 				if (excess > 0) {
 					// Until the bucket drains, or sooner when an answer raises the allowance.
 					const wake = this.wakeOnAnswer();
@@ -297,7 +307,7 @@ export class PortalBudget {
 					continue;
 				}
 				this.lastGrantAt = this.now();
-				this.level += 1;
+				this.inFlight += 1;
 				this.grantNextTurn();
 			}
 		} finally {

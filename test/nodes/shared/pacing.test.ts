@@ -84,6 +84,31 @@ describe('PortalBudget', () => {
 		expect(granted).toBeGreaterThan(SHARING.initialAllowance + 1);
 	});
 
+	it('keeps a slot for each request until its answer comes: requests held up on their way never meet a fresh burst at the portal', async () => {
+		let offset = 0;
+		const budget = new PortalBudget(
+			{ burstLimit: 5, requestsPerSecond: 1 },
+			() => Date.now() + offset,
+		);
+		// Four answered requests build the allowance up to the burst minus one; ten seconds drain them.
+		await ask(budget, {}, 4, []);
+		offset += 10_000;
+
+		// Four granted, their answers not back yet (n8n's event loop busy, a slow link)...
+		const onTheWay = await Promise.all(Array.from({ length: 4 }, () => budget.acquire({})));
+		expect(onTheWay).toEqual([true, true, true, true]);
+		// ...still count in full five seconds later: they may reach the portal only now.
+		offset += 5000;
+		expect(await budget.acquire({}, AbortSignal.timeout(300))).toBe(false);
+		expect(Math.round(budget.pending)).toBe(4);
+
+		// Answered: each drains from its answer on.
+		for (let answer = 0; answer < 4; answer++) budget.answered(false);
+		expect(Math.round(budget.pending)).toBe(4);
+		offset += 1000;
+		expect(budget.pending).toBeCloseTo(3, 1);
+	});
+
 	it('starts its count again after a refusal and lets it grow only once the rate is back', async () => {
 		let offset = 0;
 		// One request per second: within 300 ms only the allowance lets requests go, no drain.
