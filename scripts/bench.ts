@@ -613,7 +613,7 @@ export async function main(argv: string[] = []): Promise<void> {
 		realN8n.length +
 		bot.length +
 		modes.length +
-		queue.length +
+		queue.reduce((runs, scenario) => runs + scenario.runs, 0) +
 		fuzz.length;
 	if (total === 0) throw new Error(`No scenario matches ${only ?? ''} (see --list)`);
 

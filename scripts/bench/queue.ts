@@ -73,7 +73,7 @@ const LONG_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
  * Short campaigns, as most users send them (`--only queue-short`, about 40 minutes): 3 x 50 messages one request
  * each against a portal of burst 10 and 10 per second (a 14 s limit), 3 x 1,000 in batches of 50 against burst 10
  * and 2 per second (60 calls, a 25 s limit), five expressions per item; 1, 2 and 4 workers, three runs each; and
- * 3 x 150 one request each once with 1 and 2 workers.
+ * 3 x 150 one request each once with 1 and 2 workers; the batched rows again with Take From Input Fields.
  */
 const SHORT_SCENARIOS: QueueScenario[] = [
 	...[1, 2, 4].flatMap((workers) => [
@@ -98,6 +98,18 @@ const SHORT_SCENARIOS: QueueScenario[] = [
 			runs: 3,
 		},
 	]),
+	// The batched rows without expressions: n8n's evaluation of 1,000 items' expressions blocks a worker's event
+	// loop for seconds, during which no request can leave; Take From Input Fields has none.
+	...[1, 2, 4].map((workers) => ({
+		id: `queue-short-${workers}-workers-batch-fields`,
+		workers,
+		mode: 'batch' as const,
+		input: 'fields' as const,
+		messages: 1_000,
+		budget: { burstLimit: 10, requestsPerSecond: 2 },
+		batchSize: 50,
+		runs: 3,
+	})),
 	...[1, 2].map((workers) => ({
 		id: `queue-short-${workers}-workers-per-item-150`,
 		workers,
