@@ -144,6 +144,8 @@ export interface QueueResult {
 	statuses: string[];
 	/** Executions per worker, e.g. "2 + 1". */
 	spread: string;
+	/** Per second from the first request: messages posted per execution, and requests refused (`--timeline`). */
+	timeline: string;
 }
 
 const requestsNeeded = ({ mode, messages, batchSize }: QueueScenario) =>
@@ -223,6 +225,7 @@ export async function runQueue(
 				duplicates: duplicates + stray,
 				failed,
 				statuses: rows.map((row) => row.split('|')[1] ?? ''),
+				timeline: timelineOf(emulator),
 				spread: counts.filter((count) => count > 0).join(' + ') || 'unknown',
 			};
 		} finally {
@@ -330,4 +333,27 @@ export function queueRepeatsTable(results: QueueResult[]): string {
 			];
 		}),
 	);
+}
+
+/**
+ * Second by second from the first request, "messages posted by execution 0 / 1 / 2, refused": where a run lost its
+ * time (an execution waiting, a worker slow to take the rate back after the others ended).
+ */
+function timelineOf(emulator: Emulator): string {
+	const first = emulator.requests[0]?.at;
+	if (first === undefined) return '';
+	const second = (at: number) => Math.floor((at - first) / 1000);
+	const seconds: Array<{ posted: number[]; refused: number }> = [];
+	const at = (index: number) =>
+		(seconds[index] ??= { posted: Array(EXECUTIONS).fill(0), refused: 0 });
+	for (const message of emulator.messages) {
+		const execution = Number(/^Campaign execution (\d+):/.exec(message.message)?.[1]);
+		if (Number.isInteger(execution)) at(second(message.at)).posted[execution] += 1;
+	}
+	for (const request of emulator.requests)
+		if (request.status === 503) at(second(request.at)).refused += 1;
+	return Array.from(seconds, (entry, index) => {
+		const { posted, refused } = entry ?? { posted: Array(EXECUTIONS).fill(0), refused: 0 };
+		return `${index}s ${posted.join('/')}${refused > 0 ? ` (${refused} refused)` : ''}`;
+	}).join(', ');
 }
