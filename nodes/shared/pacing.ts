@@ -79,8 +79,11 @@ export class PortalBudget {
 	 */
 	private level = 0;
 
-	/** Requests granted and not answered yet: each takes its slot until its answer comes. */
-	private inFlight = 0;
+	/** When each request granted and not answered yet was granted: each takes its slot until its answer comes. */
+	private readonly inFlight: number[] = [];
+
+	/** How long the portal takes to answer (ms), smoothed: the slots requests on their way take at the rate. */
+	private roundTripMs = 0;
 
 	private updatedAt: number;
 
@@ -146,7 +149,12 @@ export class PortalBudget {
 	 */
 	answered(refused: boolean): void {
 		this.drain();
-		this.inFlight = Math.max(0, this.inFlight - 1);
+		const grantedAt = this.inFlight.shift();
+		if (grantedAt !== undefined) {
+			const roundTrip = this.now() - grantedAt;
+			this.roundTripMs =
+				this.roundTripMs === 0 ? roundTrip : 0.8 * this.roundTripMs + 0.2 * roundTrip;
+		}
 		if (!refused) {
 			this.level += 1;
 			this.acceptedSinceRefusal += 1;
@@ -233,7 +241,12 @@ export class PortalBudget {
 	 * otherwise send a burst into a portal the others keep full.
 	 */
 	private get atOnce(): number {
-		return Math.min(this.capacity, this.shared ? SHARING.initialAllowance : this.allowance);
+		// Requests on their way keep their slots until answered: at the rate, that many more fit at once.
+		const onTheWay = Math.floor((this.roundTripMs / 1000) * this.rate);
+		return Math.min(
+			this.capacity,
+			this.shared ? SHARING.initialAllowance + onTheWay : this.allowance,
+		);
 	}
 
 	/** Keeps one slot of headroom: the portal's clock and ours never agree to the millisecond. */
@@ -283,7 +296,7 @@ export class PortalBudget {
 	/** Requests currently counted in the bucket, answered or on their way; for tests and diagnostics. */
 	get pending(): number {
 		this.drain();
-		return this.level + this.inFlight;
+		return this.level + this.inFlight.length;
 	}
 
 	/** Grants slots while the bucket has room, one run's turn at a time; sleeps until the next slot drains. */
@@ -293,7 +306,7 @@ export class PortalBudget {
 		try {
 			while (this.queues.size > 0) {
 				this.drain();
-				const excess = this.level + this.inFlight + 1 - this.atOnce;
+				const excess = this.level + this.inFlight.length + 1 - this.atOnce;
 				if (excess > 0) {
 					// Until the bucket drains, or sooner when an answer raises the allowance.
 					const wake = this.wakeOnAnswer();
@@ -307,7 +320,7 @@ export class PortalBudget {
 					continue;
 				}
 				this.lastGrantAt = this.now();
-				this.inFlight += 1;
+				this.inFlight.push(this.lastGrantAt);
 				this.grantNextTurn();
 			}
 		} finally {
