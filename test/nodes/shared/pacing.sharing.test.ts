@@ -6,7 +6,6 @@ import { LeakyBucket } from '../../../tools/emulator/rateLimit';
  * tells it about the others. Outcomes are counted on the portal's side (the emulator's leaky bucket), so they
  * hold however busy the machine is.
  */
-const LINK_MS = 10;
 
 interface Send {
 	worker: number;
@@ -19,7 +18,7 @@ async function share(
 	limit: { burstLimit: number; requestsPerSecond: number },
 	runs: Array<{ worker: number; startMs: number; requests: number }>,
 	workers: number,
-	credential = limit,
+	{ credential = limit, linkMs = 10 }: { credential?: typeof limit; linkMs?: number } = {},
 ) {
 	const portal = new LeakyBucket(limit, Date.now);
 	const budgets = Array.from({ length: workers }, () => new PortalBudget(credential));
@@ -35,10 +34,10 @@ async function share(
 					// As the node's transport does: a refused request waits 1, 2, 4, then 8 slots and asks again.
 					for (let attempt = 1; ; attempt++) {
 						await budgets[worker].acquire(run);
-						await wait(LINK_MS / 2);
+						await wait(linkMs / 2);
 						const accepted = portal.tryTake();
 						sends.push({ worker, at: Date.now(), accepted });
-						await wait(LINK_MS / 2);
+						await wait(linkMs / 2);
 						budgets[worker].answered(!accepted);
 						if (accepted) return;
 						await wait((1000 / limit.requestsPerSecond) * 2 ** Math.min(attempt - 1, 3));
@@ -104,6 +103,31 @@ describe('PortalBudget shared by n8n workers (virtual time)', () => {
 	});
 });
 
+describe('PortalBudget over a slow link (virtual time)', () => {
+	beforeEach(() => jest.useFakeTimers({ now: 0 }));
+	afterEach(() => jest.useRealTimers());
+
+	it('keeps sending at its share while each answer takes longer than a slot', async () => {
+		// 300 ms round trips at 10 per second: three requests are always on their way.
+		const limit = { burstLimit: 10, requestsPerSecond: 10 };
+		const { sends } = await share(
+			limit,
+			[
+				{ worker: 0, startMs: 0, requests: 100 },
+				{ worker: 1, startMs: 700, requests: 100 },
+			],
+			2,
+			{ linkMs: 300 },
+		);
+		const accepted = sends.filter((send) => send.accepted);
+		const last = Math.max(...accepted.map((send) => send.at));
+		expect(accepted).toHaveLength(200);
+		expect(sends.length - accepted.length).toBeLessThanOrEqual(0.1 * sends.length);
+		// Were each request to keep the portal waiting for its answer, the pair would reach about 0.8.
+		expect(physicalLimitMs(limit, 200) / (last - accepted[0].at)).toBeGreaterThanOrEqual(0.85);
+	});
+});
+
 describe('PortalBudget with a credential that says more than the portal allows (virtual time)', () => {
 	beforeEach(() => jest.useFakeTimers({ now: 0 }));
 	afterEach(() => jest.useRealTimers());
@@ -111,8 +135,7 @@ describe('PortalBudget with a credential that says more than the portal allows (
 	it("finds the portal's real rate from its refusals: every request once, close to the limit", async () => {
 		const limit = { burstLimit: 10, requestsPerSecond: 10 };
 		const { sends } = await share(limit, [{ worker: 0, startMs: 0, requests: 300 }], 1, {
-			burstLimit: 20,
-			requestsPerSecond: 20,
+			credential: { burstLimit: 20, requestsPerSecond: 20 },
 		});
 		const accepted = sends.filter((send) => send.accepted);
 		expect(accepted).toHaveLength(300);
