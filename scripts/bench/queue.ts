@@ -322,7 +322,7 @@ export function queueRepeatsTable(results: QueueResult[]): string {
 			const worst = runs[refused.indexOf(Math.max(...refused))];
 			return [
 				String(scenario.workers),
-				`${scenario.mode === 'batch' ? `batched (${scenario.batchSize})` : 'per item'}, ${EXECUTIONS} x ${thousands(scenario.messages)}`,
+				`${scenario.mode === 'batch' ? `batched (${scenario.batchSize})` : 'per item'}, ${EXECUTIONS} x ${thousands(scenario.messages)}, ${scenario.input === 'fields' ? 'Take From Input Fields' : 'five expressions'}`,
 				`${scenario.budget.burstLimit}, ${scenario.budget.requestsPerSecond}`,
 				String(runs.length),
 				`${thousands(runs.reduce((sum, run) => sum + run.delivered, 0))} of ${thousands(runs.length * EXECUTIONS * scenario.messages)} / ${failed} / ${runs.reduce((sum, run) => sum + run.duplicates, 0)}`,
