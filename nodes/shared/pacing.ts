@@ -35,7 +35,7 @@ interface RunQueue {
 export const SHARING = {
 	/** The shortest time a process's share of the full portal is measured over (seconds)... */
 	measureSeconds: 1,
-	/** ...and a measured share lowers the rate to no less than this share of it. */
+	/** ...and is taken as no less than this share of the rate it had (one refusal never more than halves it). */
 	deepestCut: 0.5,
 	/** A refusal lowers the rate to this share of the process's share of the portal... */
 	decrease: 0.9,
@@ -51,7 +51,8 @@ export const SHARING = {
 	holdoffSlots: 2,
 	/**
 	 * Requests a fresh budget sends at once before its first answers (each answered request allows one more), and
-	 * all it sends at once while its rate is lowered; a refusal starts the count again from here.
+	 * all it sends at once while its rate is lowered (plus those its round trip holds); a refusal starts the count
+	 * again from here.
 	 */
 	initialAllowance: 1,
 	/**
