@@ -309,9 +309,11 @@ export class PortalBudget {
 				this.drain();
 				const excess = this.level + this.inFlight.length + 1 - this.atOnce;
 				if (excess > 0) {
-					// Until the bucket drains, or sooner when an answer raises the allowance.
+					// Until the bucket drains, or sooner when an answer raises the allowance; a slot of the credential's
+					// rate at most, as the rate may be growing meanwhile (from the floor a drain would take seconds).
 					const wake = this.wakeOnAnswer();
-					await sleepUnless(Math.ceil((excess / this.rate) * 1000), wake.promise);
+					const drainMs = Math.ceil((excess / this.rate) * 1000);
+					await sleepUnless(Math.min(drainMs, Math.ceil(this.slotMs)), wake.promise);
 					wake.cancel();
 					continue;
 				}

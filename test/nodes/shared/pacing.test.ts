@@ -109,6 +109,21 @@ describe('PortalBudget', () => {
 		expect(budget.pending).toBeCloseTo(3, 1);
 	});
 
+	it("looks again every slot of the credential while its rate grows back from the floor, not once the floor's slot is over", async () => {
+		let offset = 0;
+		// Ten per second; a first refusal takes it to the floor (half a request per second: a 2 s slot).
+		const budget = new PortalBudget(
+			{ burstLimit: 10, requestsPerSecond: 10 },
+			() => Date.now() + offset,
+		);
+		budget.answered(true);
+		const next = budget.acquire({}, AbortSignal.timeout(600));
+		// Five seconds later (as the budget's clock says) its rate has grown back and the bucket has drained: the
+		// waiting request leaves within a slot or two of the credential's rate, not after the floor's 2 s.
+		offset += 5000;
+		expect(await next).toBe(true);
+	});
+
 	it('starts its count again after a refusal and lets it grow only once the rate is back', async () => {
 		let offset = 0;
 		// One request per second: within 300 ms only the allowance lets requests go, no drain.
