@@ -150,16 +150,17 @@ export class PortalBudget {
 	 */
 	answered(refused: boolean): void {
 		this.drain();
+		const now = this.now();
 		const grantedAt = this.inFlight.shift();
 		if (grantedAt !== undefined) {
-			const roundTrip = this.now() - grantedAt;
+			const roundTrip = now - grantedAt;
 			this.roundTripMs =
 				this.roundTripMs === 0 ? roundTrip : 0.8 * this.roundTripMs + 0.2 * roundTrip;
 		}
 		if (!refused) {
 			this.level += 1;
 			this.acceptedSinceRefusal += 1;
-			if (!Number.isFinite(this.firstAcceptedAt)) this.firstAcceptedAt = this.now();
+			if (!Number.isFinite(this.firstAcceptedAt)) this.firstAcceptedAt = now;
 			// Every request the portal took is room it had, however slowly this process sent (a stall of n8n's
 			// event loop lets the portal drain meanwhile). While the rate is lowered the portal is shared: the
 			// allowance grows again once the rate is back.
@@ -167,7 +168,6 @@ export class PortalBudget {
 			for (const wake of this.wakers) wake();
 			return;
 		}
-		const now = this.now();
 		const accepted = this.acceptedSinceRefusal;
 		const since = this.lastRefusalAt;
 		this.acceptedSinceRefusal = 0;

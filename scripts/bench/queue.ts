@@ -75,51 +75,42 @@ const LONG_SCENARIOS: QueueScenario[] = [2, 4, 8].flatMap((workers) =>
  * and 2 per second (60 calls, a 25 s limit), five expressions per item; 1, 2 and 4 workers, three runs each; and
  * 3 x 150 one request each once with 1 and 2 workers; the batched rows again with Take From Input Fields.
  */
+const shortPerItem = (
+	workers: number,
+	messages: number,
+	runs: number,
+	suffix = '',
+): QueueScenario => ({
+	id: `queue-short-${workers}-workers-per-item${suffix}`,
+	workers,
+	mode: 'per-item',
+	input: 'expressions',
+	messages,
+	budget: { burstLimit: 10, requestsPerSecond: 10 },
+	batchSize: QUEUE_BATCH_SIZE,
+	runs,
+});
+
+const shortBatch = (workers: number, input: CampaignInput): QueueScenario => ({
+	id: `queue-short-${workers}-workers-batch${input === 'fields' ? '-fields' : ''}`,
+	workers,
+	mode: 'batch',
+	input,
+	messages: 1_000,
+	budget: { burstLimit: 10, requestsPerSecond: 2 },
+	batchSize: 50,
+	runs: 3,
+});
+
 const SHORT_SCENARIOS: QueueScenario[] = [
 	...[1, 2, 4].flatMap((workers) => [
-		{
-			id: `queue-short-${workers}-workers-per-item`,
-			workers,
-			mode: 'per-item' as const,
-			input: 'expressions' as const,
-			messages: 50,
-			budget: { burstLimit: 10, requestsPerSecond: 10 },
-			batchSize: QUEUE_BATCH_SIZE,
-			runs: 3,
-		},
-		{
-			id: `queue-short-${workers}-workers-batch`,
-			workers,
-			mode: 'batch' as const,
-			input: 'expressions' as const,
-			messages: 1_000,
-			budget: { burstLimit: 10, requestsPerSecond: 2 },
-			batchSize: 50,
-			runs: 3,
-		},
+		shortPerItem(workers, 50, 3),
+		shortBatch(workers, 'expressions'),
 	]),
 	// The batched rows without expressions: n8n's evaluation of 1,000 items' expressions blocks a worker's event
 	// loop for seconds, during which no request can leave; Take From Input Fields has none.
-	...[1, 2, 4].map((workers) => ({
-		id: `queue-short-${workers}-workers-batch-fields`,
-		workers,
-		mode: 'batch' as const,
-		input: 'fields' as const,
-		messages: 1_000,
-		budget: { burstLimit: 10, requestsPerSecond: 2 },
-		batchSize: 50,
-		runs: 3,
-	})),
-	...[1, 2].map((workers) => ({
-		id: `queue-short-${workers}-workers-per-item-150`,
-		workers,
-		mode: 'per-item' as const,
-		input: 'expressions' as const,
-		messages: 150,
-		budget: { burstLimit: 10, requestsPerSecond: 10 },
-		batchSize: QUEUE_BATCH_SIZE,
-		runs: 1,
-	})),
+	...[1, 2, 4].map((workers) => shortBatch(workers, 'fields')),
+	...[1, 2].map((workers) => shortPerItem(workers, 150, 1, '-150')),
 ];
 
 export const QUEUE_SCENARIOS: QueueScenario[] = [...LONG_SCENARIOS, ...SHORT_SCENARIOS];

@@ -53,10 +53,10 @@ async function share(
 	return { sends, ends };
 }
 
-describe('PortalBudget shared by n8n workers (virtual time)', () => {
-	beforeEach(() => jest.useFakeTimers({ now: 0 }));
-	afterEach(() => jest.useRealTimers());
+beforeEach(() => jest.useFakeTimers({ now: 0 }));
+afterEach(() => jest.useRealTimers());
 
+describe('PortalBudget shared by n8n workers (virtual time)', () => {
 	it("takes the portal's whole rate within seconds when the other worker's run ends, refusing few", async () => {
 		// Worker 0 runs one execution of 50 messages, worker 1 two, started as n8n hands them out; the portal
 		// takes 10 at once and 10 per second (the credential says the same).
@@ -105,9 +105,6 @@ describe('PortalBudget shared by n8n workers (virtual time)', () => {
 });
 
 describe('PortalBudget over a slow link (virtual time)', () => {
-	beforeEach(() => jest.useFakeTimers({ now: 0 }));
-	afterEach(() => jest.useRealTimers());
-
 	it('keeps sending at its share while each answer takes longer than a slot', async () => {
 		// 300 ms round trips at 10 per second: three requests are always on their way.
 		const limit = { burstLimit: 10, requestsPerSecond: 10 };
@@ -130,9 +127,6 @@ describe('PortalBudget over a slow link (virtual time)', () => {
 });
 
 describe('PortalBudget with a credential that says more than the portal allows (virtual time)', () => {
-	beforeEach(() => jest.useFakeTimers({ now: 0 }));
-	afterEach(() => jest.useRealTimers());
-
 	it("finds the portal's real rate from its refusals: every request once, close to the limit", async () => {
 		const limit = { burstLimit: 10, requestsPerSecond: 10 };
 		const { sends } = await share(limit, [{ worker: 0, startMs: 0, requests: 300 }], 1, {
