@@ -8,7 +8,8 @@
  * and the cost of keeping messages to one chat in order (bench/order.ts), each a table of its own.
  * Options: `--only <text>[,<text>...]` runs the rows whose id contains one of the texts (e.g. `fairness,order`);
  * `--list` lists them; `--expression-engine vm|legacy` sets n8n's expression engine for the real-n8n and bot rows
- * (default: n8n's own, `vm` in 2.x); `--package <tarball>` installs another build in the queue-mode rows, `--timeline` prints each queue run second by second;
+ * (default: n8n's own, `vm` in 2.x); `--package <tarball>` installs another build in the queue-mode rows, and
+ * `--timeline` prints each queue-mode run second by second;
  * `--seed <n>` and `--runs <n>` replay a fuzz row (bench/fuzz.ts), which otherwise takes a random seed.
  */
 import { execFileSync } from 'node:child_process';
